@@ -1,0 +1,367 @@
+"""CommandLine: registers plugins' nouns, dispatches argv, maps every error to an exit.
+
+Flow of one run::
+
+    argv -> split into NOUN, VERB and the rest -> argparse (that verb only)
+         -> Context -> pre_execute hooks -> Verb.execute -> Result
+         -> format_output hook -> stdout        (progress, warnings -> stderr)
+         -> post_execute hooks -> exit code
+
+`run` is the single place where exceptions become messages and exit codes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import Any
+
+from aurora import __version__, helptext, index
+from aurora.command import CommandOption, Context, Noun, Verb
+from aurora.errors import AuroraError, ExitCode, PluginError, UsageError
+from aurora.output import Result, emit, emit_err
+from aurora.plugin_manager import PluginManager, discover_entry_points, env_disabled_plugins, \
+    env_strict
+from aurora.settings import ClientSettings, load_settings
+
+DEFAULT_FORMAT = "text"
+
+
+class _ParserExit(Exception):
+    def __init__(self, status: int):
+        self.status = status
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so `run` keeps control of exit codes."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message, usage=self.format_usage())
+
+    def exit(self, status: int = 0, message: str | None = None) -> None:  # type: ignore[override]
+        if message:
+            sys.stderr.write(message)
+        raise _ParserExit(status)
+
+
+def _core_options() -> list[CommandOption]:
+    return [
+        CommandOption("--output-format", metavar="NAME", default=None,
+                      help="output format (text, json, ...); default from client.toml or text"),
+        CommandOption("--write-json", action="store_true", default=False,
+                      help="same as --output-format json (upstream spelling)"),
+        CommandOption("-v", "--verbose", action="store_true", default=False,
+                      help="show debug logging on stderr"),
+        CommandOption("--traceback", action="store_true", default=False,
+                      help="print the full traceback of an internal error"),
+    ]
+
+
+def suggest(word: str, choices: Sequence[str]) -> str | None:
+    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"did you mean '{match[0]}'?" if match else None
+
+
+class CommandLine:
+    """The registry of nouns and global options, and the dispatcher of one run."""
+
+    def __init__(self, settings: ClientSettings, plugins: PluginManager):
+        self.settings = settings
+        self.plugins = plugins
+        self.nouns: dict[str, Noun] = {}
+        self.global_options: list[CommandOption] = _core_options()
+        self.output_formats: list[str] = []
+        self._owners: dict[int, str] = {}
+        self._current_plugin: str | None = None
+
+    # -- registration (called from plugins' hooks) ----------------------------
+    def register_noun(self, noun: Noun) -> None:
+        if noun.name in self.nouns:
+            raise ValueError(f"noun '{noun.name}' is already registered")
+        self.nouns[noun.name] = noun
+        self._owners[id(noun)] = self._current_plugin or ""
+
+    def add_verb(self, noun_name: str, verb: Verb) -> None:
+        noun = self.nouns.get(noun_name)
+        if noun is None:
+            raise ValueError(f"cannot add verb '{verb.name}': there is no noun '{noun_name}'")
+        if verb.name in noun.verbs:
+            raise ValueError(f"verb '{noun_name} {verb.name}' is already registered")
+        noun.register_verb(verb)
+        self._owners[id(verb)] = self._current_plugin or ""
+
+    def add_global_option(self, option: CommandOption) -> None:
+        taken = {n for o in self.global_options for n in o.names}
+        clash = taken.intersection(option.names)
+        if clash:
+            raise ValueError(f"global option {sorted(clash)[0]} is already registered")
+        self.global_options.append(option)
+        self._owners[id(option)] = self._current_plugin or ""
+
+    def _forget(self, plugin_name: str) -> None:
+        """Undo whatever a plugin registered before it failed."""
+        def mine(obj: Any) -> bool:
+            return self._owners.get(id(obj)) == plugin_name
+        self.nouns = {k: n for k, n in self.nouns.items() if not mine(n)}
+        for noun in self.nouns.values():
+            noun.verbs = {k: v for k, v in noun.verbs.items() if not mine(v)}
+        self.global_options = [o for o in self.global_options if not mine(o)]
+
+    def setup(self) -> None:
+        """Run the registration hooks, each plugin isolated from the others."""
+        for hook in ("register_nouns", "register_verbs", "register_options"):
+            caller = getattr(self.plugins.pm.hook, hook)
+            for impl in caller.get_hookimpls():
+                self._current_plugin = impl.plugin_name
+                self.plugins.call_one(impl, hook, self._forget, cli=self)
+        self._current_plugin = None
+        formats: list[str] = []
+        for names in self.plugins.pm.hook.register_output_formats():
+            formats.extend(n for n in names or [] if n not in formats)
+        self.output_formats = formats
+
+    # -- help -------------------------------------------------------------------
+    def top_help(self) -> str:
+        return helptext.top_help(list(self.nouns.values()), self.global_options)
+
+    def help_pages(self) -> dict[str, Any]:
+        return {"top": self.top_help(),
+                "nouns": {n.name: helptext.noun_help(n) for n in self.nouns.values()}}
+
+    def verb_parser(self, noun: Noun, verb: Verb) -> ArgumentParser:
+        parser = ArgumentParser(prog=f"aurora {noun.name} {verb.name}",
+                                description=verb.description or verb.help)
+        for option in verb.get_options():
+            option.add_to(parser)
+        group = parser.add_argument_group("global options")
+        for option in self.global_options:
+            option.add_to(group)  # type: ignore[arg-type]
+        return parser
+
+    def _lookup_noun(self, name: str) -> Noun:
+        if name not in self.nouns:
+            raise UsageError(f"unknown noun '{name}'",
+                             hint=suggest(name, list(self.nouns)) or "run 'aurora help' for "
+                             "the list of nouns")
+        return self.nouns[name]
+
+    def _lookup_verb(self, noun: Noun, name: str) -> Verb:
+        if name not in noun.verbs:
+            raise UsageError(f"unknown verb '{name}' for noun '{noun.name}'",
+                             hint=suggest(name, list(noun.verbs))
+                             or f"run 'aurora help {noun.name}' for its verbs")
+        return noun.verbs[name]
+
+    def help(self, topic: list[str]) -> int:
+        if not topic:
+            emit(self.top_help())
+            return 0
+        noun = self._lookup_noun(topic[0])
+        if len(topic) == 1:
+            emit(helptext.noun_help(noun))
+            return 0
+        verb = self._lookup_verb(noun, topic[1])
+        emit(self.verb_parser(noun, verb).format_help())
+        return 0
+
+    # -- dispatch ---------------------------------------------------------------
+    def _global_arity(self, token: str) -> int | None:
+        """0 or 1 if `token` is a global option (exact or unique long prefix), else None."""
+        name = token.split("=", 1)[0]
+        options = {n: o for o in self.global_options for n in o.names}
+        if name not in options and name.startswith("--"):
+            matches = [n for n in options if n.startswith(name) and n.startswith("--")]
+            if len(set(id(options[m]) for m in matches)) == 1:
+                name = matches[0]
+        if name not in options:
+            return None
+        return 1 if options[name].takes_value and "=" not in token else 0
+
+    def split(self, argv: list[str]) -> tuple[list[str], list[str], bool]:
+        """Find NOUN and VERB among leading global options; returns (words, rest, help)."""
+        words: list[str] = []
+        rest: list[str] = []
+        wants_help = False
+        i = 0
+        while i < len(argv) and len(words) < 2:
+            token = argv[i]
+            if token in ("-h", "--help"):
+                wants_help = True
+            elif token.startswith("-") and token != "-":
+                arity = self._global_arity(token)
+                if arity is None:
+                    where = f"aurora {' '.join(words)}".strip()
+                    raise UsageError(f"unknown option '{token}' before the verb",
+                                     hint=f"verb options go after NOUN VERB; see '{where} -h'"
+                                     if words else "run 'aurora help'")
+                rest.extend(argv[i:i + 1 + arity])
+                i += arity
+            else:
+                words.append(token)
+                if token == "help":
+                    words.extend(a for a in argv[i + 1:] if not a.startswith("-"))
+                    return words, rest, True
+            i += 1
+        rest.extend(argv[i:])
+        return words, rest, wants_help
+
+    def dispatch(self, argv: list[str]) -> int:
+        words, rest, wants_help = self.split(argv)
+        if words and words[0] == "help":
+            return self.help(words[1:])
+        if not words:
+            if wants_help or not rest:
+                return self.help([])
+            raise UsageError("no command given", hint="run 'aurora help' for the list of nouns")
+        noun = self._lookup_noun(words[0])
+        if len(words) == 1:
+            if wants_help:
+                return self.help([noun.name])
+            raise UsageError(f"noun '{noun.name}' needs a verb",
+                             hint=f"choose one of: {', '.join(sorted(noun.verbs))}")
+        verb = self._lookup_verb(noun, words[1])
+        parser = self.verb_parser(noun, verb)
+        try:
+            options = parser.parse_args(rest + (["--help"] if wants_help else []))
+        except _ParserExit as done:
+            return done.status
+        return self.execute(noun, verb, options, argv)
+
+    def output_format_of(self, options: argparse.Namespace) -> str:
+        name = "json" if options.write_json else (
+            options.output_format or self.settings.output_format or DEFAULT_FORMAT)
+        if name not in self.output_formats:
+            raise UsageError(f"unknown output format '{name}'",
+                             hint=f"choose one of: {', '.join(self.output_formats)}")
+        return name
+
+    def execute(self, noun: Noun, verb: Verb, options: argparse.Namespace,
+                argv: list[str]) -> int:
+        options.output_format = self.output_format_of(options)
+        context = noun.create_context(self, verb, options, argv)
+        hook = self.plugins.pm.hook
+        result: Result | None = None
+        code = ExitCode.UNKNOWN_ERROR
+        try:
+            hook.pre_execute(context=context)
+            outcome = verb.execute(context)
+            result = outcome if isinstance(outcome, Result) else Result(exit_code=int(outcome or 0))
+            self.render(context, result)
+            code = result.exit_code
+            return code
+        except AuroraError as exc:
+            code = exc.exit_code
+            self.render_error(context, exc)
+            raise
+        finally:
+            self.run_post_execute(context, result, int(code))
+            context.close()
+
+    def render(self, context: Context, result: Result) -> None:
+        text = self.plugins.pm.hook.format_output(context=context, result=result,
+                                                  format_name=context.output_format)
+        if text is None:
+            raise UsageError(f"no plugin renders output format '{context.output_format}'")
+        emit(text)
+
+    def render_error(self, context: Context, exc: AuroraError) -> None:
+        """Structured formats also get the error as a document on stdout."""
+        if context.output_format == DEFAULT_FORMAT:
+            return
+        error = Result(data={"error": {"message": str(exc), "exit_code": int(exc.exit_code)}},
+                       exit_code=int(exc.exit_code))
+        try:
+            self.render(context, error)
+        except AuroraError:
+            pass
+
+    def run_post_execute(self, context: Context, result: Result | None, code: int) -> None:
+        try:
+            self.plugins.pm.hook.post_execute(context=context, result=result, exit_code=code)
+        except Exception as exc:  # noqa: BLE001 - cleanup never changes the outcome
+            who = self.plugins.blame(exc.__traceback__) or "unknown"
+            emit_err(f"aurora: warning: plugin '{who}' failed in post_execute: {exc}")
+
+
+def build(settings: ClientSettings | None = None) -> CommandLine:
+    """Discover and register every plugin; refresh the command index."""
+    settings = settings or load_settings()
+    manager = PluginManager(disabled=settings.disabled_plugins | env_disabled_plugins(),
+                            strict=settings.strict_plugins or env_strict())
+    cached = index.read()
+    entry_points = [tuple(e) for e in cached["entry_points"]] if cached else None
+    manager.load(entry_points if entry_points is not None else discover_entry_points())
+    cli = CommandLine(settings, manager)
+    cli.setup()
+    if cached is None:
+        index.write(list(manager.records_entry_points()), manager.loaded_files(),
+                    cli.help_pages(), manager.warnings)
+    return cli
+
+
+def _report_internal(exc: BaseException, show_traceback: bool, cli: CommandLine | None) -> None:
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    where = cli.plugins.blame(exc.__traceback__) if cli else None
+    culprit = f"plugin '{where}' failed" if where else "internal error"
+    if show_traceback:
+        sys.stderr.write(text)
+        emit_err(f"aurora: {culprit}: {type(exc).__name__}: {exc}")
+        return
+    path = os.path.join(index.cache_dir(), "last-traceback.txt")
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        saved = f"traceback saved in {path}"
+    except OSError:
+        saved = "rerun with --traceback to see where"
+    emit_err(f"aurora: {culprit}: {type(exc).__name__}: {exc} ({saved})")
+
+
+def _setup_logging(argv: list[str]) -> None:
+    import logging
+
+    verbose = "-v" in argv or "--verbose" in argv
+    logging.basicConfig(stream=sys.stderr, level=logging.DEBUG if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+
+
+def run(argv: list[str]) -> int:
+    """Run one command; every outcome becomes an exit code here and only here."""
+    show_traceback = "--traceback" in argv
+    cli: CommandLine | None = None
+    try:
+        _setup_logging(argv)
+        if "--version" in argv and not argv[:1] == ["help"]:
+            emit(__version__)
+            return 0
+        cli = build()
+        return cli.dispatch(argv)
+    except KeyboardInterrupt:
+        emit_err("aurora: interrupted")
+        return ExitCode.INTERRUPTED
+    except UsageError as exc:
+        if exc.usage:
+            sys.stderr.write(exc.usage)
+        emit_err(f"aurora: error: {exc}")
+        return exc.exit_code
+    except PluginError as exc:
+        emit_err(f"aurora: error: {exc}")
+        return exc.exit_code
+    except AuroraError as exc:
+        emit_err(f"aurora: {exc}")
+        return exc.exit_code
+    except BrokenPipeError:
+        # stdout closed early (`aurora job list ... | head`): not an error.
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        except OSError:
+            pass
+        return ExitCode.OK
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        _report_internal(exc, show_traceback, cli)
+        return ExitCode.UNKNOWN_ERROR

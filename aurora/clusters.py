@@ -1,0 +1,154 @@
+"""clusters.json: where each cluster's scheduler is and how to reach it.
+
+Files are read exactly where the upstream client reads them: `$AURORA_CONFIG_ROOT`
+(or `/etc/aurora` when that is unset or empty), then `~/.aurora`. A later file
+replaces a same-named cluster from an earlier one. The built-in `devcluster`
+points at the local aurora-devcluster and any file may override it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from aurora.errors import ConfigurationError
+
+CLUSTERS_FILE = "clusters.json"
+DEVCLUSTER_NAME = "devcluster"
+DEVCLUSTER_URI = "http://127.0.0.1:8081"
+
+# Every field the upstream client knows, with its default; None = unset.
+FIELD_DEFAULTS: dict[str, Any] = {
+    "zk": None,
+    "zk_port": 2181,
+    "scheduler_zk_path": None,
+    "scheduler_uri": None,
+    "proxy_url": None,
+    "auth_mechanism": "UNAUTHENTICATED",
+    "slave_root": None,
+    "slave_run_directory": None,
+    "docker_registry": "https://registry-1.docker.io",
+}
+_FIELD_TYPES: dict[str, type] = {"zk_port": int}
+
+
+class Cluster(Mapping[str, Any]):
+    """One cluster entry: an open key/value map with typed defaults for known fields.
+
+    Unknown keys are kept (site plugins may read their own settings from here).
+    """
+
+    def __init__(self, values: Mapping[str, Any], source: str):
+        self._values = dict(values)
+        self.source = source
+
+    @property
+    def name(self) -> str:
+        return self._values["name"]
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self._values:
+            return self._values[key]
+        if key in FIELD_DEFAULTS:
+            return FIELD_DEFAULTS[key]
+        raise KeyError(key)
+
+    def __getattr__(self, key: str) -> Any:
+        if key.startswith("_"):
+            raise AttributeError(key)
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({**{k: None for k in FIELD_DEFAULTS}, **self._values})
+
+    def __len__(self) -> int:
+        return len(set(FIELD_DEFAULTS) | set(self._values))
+
+    def __repr__(self) -> str:
+        return f"Cluster({self._values!r})"
+
+
+def config_dirs() -> list[str]:
+    """Directories searched for clusters.json and client.toml, in precedence order."""
+    system = os.environ.get("AURORA_CONFIG_ROOT") or "/etc/aurora"
+    return [system, os.path.join(os.path.expanduser("~"), ".aurora")]
+
+
+def builtin_clusters() -> dict[str, Cluster]:
+    return {
+        DEVCLUSTER_NAME: Cluster(
+            {"name": DEVCLUSTER_NAME, "scheduler_uri": DEVCLUSTER_URI}, source="built-in"
+        )
+    }
+
+
+def _entries(path: str, document: Any) -> list[Any]:
+    if isinstance(document, list):
+        return document
+    if isinstance(document, dict):
+        return list(document.values())
+    raise ConfigurationError(
+        f"{path}: the top level must be a list of clusters or an object of clusters",
+        hint="see docs/user-guide.md#clustersjson",
+    )
+
+
+def _check_entry(path: str, index: int, entry: Any) -> dict[str, Any] | None:
+    if not isinstance(entry, dict):
+        raise ConfigurationError(
+            f"{path}: cluster entry {index + 1} is a {type(entry).__name__}, not an object",
+            hint="write each cluster as {\"name\": ..., \"scheduler_uri\": ...}",
+        )
+    if "name" not in entry:
+        return None  # upstream silently ignores nameless entries
+    if not isinstance(entry["name"], str) or not entry["name"]:
+        raise ConfigurationError(f"{path}: cluster entry {index + 1} has an empty or "
+                                 "non-string name")
+    for field, kind in _FIELD_TYPES.items():
+        if field in entry and not isinstance(entry[field], kind):
+            try:
+                entry[field] = kind(entry[field])
+            except (TypeError, ValueError):
+                raise ConfigurationError(
+                    f"{path}: cluster '{entry['name']}' field {field} must be "
+                    f"{kind.__name__}, got {entry[field]!r}"
+                ) from None
+    return entry
+
+
+def load_file(path: str) -> list[Cluster]:
+    """Parse one clusters.json; errors name the file, line and problem (exit 3)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigurationError(
+            f"{path} line {exc.lineno} column {exc.colno}: {exc.msg}",
+            hint="fix the JSON syntax there",
+        ) from None
+    clusters = []
+    for index, entry in enumerate(_entries(path, document)):
+        checked = _check_entry(path, index, entry)
+        if checked is not None:
+            clusters.append(Cluster(checked, source=path))
+    return clusters
+
+
+def load_clusters(dirs: list[str] | None = None) -> dict[str, Cluster]:
+    """All clusters, built-in first, each file replacing same-named earlier entries."""
+    clusters = builtin_clusters()
+    for directory in dirs if dirs is not None else config_dirs():
+        path = os.path.join(directory, CLUSTERS_FILE)
+        if os.path.isfile(path):
+            for cluster in load_file(path):
+                clusters[cluster.name] = cluster
+    return clusters

@@ -1,0 +1,222 @@
+"""The one parser for job keys, partial keys, globs and instance lists.
+
+Forms accepted on the command line:
+
+* job key            ``CLUSTER/ROLE/ENV/NAME``
+* instance key       ``CLUSTER/ROLE/ENV/NAME[/INSTANCES]`` with INSTANCES like ``0-3,5,9``
+* task instance      ``CLUSTER/ROLE/ENV/NAME/INSTANCE`` (exactly one instance)
+* partial key        ``CLUSTER[/ROLE[/ENV[/NAME]]]``; missing parts and shell globs
+  (``*``, ``?``, ``[...]``) in role, env and name match many jobs
+* role key           ``CLUSTER/ROLE``
+
+Every problem raises `InvalidParameter` (exit 6) naming the bad part and the form.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass
+
+from aurora.errors import InvalidParameter
+
+# Thrift constant GOOD_IDENTIFIER_PATTERN; ASCII only, as the JVM scheduler applies it.
+IDENTIFIER = re.compile(r"^[\w\-.]+$", re.ASCII)
+_GLOB_CHARS = frozenset("*?[")
+
+JOB_KEY_FORM = "CLUSTER/ROLE/ENV/NAME"
+INSTANCE_KEY_FORM = "CLUSTER/ROLE/ENV/NAME[/INSTANCES]"
+TASK_INSTANCE_FORM = "CLUSTER/ROLE/ENV/NAME/INSTANCE"
+PARTIAL_KEY_FORM = "CLUSTER[/ROLE[/ENV[/NAME]]]"
+ROLE_KEY_FORM = "CLUSTER/ROLE"
+
+
+@dataclass(frozen=True, order=True)
+class JobKey:
+    """A fully specified job: the cluster is always part of the identity."""
+
+    cluster: str
+    role: str
+    env: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.cluster}/{self.role}/{self.env}/{self.name}"
+
+    @property
+    def path(self) -> str:
+        """`role/env/name`, the job's path inside its cluster (web UI, errors)."""
+        return f"{self.role}/{self.env}/{self.name}"
+
+
+@dataclass(frozen=True)
+class InstanceKey:
+    """A job key plus an optional sorted list of instance ids (None = all)."""
+
+    job: JobKey
+    instances: tuple[int, ...] | None
+
+    def __str__(self) -> str:
+        if self.instances is None:
+            return str(self.job)
+        return f"{self.job}/{format_instances(self.instances)}"
+
+
+@dataclass(frozen=True)
+class PartialKey:
+    """A job key pattern; each of role, env and name may be a shell glob."""
+
+    cluster: str
+    role: str = "*"
+    env: str = "*"
+    name: str = "*"
+
+    def __str__(self) -> str:
+        return f"{self.cluster}/{self.role}/{self.env}/{self.name}"
+
+    @property
+    def is_exact(self) -> bool:
+        """True when the pattern names exactly one job (no glob anywhere)."""
+        return not any(_is_glob(p) for p in (self.cluster, self.role, self.env, self.name))
+
+    def as_job_key(self) -> JobKey:
+        return JobKey(self.cluster, self.role, self.env, self.name)
+
+    def matches(self, key: JobKey) -> bool:
+        """Shell-style, case-sensitive match of every component."""
+        return all(
+            fnmatch.fnmatchcase(value, pattern)
+            for value, pattern in (
+                (key.cluster, self.cluster),
+                (key.role, self.role),
+                (key.env, self.env),
+                (key.name, self.name),
+            )
+        )
+
+
+def _is_glob(part: str) -> bool:
+    return any(c in _GLOB_CHARS for c in part)
+
+
+def _bad(text: str, problem: str, form: str) -> InvalidParameter:
+    return InvalidParameter(f"invalid job key '{text}': {problem}", hint=f"expected {form}")
+
+
+def _check_identifier(text: str, what: str, value: str, form: str, allow_glob: bool) -> None:
+    if not value:
+        raise _bad(text, f"the {what} is empty", form)
+    if allow_glob and _is_glob(value):
+        stripped = re.sub(r"[*?\[\]!]", "", value)
+        if stripped and not IDENTIFIER.match(stripped):
+            raise _bad(text, f"{what} pattern '{value}' has characters other than "
+                             "letters, digits, '_', '-', '.' and globs", form)
+        return
+    if not IDENTIFIER.match(value):
+        raise _bad(text, f"{what} '{value}' may only contain letters, digits, '_', '-' and '.'",
+                   form)
+
+
+def _split(text: str, form: str) -> list[str]:
+    if not text:
+        raise InvalidParameter("the job key is empty", hint=f"expected {form}")
+    return text.split("/")
+
+
+def _validated_job_key(text: str, parts: list[str], form: str) -> JobKey:
+    cluster, role, env, name = parts
+    if not cluster:
+        raise _bad(text, "the cluster is empty", form)
+    for what, value in (("role", role), ("environment", env), ("name", name)):
+        _check_identifier(text, what, value, form, allow_glob=False)
+    return JobKey(cluster, role, env, name)
+
+
+def parse_job_key(text: str) -> JobKey:
+    """Parse `CLUSTER/ROLE/ENV/NAME`."""
+    parts = _split(text, JOB_KEY_FORM)
+    if len(parts) != 4:
+        raise _bad(text, f"it has {len(parts)} part(s) instead of 4", JOB_KEY_FORM)
+    return _validated_job_key(text, parts, JOB_KEY_FORM)
+
+
+def parse_instance_key(text: str) -> InstanceKey:
+    """Parse `CLUSTER/ROLE/ENV/NAME[/INSTANCES]`; an empty INSTANCES means all, as upstream."""
+    parts = _split(text, INSTANCE_KEY_FORM)
+    if len(parts) not in (4, 5):
+        raise _bad(text, f"it has {len(parts)} part(s) instead of 4 or 5", INSTANCE_KEY_FORM)
+    job = _validated_job_key(text, parts[:4], INSTANCE_KEY_FORM)
+    instances = parse_instances(parts[4]) if len(parts) == 5 else None
+    return InstanceKey(job, instances)
+
+
+def parse_task_instance(text: str) -> tuple[JobKey, int]:
+    """Parse `CLUSTER/ROLE/ENV/NAME/INSTANCE` with exactly one instance id."""
+    parts = _split(text, TASK_INSTANCE_FORM)
+    if len(parts) != 5:
+        raise _bad(text, f"it has {len(parts)} part(s) instead of 5", TASK_INSTANCE_FORM)
+    job = _validated_job_key(text, parts[:4], TASK_INSTANCE_FORM)
+    if not parts[4].isdigit():
+        raise _bad(text, f"instance '{parts[4]}' is not a non-negative integer",
+                   TASK_INSTANCE_FORM)
+    return job, int(parts[4])
+
+
+def parse_partial_key(text: str) -> PartialKey:
+    """Parse `CLUSTER[/ROLE[/ENV[/NAME]]]`; missing parts match everything."""
+    parts = _split(text, PARTIAL_KEY_FORM)
+    if len(parts) > 4:
+        raise _bad(text, f"it has {len(parts)} parts, at most 4 are allowed", PARTIAL_KEY_FORM)
+    if not parts[0]:
+        raise _bad(text, "the cluster is empty", PARTIAL_KEY_FORM)
+    parts += ["*"] * (4 - len(parts))
+    for what, value in zip(("role", "environment", "name"), parts[1:]):
+        _check_identifier(text, what, value, PARTIAL_KEY_FORM, allow_glob=True)
+    return PartialKey(*parts)
+
+
+def parse_role_key(text: str) -> tuple[str, str]:
+    """Parse `CLUSTER/ROLE`."""
+    parts = _split(text, ROLE_KEY_FORM)
+    if len(parts) != 2 or not parts[0]:
+        raise InvalidParameter(f"invalid role '{text}'", hint=f"expected {ROLE_KEY_FORM}")
+    _check_identifier(text, "role", parts[1], ROLE_KEY_FORM, allow_glob=False)
+    return parts[0], parts[1]
+
+
+def parse_instances(text: str) -> tuple[int, ...] | None:
+    """Parse `0-3,5,9` into sorted unique ids; the empty string means all (None)."""
+    if text == "":
+        return None
+    ids: set[int] = set()
+    for item in text.split(","):
+        bounds = item.split("-")
+        if len(bounds) > 2 or not all(b.strip().isdigit() for b in bounds):
+            raise InvalidParameter(
+                f"invalid instance list '{text}': '{item}' is not a number or a range",
+                hint="use ids and ranges such as 0-3,5,9",
+            )
+        start, end = int(bounds[0]), int(bounds[-1])
+        if start > end:
+            raise InvalidParameter(
+                f"invalid instance range '{item}': the start is greater than the end",
+                hint=f"write it as {end}-{start}",
+            )
+        ids.update(range(start, end + 1))
+    return tuple(sorted(ids))
+
+
+def format_instances(ids: tuple[int, ...] | list[int]) -> str:
+    """Render ids compactly as ranges: (0, 1, 2, 5) -> '0-2,5'."""
+    return ",".join(f"{a}" if a == b else f"{a}-{b}" for a, b in instance_ranges(ids))
+
+
+def instance_ranges(ids: tuple[int, ...] | list[int]) -> list[tuple[int, int]]:
+    """Group ids into maximal closed ranges of consecutive numbers."""
+    ranges: list[tuple[int, int]] = []
+    for i in sorted(set(ids)):
+        if ranges and ranges[-1][1] == i - 1:
+            ranges[-1] = (ranges[-1][0], i)
+        else:
+            ranges.append((i, i))
+    return ranges

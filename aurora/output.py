@@ -1,0 +1,55 @@
+"""What verbs hand back, and the one place that writes to stdout and stderr.
+
+Verbs never print results. They return a `Result`: machine data (for json and
+the other structured formats), optional human text, optional table columns, and
+the exit code. A formatter plugin turns it into text; `emit` writes that text.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+
+@dataclass
+class Result:
+    """The outcome of a verb.
+
+    data     JSON-compatible value; its shape per verb is documented in docs/output.md.
+    text     the human rendering; when None the text formatter renders `data`.
+    columns  set when `data` is a list of flat dicts: the column order for
+             table/csv output.
+    exit_code  the process exit status this result stands for.
+    """
+
+    data: Any = None
+    text: str | None = None
+    columns: Sequence[str] | None = None
+    exit_code: int = 0
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def use_color(stream: TextIO) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (no-color.org)."""
+    if "NO_COLOR" in os.environ:
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def emit(text: str, stream: TextIO | None = None) -> None:
+    """Write rendered output; adds the final newline when it is missing."""
+    stream = stream or sys.stdout
+    if not text:
+        return
+    stream.write(text if text.endswith("\n") else text + "\n")
+    stream.flush()
+
+
+def emit_err(message: str) -> None:
+    """Human progress and warnings: always stderr, so stdout stays parseable."""
+    sys.stderr.write(message.rstrip("\n") + "\n")
+    sys.stderr.flush()

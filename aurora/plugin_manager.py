@@ -1,0 +1,214 @@
+"""Plugin discovery and registration: stevedore finds, pluggy calls.
+
+Every plugin, built-in or a site's, is an entry point in the group
+``aurora.plugins`` naming a module or object that implements hooks from
+`aurora.hookspecs`. Each entry point is imported on its own inside try/except,
+so one broken plugin costs a one-line warning, never the whole CLI
+(``AURORA_PLUGINS_STRICT=1`` turns the warning into an error). Plugins named
+in ``AURORA_DISABLE_PLUGINS`` or ``[plugins] disable`` are never imported.
+
+Built-ins (entry points whose target lives in ``aurora.plugins``) are registered
+first, then site plugins sorted by name, so that a site's implementation is
+called first where pluggy takes one result.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from types import ModuleType, TracebackType
+from typing import Any
+
+import pluggy
+
+from aurora import hookspecs
+from aurora.errors import PluginError
+from aurora.output import emit_err
+
+ENTRY_POINT_GROUP = "aurora.plugins"
+BUILTIN_PACKAGE = "aurora.plugins"
+
+
+@dataclass
+class PluginRecord:
+    """What the manager knows about one entry point, loaded or not."""
+
+    name: str
+    target: str
+    status: str = "loaded"  # loaded | disabled | failed
+    reason: str = ""
+    plugin: Any = None
+    module_file: str | None = None
+
+    @property
+    def builtin(self) -> bool:
+        module = self.target.split(":", 1)[0]
+        return module == BUILTIN_PACKAGE or module.startswith(BUILTIN_PACKAGE + ".")
+
+
+def env_disabled_plugins() -> frozenset[str]:
+    raw = os.environ.get("AURORA_DISABLE_PLUGINS", "")
+    return frozenset(n.strip() for n in raw.split(",") if n.strip())
+
+
+def env_strict() -> bool:
+    return os.environ.get("AURORA_PLUGINS_STRICT", "") not in ("", "0", "false", "no")
+
+
+def discover_entry_points() -> list[tuple[str, str]]:
+    """(name, target) of every entry point in the group, through stevedore's cache."""
+    from stevedore import NamedExtensionManager
+
+    manager = NamedExtensionManager(ENTRY_POINT_GROUP, names=[],
+                                    on_missing_entrypoints_callback=None)
+    seen: set[str] = set()
+    found = []
+    for ep in manager.list_entry_points():
+        if ep.name not in seen:  # the first distribution on sys.path wins a name
+            seen.add(ep.name)
+            found.append((ep.name, ep.value))
+    return found
+
+
+def ordered(entry_points: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Built-ins first in declaration order, then site plugins by name."""
+    entries = list(entry_points)
+    builtins = [e for e in entries if PluginRecord(*e).builtin]
+    sites = sorted((e for e in entries if not PluginRecord(*e).builtin), key=lambda e: e[0])
+    return builtins + sites
+
+
+def load_target(target: str) -> Any:
+    """Import `module[:attr.attr]` the way an entry point's load() does."""
+    module_name, _, attrs = target.partition(":")
+    obj: Any = importlib.import_module(module_name.strip())
+    for attr in filter(None, attrs.strip().split(".")):
+        obj = getattr(obj, attr)
+    return obj
+
+
+def distribution_of(name: str, target: str) -> str:
+    """The distribution that declares an entry point; only asked on failure paths."""
+    from importlib import metadata
+
+    for dist in metadata.distributions():
+        for ep in dist.entry_points:
+            if ep.group == ENTRY_POINT_GROUP and ep.name == name and ep.value == target:
+                return dist.metadata["Name"] or "unknown"
+    return "unknown distribution"
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class PluginManager:
+    """Wraps a pluggy PluginManager with discovery, isolation and bookkeeping."""
+
+    def __init__(self, disabled: Iterable[str] = (), strict: bool = False):
+        self.pm = pluggy.PluginManager(hookspecs.PROJECT)
+        self.pm.add_hookspecs(hookspecs)
+        self.disabled = frozenset(disabled)
+        self.strict = strict
+        self.records: dict[str, PluginRecord] = {}
+        self.warnings: list[str] = []
+
+    # -- loading -------------------------------------------------------------
+    def load(self, entry_points: Iterable[tuple[str, str]]) -> None:
+        for name, target in ordered(entry_points):
+            record = PluginRecord(name, target)
+            self.records[name] = record
+            if name in self.disabled:
+                record.status, record.reason = "disabled", "disabled by configuration"
+                continue
+            try:
+                plugin = load_target(target)
+            except Exception as exc:  # noqa: BLE001 - isolation is the point
+                self.fail(name, "failed to load", exc)
+                continue
+            try:
+                self.pm.register(plugin, name=name)
+            except Exception as exc:  # noqa: BLE001 - e.g. a misspelt hook name
+                self.fail(name, "could not be registered", exc)
+                continue
+            record.plugin = plugin
+            module = sys.modules.get(getattr(plugin, "__module__", None) or "") \
+                if not isinstance(plugin, ModuleType) else plugin
+            record.module_file = getattr(module, "__file__", None)
+
+    def fail(self, name: str, what: str, exc: BaseException) -> None:
+        """Mark a plugin broken: unregister it, warn once, or raise in strict mode."""
+        record = self.records[name]
+        record.status, record.reason = "failed", f"{what}: {_one_line(exc)}"
+        if self.pm.get_plugin(name) is not None:
+            self.pm.unregister(name=name)
+        message = (f"plugin '{name}' (distribution {distribution_of(name, record.target)}) "
+                   f"{record.reason}")
+        if self.strict:
+            raise PluginError(message, hint="unset AURORA_PLUGINS_STRICT to skip broken plugins")
+        self.warnings.append(f"aurora: warning: {message}; skipped")
+        emit_err(self.warnings[-1])
+
+    # -- calling -------------------------------------------------------------
+    def call_one(self, impl: Any, hook_name: str, on_error: Callable[[str], None],
+                 **kwargs: Any) -> None:
+        """Call one plugin's implementation of a registration hook, isolated.
+
+        A plugin that raises is dropped (see `fail`) after `on_error(plugin_name)`
+        has undone whatever it registered before failing.
+        """
+        try:
+            impl.function(**{k: kwargs[k] for k in impl.argnames})
+        except PluginError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            on_error(impl.plugin_name)
+            self.fail(impl.plugin_name, f"raised in {hook_name}", exc)
+
+    def blame(self, tb: TracebackType | None) -> str | None:
+        """The plugin whose code raised, judged by the outermost plugin frame."""
+        modules = {}
+        for record in self.records.values():
+            if record.plugin is None:
+                continue
+            module = record.plugin if isinstance(record.plugin, ModuleType) \
+                else sys.modules.get(type(record.plugin).__module__)
+            if module is not None:
+                modules[module.__name__] = record.name
+        for frame, _ in traceback.walk_tb(tb):
+            name = frame.f_globals.get("__name__", "")
+            if name in modules:
+                return modules[name]
+        return None
+
+    # -- listing -------------------------------------------------------------
+    def hooks_of(self, name: str) -> list[str]:
+        plugin = self.pm.get_plugin(name)
+        if plugin is None:
+            return []
+        return sorted(caller.name for caller in self.pm.get_hookcallers(plugin) or [])
+
+    def records_entry_points(self) -> list[tuple[str, str]]:
+        """Every entry point seen, loaded or not, in registration order."""
+        return [(r.name, r.target) for r in self.records.values()]
+
+    def loaded_files(self) -> list[str]:
+        return [r.module_file for r in self.records.values() if r.module_file]
+
+
+@dataclass
+class PluginInfo:
+    """One row of `aurora plugins list`."""
+
+    name: str
+    distribution: str
+    version: str
+    entry_point: str
+    status: str
+    hooks: list[str] = field(default_factory=list)
+    reason: str = ""

@@ -1,0 +1,112 @@
+"""The client config file, client.toml: site and user defaults for the client.
+
+Read from the same directories as clusters.json (`$AURORA_CONFIG_ROOT` or
+`/etc/aurora`, then `~/.aurora`); the user's file is merged over the site's
+table by table. Recognised keys::
+
+    [output]
+    format = "json"              # default output format for every command
+
+    [plugins]
+    disable = ["tunnel"]         # entry-point names never loaded
+    strict = false               # like AURORA_PLUGINS_STRICT=1
+
+    [devcluster]
+    autostart = true             # start aurora-devcluster on demand
+
+    [plugin.NAME]                # free-form settings for plugin NAME
+    key = "value"
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from aurora.errors import ConfigurationError
+
+CLIENT_CONFIG_FILE = "client.toml"
+
+
+def _read_toml(path: str) -> dict[str, Any]:
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib's message already says "(at line L, column C)".
+        raise ConfigurationError(f"{path}: {exc}", hint="fix the TOML syntax there") from None
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _expect(path: str, table: dict[str, Any], key: str, kind: type, what: str) -> Any:
+    value = table.get(key)
+    if value is not None and not isinstance(value, kind):
+        raise ConfigurationError(f"{path}: {what} must be {kind.__name__}, got {value!r}")
+    return value
+
+
+@dataclass
+class ClientSettings:
+    """Parsed client.toml, with the defaults that apply when no file says otherwise."""
+
+    output_format: str | None = None
+    disabled_plugins: frozenset[str] = frozenset()
+    strict_plugins: bool = False
+    devcluster_autostart: bool = True
+    plugin_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    files: tuple[str, ...] = ()
+
+    def for_plugin(self, name: str) -> dict[str, Any]:
+        """The `[plugin.NAME]` table (empty when absent)."""
+        return self.plugin_settings.get(name, {})
+
+
+def client_config_paths(dirs: list[str] | None = None) -> list[str]:
+    from aurora.clusters import config_dirs
+
+    return [os.path.join(d, CLIENT_CONFIG_FILE) for d in (dirs or config_dirs())]
+
+
+def load_settings(dirs: list[str] | None = None) -> ClientSettings:
+    merged: dict[str, Any] = {}
+    files = []
+    for path in client_config_paths(dirs):
+        if os.path.isfile(path):
+            merged = _merge(merged, _read_toml(path))
+            files.append(path)
+    where = " or ".join(files) or "client.toml"
+    output = merged.get("output", {})
+    plugins = merged.get("plugins", {})
+    devcluster = merged.get("devcluster", {})
+    for name, table in (("[output]", output), ("[plugins]", plugins),
+                        ("[devcluster]", devcluster), ("[plugin]", merged.get("plugin", {}))):
+        if not isinstance(table, dict):
+            raise ConfigurationError(f"{where}: {name} must be a table")
+    disabled = _expect(where, plugins, "disable", list, "plugins.disable") or []
+    if not all(isinstance(n, str) for n in disabled):
+        raise ConfigurationError(f"{where}: plugins.disable must be a list of plugin names")
+    autostart = _expect(where, devcluster, "autostart", bool, "devcluster.autostart")
+    return ClientSettings(
+        output_format=_expect(where, output, "format", str, "output.format"),
+        disabled_plugins=frozenset(disabled),
+        strict_plugins=bool(_expect(where, plugins, "strict", bool, "plugins.strict")),
+        devcluster_autostart=True if autostart is None else autostart,
+        plugin_settings=dict(merged.get("plugin", {})),
+        files=tuple(files),
+    )

@@ -1,0 +1,69 @@
+"""Built-in output formats: `text` (human, the default) and `json` (for scripts).
+
+A site replaces either one by shipping a plugin whose `format_output` answers
+for the same name: site plugins are asked first.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aurora.hookspecs import hookimpl
+from aurora.output import Result
+
+FORMATS = ["text", "json"]
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return ",".join(_cell(v) for v in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def render_table(columns: list[str], rows: list[dict[str, Any]]) -> str:
+    """Left-aligned columns under an upper-case header; no trailing blanks."""
+    cells = [[_cell(row.get(c)) for c in columns] for row in rows]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    lines = []
+    for row in [[c.upper() for c in columns]] + cells:
+        lines.append("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def render_text(result: Result) -> str:
+    if result.text is not None:
+        return result.text
+    data = result.data
+    if data is None:
+        return ""
+    if result.columns is not None:
+        return render_table(list(result.columns), data) if data else ""
+    if isinstance(data, dict):
+        return "".join(f"{k}: {_cell(v)}\n" for k, v in data.items())
+    if isinstance(data, (list, tuple)):
+        return "".join(f"{_cell(v)}\n" for v in data)
+    return f"{data}\n"
+
+
+def render_json(result: Result) -> str:
+    data = {} if result.data is None else result.data
+    return json.dumps(data, indent=2, separators=(",", ": "), default=str) + "\n"
+
+
+@hookimpl
+def register_output_formats() -> list[str]:
+    return FORMATS
+
+
+@hookimpl
+def format_output(context: Any, result: Result, format_name: str) -> str | None:
+    if format_name == "text":
+        return render_text(result)
+    if format_name == "json":
+        return render_json(result)
+    return None

@@ -1,0 +1,65 @@
+"""The `plugins` noun: what is installed, where it comes from, and what it hooks.
+
+`aurora plugins list` shows every entry point in the `aurora.plugins` group,
+loaded, disabled or broken, with its distribution, version and hooks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aurora.command import Context, Noun, Verb
+from aurora.hookspecs import hookimpl
+from aurora.output import Result
+
+COLUMNS = ["name", "distribution", "version", "status", "hooks", "entry_point", "reason"]
+
+
+def _distributions() -> dict[tuple[str, str], tuple[str, str]]:
+    """(entry point name, target) -> (distribution, version), read only here."""
+    from importlib import metadata
+
+    from aurora.plugin_manager import ENTRY_POINT_GROUP
+
+    found: dict[tuple[str, str], tuple[str, str]] = {}
+    for dist in metadata.distributions():
+        for ep in dist.entry_points:
+            if ep.group == ENTRY_POINT_GROUP:
+                found.setdefault((ep.name, ep.value),
+                                 (dist.metadata["Name"] or "?", dist.version or "?"))
+    return found
+
+
+class ListPlugins(Verb):
+    name = "list"
+    help = "List installed plugins with their distribution, version, status and hooks."
+
+    def execute(self, context: Context) -> Result:
+        manager = context.cli.plugins
+        dists = _distributions()
+        rows: list[dict[str, Any]] = []
+        for record in manager.records.values():
+            dist, version = dists.get((record.name, record.target), ("?", "?"))
+            rows.append({
+                "name": record.name,
+                "distribution": dist,
+                "version": version,
+                "status": record.status,
+                "builtin": record.builtin,
+                "hooks": manager.hooks_of(record.name),
+                "entry_point": record.target,
+                "reason": record.reason,
+            })
+        return Result(data=rows, columns=COLUMNS)
+
+
+class PluginsNoun(Noun):
+    name = "plugins"
+    help = "Show the client plugins that are installed."
+
+
+@hookimpl
+def register_nouns(cli: Any) -> None:
+    noun = PluginsNoun()
+    noun.register_verb(ListPlugins())
+    cli.register_noun(noun)
