@@ -1,0 +1,94 @@
+"""Shared fixtures: run the installed `aurora` in an isolated home, install test plugins."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+EXAMPLES = ROOT.parent / "shared" / "reference" / "examples"
+BIN = Path(sys.executable).parent
+
+
+def aurora_bin(name: str = "aurora") -> str:
+    path = BIN / name
+    if not path.exists():
+        pytest.fail(f"{path} is missing: install the project first (pip install -e '.[test]')")
+    return str(path)
+
+
+@dataclass
+class Home:
+    """An isolated user: its own HOME, config root and caches."""
+
+    root: Path
+
+    @property
+    def config_root(self) -> Path:
+        return self.root / "etc-aurora"
+
+    @property
+    def user_dir(self) -> Path:
+        return self.root / "home" / ".aurora"
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("AURORA_", "PYTEST_")) and k not in ("NO_COLOR",)}
+        env.update(HOME=str(self.root / "home"), XDG_CACHE_HOME=str(self.root / "cache"),
+                   AURORA_CONFIG_ROOT=str(self.config_root), COLUMNS="100")
+        env.update(extra)
+        return env
+
+    def write_clusters(self, clusters: list[dict], user: bool = False) -> Path:
+        import json
+
+        target = (self.user_dir if user else self.config_root) / "clusters.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(clusters))
+        return target
+
+    def write_client_config(self, text: str, user: bool = True) -> Path:
+        target = (self.user_dir if user else self.config_root) / "client.toml"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+        return target
+
+    def run(self, *args: str, env: dict[str, str] | None = None, timeout: float = 120,
+            cwd: str | None = None, input: str | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run([aurora_bin(), *args], capture_output=True, text=True,
+                              env=env or self.env(), timeout=timeout, cwd=cwd, input=input)
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Home:
+    (tmp_path / "home").mkdir()
+    return Home(tmp_path)
+
+
+def pip_install_target(package: Path, target: Path) -> None:
+    """Install a fixture plugin package into `target` (used via PYTHONPATH)."""
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+         "--disable-pip-version-check", "--target", str(target), str(package)],
+        check=True, capture_output=True, text=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def test_plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = tmp_path_factory.mktemp("test-plugin-site")
+    pip_install_target(FIXTURES / "aurora-test-plugin", target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def broken_plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = tmp_path_factory.mktemp("broken-plugin-site")
+    pip_install_target(FIXTURES / "aurora-broken-plugin", target)
+    return target
