@@ -24,8 +24,12 @@ from aurora import __version__, helptext, index
 from aurora.command import CommandOption, Context, Noun, Verb
 from aurora.errors import AuroraError, ExitCode, PluginError, UsageError
 from aurora.output import Result, emit, emit_err
-from aurora.plugin_manager import PluginManager, discover_entry_points, env_disabled_plugins, \
-    env_strict
+from aurora.plugin_manager import (
+    PluginManager,
+    discover_entry_points,
+    env_disabled_plugins,
+    env_strict,
+)
 from aurora.settings import ClientSettings, load_settings
 
 DEFAULT_FORMAT = "text"

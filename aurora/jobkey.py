@@ -170,7 +170,7 @@ def parse_partial_key(text: str) -> PartialKey:
     if not parts[0]:
         raise _bad(text, "the cluster is empty", PARTIAL_KEY_FORM)
     parts += ["*"] * (4 - len(parts))
-    for what, value in zip(("role", "environment", "name"), parts[1:]):
+    for what, value in zip(("role", "environment", "name"), parts[1:], strict=True):
         _check_identifier(text, what, value, PARTIAL_KEY_FORM, allow_glob=True)
     return PartialKey(*parts)
 

@@ -128,3 +128,41 @@ def test_python_dash_m_aurora(home: Home) -> None:
     proc = subprocess.run([sys.executable, "-m", "aurora", "--version"], capture_output=True,
                           text=True, env=home.env())
     assert proc.returncode == 0 and proc.stdout.strip()
+
+
+def test_unique_prefix_of_a_global_option(home: Home) -> None:
+    proc = home.run("--output", "json", "plugins", "list")
+    assert proc.returncode == 0
+    assert json.loads(proc.stdout)
+
+
+def _run_on_tty(home: Home, env: dict[str, str]) -> str:
+    import os
+    import subprocess
+
+    from tests.conftest import aurora_bin
+
+    leader, follower = os.openpty()
+    try:
+        proc = subprocess.run([aurora_bin(), "plugins", "list"], stdout=follower,
+                              stderr=subprocess.PIPE, env=env, timeout=60)
+        assert proc.returncode == 0
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks).decode()
+    finally:
+        os.close(leader)
+
+
+def test_colour_only_on_a_tty_and_never_with_no_color(home: Home) -> None:
+    assert "\033[" not in home.run("plugins", "list").stdout
+    assert "\033[1m" in _run_on_tty(home, home.env())
+    assert "\033[" not in _run_on_tty(home, home.env(NO_COLOR="1"))

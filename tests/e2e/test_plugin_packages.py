@@ -133,3 +133,19 @@ def test_internal_error_is_one_line_and_exit_20(home: Home, tmp_path: Path) -> N
     assert len(lines) == 1 and "plugin 'crashy' failed: ZeroDivisionError" in lines[0]
     verbose = home.run("crash", "boom", "--traceback", env=env)
     assert verbose.returncode == 20 and "Traceback (most recent call last)" in verbose.stderr
+
+
+def test_ctrl_c_exits_130_without_traceback(home: Home, test_plugin_site: Path) -> None:
+    import signal
+    import subprocess
+
+    from tests.conftest import aurora_bin
+
+    proc = subprocess.Popen([aurora_bin(), "greet", "wait"], stderr=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True, env=_env(home, test_plugin_site))
+    assert proc.stderr is not None
+    assert proc.stderr.readline().strip() == "waiting"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert "interrupted" in err and "Traceback" not in err
