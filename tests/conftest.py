@@ -12,7 +12,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
-EXAMPLES = ROOT.parent / "shared" / "reference" / "examples"
+REFERENCE = ROOT.parent / "shared" / "reference"
+EXAMPLES = REFERENCE / "examples"
+REFERENCE_IDL = REFERENCE / "api.thrift"
 BIN = Path(sys.executable).parent
 
 

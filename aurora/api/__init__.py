@@ -1,0 +1,1 @@
+"""The scheduler API: our IDL, the HTTP transport and the one SchedulerClient."""

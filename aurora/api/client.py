@@ -1,0 +1,200 @@
+"""SchedulerClient: the one way to call a scheduler, with retries and error mapping.
+
+Every RPC goes through `call`, which
+
+* retries ERROR_TRANSIENT answers and HTTP 502/503/504 with capped exponential
+  backoff, for every method;
+* retries transport failures (refused, reset, timed out) only for idempotent
+  methods, as upstream does;
+* stops after `retries` attempts or `budget` seconds, whichever comes first;
+* turns a non-OK response into `SchedulerError` carrying the scheduler's own
+  messages (AUTH_FAILED becomes `AuthError`, exit 30).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aurora.api.idl import api, response_code_name
+from aurora.api.transport import HttpOptions, HttpTransport, TransientHttpError, api_url
+from aurora.errors import ApiError, AuroraError, AuthError, NetworkError, SchedulerTimeout
+
+log = logging.getLogger("aurora.api")
+
+# Methods that change nothing (or are safe to repeat) and may be retried on a
+# transport failure. startJobUpdate is reconciled by the caller (metadata id).
+IDEMPOTENT = frozenset({
+    "getRoleSummary", "getJobSummary", "getTasksStatus", "getTasksWithoutConfigs",
+    "getPendingReason", "getConfigSummary", "getJobs", "getQuota", "populateJobConfig",
+    "getJobUpdateSummaries", "getJobUpdateDetails", "getJobUpdateDiff", "getTierConfigs",
+    "restartShards", "startJobUpdate",
+})
+
+
+class SchedulerError(ApiError):
+    """A non-OK answer; `details` are the scheduler's messages, verbatim."""
+
+    def __init__(self, method: str, response: Any, endpoint: str):
+        self.response = response
+        self.method = method
+        self.code_name = response_code_name(response.responseCode)
+        self.details = [d.message or "Unknown error" for d in (response.details or [])]
+        text = ", ".join(self.details) or self.code_name
+        super().__init__(text)
+        self.endpoint = endpoint
+
+
+@dataclass
+class RetryPolicy:
+    retries: int = 5          # attempts after the first
+    budget: float = 60.0      # seconds for all attempts of one call
+    initial_delay: float = 0.5
+    max_delay: float = 8.0
+
+    def delays(self) -> list[float]:
+        out, delay = [], self.initial_delay
+        for _ in range(self.retries):
+            out.append(delay)
+            delay = min(delay * 2, self.max_delay)
+        return out
+
+
+class SchedulerClient:
+    """Typed access to one cluster's scheduler over one kept-alive connection."""
+
+    def __init__(self, cluster_name: str, base_url: str, http: HttpOptions | None = None,
+                 retry: RetryPolicy | None = None,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.cluster_name = cluster_name
+        self.base_url = base_url
+        self.url = api_url(base_url)
+        self.http = http or HttpOptions()
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._transport: HttpTransport | None = None
+        self._client: Any = None
+
+    def _thrift(self) -> Any:
+        if self._client is None:
+            from thriftpy2.protocol import TCyBinaryProtocol
+            from thriftpy2.thrift import TClient
+            from thriftpy2.transport import TCyBufferedTransport
+
+            self._transport = HttpTransport(self.url, self.http)
+            buffered = TCyBufferedTransport(self._transport)
+            protocol = TCyBinaryProtocol(buffered)
+            self._client = TClient(api().AuroraAdmin, protocol)
+        return self._client
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+        self._client = self._transport = None
+
+    def _where(self) -> str:
+        return f"cluster {self.cluster_name} ({self.url})"
+
+    def _once(self, method: str, args: tuple) -> Any:
+        from thriftpy2.thrift import TApplicationException, TException
+        from thriftpy2.transport import TTransportException
+
+        try:
+            return getattr(self._thrift(), method)(*args)
+        except AuroraError:
+            self.close()
+            raise
+        except (TTransportException, TApplicationException, TException, EOFError,
+                ValueError, TypeError, UnicodeDecodeError) as exc:
+            self.close()
+            raise NetworkError(f"{self._where()} answered {method} with something that is not "
+                               f"a thrift reply ({type(exc).__name__}: {exc})") from None
+
+    def call(self, method: str, *args: Any) -> Any:
+        """Call `method`; return the OK Response or raise with the exit code it deserves."""
+        started = time.monotonic()
+        delays = self.retry.delays()
+        attempt = 0
+        while True:
+            attempt += 1
+            failure: AuroraError
+            try:
+                response = self._once(method, args)
+            except TransientHttpError as exc:
+                failure = exc
+            except (NetworkError, SchedulerTimeout) as exc:
+                if method not in IDEMPOTENT:
+                    raise type(exc)(f"{exc.message} during {method}, which is not retried "
+                                    "because it is not idempotent", hint=exc.hint) from None
+                failure = exc
+            else:
+                code = response.responseCode
+                if code == api().ResponseCode.OK:
+                    return response
+                error = SchedulerError(method, response, self.url)
+                if code == api().ResponseCode.AUTH_FAILED:
+                    raise AuthError(f"{self._where()} refused {method}: {error}")
+                if code != api().ResponseCode.ERROR_TRANSIENT:
+                    raise error
+                failure = error
+            elapsed = time.monotonic() - started
+            if attempt > len(delays) or elapsed + delays[attempt - 1] > self.retry.budget:
+                raise self._exhausted(method, attempt, failure)
+            delay = delays[attempt - 1]
+            log.info("%s to %s failed (%s); retry %d of %d in %.1fs", method, self._where(),
+                     failure, attempt, len(delays), delay)
+            self._sleep(delay)
+
+    def _exhausted(self, method: str, attempts: int, failure: AuroraError) -> AuroraError:
+        tail = f" (gave up on {method} after {attempts} attempt(s))"
+        if isinstance(failure, SchedulerError):
+            failure.message += tail
+            return failure
+        return type(failure)(f"{failure.message}{tail}", hint=failure.hint)
+
+    # -- typed methods (names follow the thrift API) -----------------------------
+    def get_jobs(self, role: str | None = None) -> Any:
+        return self.call("getJobs", role).result.getJobsResult
+
+    def get_job_summary(self, role: str | None = None) -> Any:
+        return self.call("getJobSummary", role).result.jobSummaryResult
+
+    def get_tasks_status(self, query: Any) -> list[Any]:
+        return self.call("getTasksStatus", query).result.scheduleStatusResult.tasks or []
+
+    def get_tasks_without_configs(self, query: Any) -> list[Any]:
+        result = self.call("getTasksWithoutConfigs", query).result
+        return result.scheduleStatusResult.tasks or []
+
+    def get_pending_reason(self, query: Any) -> Any:
+        return self.call("getPendingReason", query).result.getPendingReasonResult
+
+    def get_config_summary(self, job_key: Any) -> Any:
+        return self.call("getConfigSummary", job_key).result.configSummaryResult
+
+    def get_role_summary(self) -> Any:
+        return self.call("getRoleSummary").result.roleSummaryResult
+
+    def get_quota(self, role: str) -> Any:
+        return self.call("getQuota", role).result.getQuotaResult
+
+    def get_tier_configs(self) -> Any:
+        return self.call("getTierConfigs").result.getTierConfigResult
+
+    def populate_job_config(self, config: Any) -> Any:
+        return self.call("populateJobConfig", config).result.populateJobResult
+
+    def create_job(self, config: Any) -> Any:
+        return self.call("createJob", config)
+
+    def kill_tasks(self, job_key: Any, instances: set[int] | None, message: str | None) -> Any:
+        return self.call("killTasks", job_key, instances, message)
+
+    def restart_shards(self, job_key: Any, instances: set[int]) -> Any:
+        return self.call("restartShards", job_key, instances)
+
+    def add_instances(self, instance_key: Any, count: int) -> Any:
+        return self.call("addInstances", instance_key, count)

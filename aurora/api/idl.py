@@ -1,0 +1,45 @@
+"""The scheduler's thrift types, loaded once from our IDL and cached.
+
+Loading costs tens of milliseconds, so it happens on first use, never on the
+help or version paths. Enums are ints on the wire and in these objects; the
+helpers here give them names.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import Any
+
+IDL_FILE = os.path.join(os.path.dirname(__file__), "aurora_api.thrift")
+MODULE_NAME = "aurora_api_thrift"
+
+
+@lru_cache(maxsize=1)
+def api() -> Any:
+    """The loaded thriftpy2 module with every struct, enum, constant and service."""
+    import thriftpy2
+
+    return thriftpy2.load(IDL_FILE, module_name=MODULE_NAME)
+
+
+def status_name(value: int) -> str:
+    return api().ScheduleStatus._VALUES_TO_NAMES.get(value, str(value))
+
+
+def response_code_name(value: int) -> str:
+    return api().ResponseCode._VALUES_TO_NAMES.get(value, str(value))
+
+
+def serialize(obj: Any) -> bytes:
+    from thriftpy2.protocol import TBinaryProtocolFactory
+    from thriftpy2.utils import serialize as _serialize
+
+    return _serialize(obj, TBinaryProtocolFactory())
+
+
+def deserialize(cls: type, data: bytes) -> Any:
+    from thriftpy2.protocol import TBinaryProtocolFactory
+    from thriftpy2.utils import deserialize as _deserialize
+
+    return _deserialize(cls(), data, TBinaryProtocolFactory())

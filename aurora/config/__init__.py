@@ -1,0 +1,1 @@
+"""Job configuration: the .aurora DSL (pystachio schema), loading and conversion to thrift."""

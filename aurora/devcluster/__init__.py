@@ -1,0 +1,1 @@
+"""aurora-devcluster: a local single-machine scheduler speaking the Aurora thrift API."""

@@ -1,0 +1,194 @@
+"""The devcluster's state in SQLite (WAL): jobs, task configs, tasks, events, quotas.
+
+Thrift structs are stored as binary blobs; task configs are stored once per
+distinct config (keyed by a hash) and shared by the tasks that run them. Every
+RPC runs in one transaction (`transaction()`), so a scheduler killed with
+SIGKILL restarts with everything it acknowledged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from aurora.api.idl import api, deserialize, serialize
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    role TEXT NOT NULL, env TEXT NOT NULL, name TEXT NOT NULL,
+    config BLOB NOT NULL,              -- JobConfiguration as submitted
+    cron_schedule TEXT,                -- NULL for non-cron jobs
+    PRIMARY KEY (role, env, name)
+);
+CREATE TABLE IF NOT EXISTS task_configs (hash TEXT PRIMARY KEY, config BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS tasks (
+    task_id TEXT PRIMARY KEY,
+    role TEXT NOT NULL, env TEXT NOT NULL, name TEXT NOT NULL,
+    instance INTEGER NOT NULL,
+    status INTEGER NOT NULL,
+    failure_count INTEGER NOT NULL DEFAULT 0,
+    ancestor TEXT,
+    host TEXT,
+    ports TEXT NOT NULL DEFAULT '{}',
+    config_hash TEXT NOT NULL,
+    pid INTEGER,
+    sandbox TEXT
+);
+CREATE INDEX IF NOT EXISTS tasks_by_job ON tasks (role, env, name, instance);
+CREATE INDEX IF NOT EXISTS tasks_by_status ON tasks (status);
+CREATE TABLE IF NOT EXISTS task_events (
+    task_id TEXT NOT NULL, ts INTEGER NOT NULL, status INTEGER NOT NULL, message TEXT
+);
+CREATE INDEX IF NOT EXISTS events_by_task ON task_events (task_id);
+CREATE TABLE IF NOT EXISTS quotas (
+    role TEXT PRIMARY KEY, cpus REAL NOT NULL, ram_mb INTEGER NOT NULL,
+    disk_mb INTEGER NOT NULL
+);
+"""
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class Store:
+    """A thread-safe SQLite store; one connection, one lock, one transaction per RPC."""
+
+    def __init__(self, path: str):
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        self.path = path
+        self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+        self.lock = threading.RLock()
+        self._configs: dict[str, Any] = {}
+        self._depth = 0
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self.lock:
+            outer = self._depth == 0
+            if outer:
+                self.db.execute("BEGIN IMMEDIATE")
+            self._depth += 1
+            try:
+                yield self.db
+            except BaseException:
+                self._depth -= 1
+                if outer:
+                    self.db.execute("ROLLBACK")
+                raise
+            self._depth -= 1
+            if outer:
+                self.db.execute("COMMIT")
+
+    def close(self) -> None:
+        with self.lock:
+            self.db.close()
+
+    # -- task configs ---------------------------------------------------------------
+    def put_config(self, config: Any) -> str:
+        blob = serialize(config)
+        digest = hashlib.sha1(blob).hexdigest()
+        if digest not in self._configs:
+            self.db.execute("INSERT OR IGNORE INTO task_configs VALUES (?, ?)", (digest, blob))
+            self._configs[digest] = config
+        return digest
+
+    def config(self, digest: str) -> Any:
+        if digest not in self._configs:
+            row = self.db.execute("SELECT config FROM task_configs WHERE hash = ?",
+                                  (digest,)).fetchone()
+            self._configs[digest] = deserialize(api().TaskConfig, row[0])
+        return self._configs[digest]
+
+    # -- jobs -----------------------------------------------------------------------
+    def put_job(self, config: Any) -> None:
+        key = config.key
+        self.db.execute("INSERT OR REPLACE INTO jobs VALUES (?, ?, ?, ?, ?)",
+                        (key.role, key.environment, key.name, serialize(config),
+                         config.cronSchedule))
+
+    def job(self, role: str, env: str, name: str) -> Any | None:
+        row = self.db.execute("SELECT config FROM jobs WHERE role=? AND env=? AND name=?",
+                              (role, env, name)).fetchone()
+        return deserialize(api().JobConfiguration, row[0]) if row else None
+
+    def jobs(self, role: str | None = None) -> list[Any]:
+        sql, args = "SELECT config FROM jobs", ()
+        if role:
+            sql, args = sql + " WHERE role = ?", (role,)
+        return [deserialize(api().JobConfiguration, r[0]) for r in self.db.execute(sql, args)]
+
+    def delete_job(self, role: str, env: str, name: str) -> None:
+        self.db.execute("DELETE FROM jobs WHERE role=? AND env=? AND name=?", (role, env, name))
+
+    # -- tasks ----------------------------------------------------------------------
+    def add_task(self, task_id: str, key: Any, instance: int, config_hash: str,
+                 failure_count: int = 0, ancestor: str | None = None,
+                 message: str = "Task created") -> None:
+        self.db.execute(
+            "INSERT INTO tasks (task_id, role, env, name, instance, status, failure_count, "
+            "ancestor, config_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (task_id, key.role, key.environment, key.name, instance,
+             api().ScheduleStatus.PENDING, failure_count, ancestor, config_hash))
+        self.add_event(task_id, api().ScheduleStatus.PENDING, message)
+
+    def add_event(self, task_id: str, status: int, message: str | None) -> None:
+        self.db.execute("INSERT INTO task_events VALUES (?, ?, ?, ?)",
+                        (task_id, now_ms(), status, message))
+
+    def set_status(self, task_id: str, status: int, message: str | None, **fields: Any) -> None:
+        assignments = ", ".join(["status = ?"] + [f"{k} = ?" for k in fields])
+        self.db.execute(f"UPDATE tasks SET {assignments} WHERE task_id = ?",
+                        (status, *fields.values(), task_id))
+        self.add_event(task_id, status, message)
+
+    def move_all(self, from_status: int, to_status: int, message: str) -> int:
+        """Batch transition (used by the simulating executor for huge jobs)."""
+        ts = now_ms()
+        self.db.execute("INSERT INTO task_events SELECT task_id, ?, ?, ? FROM tasks "
+                        "WHERE status = ?", (ts, to_status, message, from_status))
+        return self.db.execute("UPDATE tasks SET status = ? WHERE status = ?",
+                               (to_status, from_status)).rowcount
+
+    def tasks(self, where: str = "1", args: tuple = ()) -> list[sqlite3.Row]:
+        self.db.row_factory = sqlite3.Row
+        try:
+            return self.db.execute(f"SELECT * FROM tasks WHERE {where} "
+                                   "ORDER BY role, env, name, instance, rowid", args).fetchall()
+        finally:
+            self.db.row_factory = None
+
+    def events(self, task_ids: list[str]) -> dict[str, list[tuple[int, int, str | None]]]:
+        found: dict[str, list[tuple[int, int, str | None]]] = {t: [] for t in task_ids}
+        if not task_ids:
+            return found
+        if len(task_ids) > 500:
+            rows = self.db.execute("SELECT task_id, ts, status, message FROM task_events "
+                                   "ORDER BY rowid")
+        else:
+            marks = ",".join("?" * len(task_ids))
+            rows = self.db.execute("SELECT task_id, ts, status, message FROM task_events "
+                                   f"WHERE task_id IN ({marks}) ORDER BY rowid", task_ids)
+        for task_id, ts, status, message in rows:
+            if task_id in found:
+                found[task_id].append((ts, status, message))
+        return found
+
+    # -- quotas ---------------------------------------------------------------------
+    def quota(self, role: str) -> tuple[float, int, int]:
+        row = self.db.execute("SELECT cpus, ram_mb, disk_mb FROM quotas WHERE role = ?",
+                              (role,)).fetchone()
+        return tuple(row) if row else (0.0, 0, 0)  # type: ignore[return-value]
+
+    def set_quota(self, role: str, cpus: float, ram_mb: int, disk_mb: int) -> None:
+        self.db.execute("INSERT OR REPLACE INTO quotas VALUES (?, ?, ?, ?)",
+                        (role, cpus, ram_mb, disk_mb))

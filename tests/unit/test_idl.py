@@ -1,0 +1,72 @@
+"""Our IDL describes the same wire contract as the scheduler's reference IDL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import thriftpy2
+
+from aurora.api.idl import api
+from tests.conftest import REFERENCE_IDL
+
+
+@pytest.fixture(scope="module")
+def reference() -> Any:
+    return thriftpy2.load(str(REFERENCE_IDL), module_name="reference_idl_thrift")
+
+
+def _shape(spec: Any) -> Any:
+    """A thrift_spec entry with classes replaced by their names."""
+    if isinstance(spec, type):
+        return spec.__name__
+    if isinstance(spec, tuple):
+        return tuple(_shape(s) for s in spec)
+    return spec
+
+
+def _names(meta: list) -> list[str]:
+    return [c.__name__ for c in meta]
+
+
+def test_same_types(reference: Any) -> None:
+    ours, ref = api().__thrift_meta__, reference.__thrift_meta__
+    for kind in ("enums", "structs", "unions", "services"):
+        assert sorted(_names(ours[kind])) == sorted(_names(ref[kind])), kind
+
+
+def test_same_enum_values(reference: Any) -> None:
+    for enum in reference.__thrift_meta__["enums"]:
+        assert getattr(api(), enum.__name__)._VALUES_TO_NAMES == enum._VALUES_TO_NAMES
+
+
+def test_same_fields_and_defaults(reference: Any) -> None:
+    meta = reference.__thrift_meta__
+    for cls in meta["structs"] + meta["unions"]:
+        mine = getattr(api(), cls.__name__)
+        assert {k: _shape(v[:3]) for k, v in mine.thrift_spec.items()} == \
+            {k: _shape(v[:3]) for k, v in cls.thrift_spec.items()}, cls.__name__
+        assert [d[0] for d in mine.default_spec] == [d[0] for d in cls.default_spec]
+        assert repr(mine().__dict__) == repr(cls().__dict__).replace(
+            "reference_idl_thrift", "aurora_api_thrift"), cls.__name__
+
+
+def test_same_constants(reference: Any) -> None:
+    for name in ("AURORA_EXECUTOR_NAME", "ACTIVE_STATES", "LIVE_STATES", "TERMINAL_STATES",
+                 "SLAVE_ASSIGNED_STATES", "GOOD_IDENTIFIER_PATTERN", "GOOD_IDENTIFIER_PATTERN_JVM",
+                 "GOOD_IDENTIFIER_PATTERN_PYTHON", "ACTIVE_JOB_UPDATE_STATES",
+                 "AWAITNG_PULSE_JOB_UPDATE_STATES", "BYPASS_LEADER_REDIRECT_HEADER_NAME",
+                 "TASK_FILESYSTEM_MOUNT_POINT"):
+        assert getattr(api(), name) == getattr(reference, name), name
+
+
+def test_same_service_methods(reference: Any) -> None:
+    for svc in reference.__thrift_meta__["services"]:
+        mine = getattr(api(), svc.__name__)
+        assert mine.thrift_services == svc.thrift_services
+        for method in svc.thrift_services:
+            for suffix in ("_args", "_result"):
+                ours = getattr(mine, method + suffix).thrift_spec
+                ref = getattr(svc, method + suffix).thrift_spec
+                assert {k: _shape(v[:3]) for k, v in ours.items()} == \
+                    {k: _shape(v[:3]) for k, v in ref.items()}, method + suffix
