@@ -62,7 +62,23 @@ def _core_options() -> list[CommandOption]:
                       help="show debug logging on stderr"),
         CommandOption("--traceback", action="store_true", default=False,
                       help="print the full traceback of an internal error"),
+        CommandOption("--connect-timeout", metavar="SECONDS", type=_seconds, default=None,
+                      help="seconds to wait for a scheduler connection (default 10)"),
+        CommandOption("--timeout", metavar="SECONDS", type=_seconds, default=None,
+                      help="seconds to wait for a scheduler answer (default 60)"),
+        CommandOption("--ca-bundle", metavar="FILE", default=None,
+                      help="CA certificates to verify the scheduler's TLS certificate"),
     ]
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got '{text}'")
+    return value
 
 
 def suggest(word: str, choices: Sequence[str]) -> str | None:

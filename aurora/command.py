@@ -144,6 +144,12 @@ class Context:
                 hint=f"known clusters are {known}; add it to clusters.json",
             ) from None
 
+    def scheduler(self, cluster_name: str) -> Any:
+        """The SchedulerClient for `cluster_name`, built on first use and kept for the run."""
+        from aurora.connect import scheduler_for
+
+        return scheduler_for(self, cluster_name)
+
     def service(self, kind: str, key: str, factory: Callable[[], Any]) -> Any:
         """Build a service once per run (e.g. one scheduler client per cluster)."""
         if (kind, key) not in self._services:

@@ -11,6 +11,11 @@ table by table. Recognised keys::
     disable = ["tunnel"]         # entry-point names never loaded
     strict = false               # like AURORA_PLUGINS_STRICT=1
 
+    [scheduler]
+    connect_timeout = 10         # seconds (flag --connect-timeout)
+    timeout = 60                 # seconds for an answer (flag --timeout)
+    ca_bundle = "/etc/ssl/site-ca.pem"   # TLS trust (flag --ca-bundle)
+
     [devcluster]
     autostart = true             # start aurora-devcluster on demand
 
@@ -69,6 +74,7 @@ class ClientSettings:
     disabled_plugins: frozenset[str] = frozenset()
     strict_plugins: bool = False
     devcluster_autostart: bool = True
+    scheduler: dict[str, Any] = field(default_factory=dict)
     plugin_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
     files: tuple[str, ...] = ()
 
@@ -94,19 +100,28 @@ def load_settings(dirs: list[str] | None = None) -> ClientSettings:
     output = merged.get("output", {})
     plugins = merged.get("plugins", {})
     devcluster = merged.get("devcluster", {})
-    for name, table in (("[output]", output), ("[plugins]", plugins),
+    scheduler = merged.get("scheduler", {})
+    for name, table in (("[output]", output), ("[plugins]", plugins), ("[scheduler]", scheduler),
                         ("[devcluster]", devcluster), ("[plugin]", merged.get("plugin", {}))):
         if not isinstance(table, dict):
             raise ConfigurationError(f"{where}: {name} must be a table")
     disabled = _expect(where, plugins, "disable", list, "plugins.disable") or []
     if not all(isinstance(n, str) for n in disabled):
         raise ConfigurationError(f"{where}: plugins.disable must be a list of plugin names")
+    for key in ("connect_timeout", "timeout"):
+        value = scheduler.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                  or value <= 0):
+            raise ConfigurationError(f"{where}: scheduler.{key} must be a positive number of "
+                                     f"seconds, got {value!r}")
+    _expect(where, scheduler, "ca_bundle", str, "scheduler.ca_bundle")
     autostart = _expect(where, devcluster, "autostart", bool, "devcluster.autostart")
     return ClientSettings(
         output_format=_expect(where, output, "format", str, "output.format"),
         disabled_plugins=frozenset(disabled),
         strict_plugins=bool(_expect(where, plugins, "strict", bool, "plugins.strict")),
         devcluster_autostart=True if autostart is None else autostart,
+        scheduler=dict(scheduler),
         plugin_settings=dict(merged.get("plugin", {})),
         files=tuple(files),
     )

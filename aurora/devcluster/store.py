@@ -38,7 +38,8 @@ CREATE TABLE IF NOT EXISTS tasks (
     ports TEXT NOT NULL DEFAULT '{}',
     config_hash TEXT NOT NULL,
     pid INTEGER,
-    sandbox TEXT
+    sandbox TEXT,
+    ready_at INTEGER NOT NULL DEFAULT 0   -- THROTTLED tasks wait until then (ms)
 );
 CREATE INDEX IF NOT EXISTS tasks_by_job ON tasks (role, env, name, instance);
 CREATE INDEX IF NOT EXISTS tasks_by_status ON tasks (status);
@@ -133,13 +134,15 @@ class Store:
     # -- tasks ----------------------------------------------------------------------
     def add_task(self, task_id: str, key: Any, instance: int, config_hash: str,
                  failure_count: int = 0, ancestor: str | None = None,
-                 message: str = "Task created") -> None:
+                 message: str = "Task created", status: int | None = None,
+                 ready_at: int = 0) -> None:
+        status = api().ScheduleStatus.PENDING if status is None else status
         self.db.execute(
             "INSERT INTO tasks (task_id, role, env, name, instance, status, failure_count, "
-            "ancestor, config_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "ancestor, config_hash, ready_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (task_id, key.role, key.environment, key.name, instance,
-             api().ScheduleStatus.PENDING, failure_count, ancestor, config_hash))
-        self.add_event(task_id, api().ScheduleStatus.PENDING, message)
+             status, failure_count, ancestor, config_hash, ready_at))
+        self.add_event(task_id, status, message)
 
     def add_event(self, task_id: str, status: int, message: str | None) -> None:
         self.db.execute("INSERT INTO task_events VALUES (?, ?, ?, ?)",

@@ -1,0 +1,122 @@
+"""From a cluster name to a ready SchedulerClient.
+
+Resolves the endpoint (CLIENT-SPEC §5.1: `zk` wins over `scheduler_uri`),
+gathers the HTTP options (command-line flags over client.toml over defaults),
+lets plugins adjust the request headers (`prepare_request`, where auth plugins
+attach credentials), and starts the embedded devcluster when the built-in
+`devcluster` cluster is targeted and nothing answers on its port.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+import subprocess
+import sys
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from aurora.clusters import Cluster
+from aurora.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from aurora.api.client import SchedulerClient
+    from aurora.api.transport import HttpOptions
+    from aurora.command import Context
+
+DEVCLUSTER = "devcluster"
+
+
+def endpoint_of(cluster: Cluster) -> str:
+    """The scheduler's base URL for `cluster` (ZooKeeper first, as upstream)."""
+    if cluster.get("zk"):
+        from aurora.discovery import discover_scheduler
+
+        return discover_scheduler(cluster)
+    uri = cluster.get("scheduler_uri")
+    if uri:
+        return uri
+    raise ConfigurationError(f'cluster "{cluster.name}" does not specify zk or scheduler_uri',
+                             hint="set one of them in clusters.json")
+
+
+def http_options(context: Context, cluster: Cluster) -> HttpOptions:
+    from aurora.api.transport import HttpOptions
+
+    options, settings = context.options, context.settings
+    http = HttpOptions()
+    connect = getattr(options, "connect_timeout", None) or settings.scheduler.get(
+        "connect_timeout")
+    read = getattr(options, "timeout", None) or settings.scheduler.get("timeout")
+    bundle = getattr(options, "ca_bundle", None) or settings.scheduler.get("ca_bundle")
+    if connect:
+        http.connect_timeout = float(connect)
+    if read:
+        http.read_timeout = float(read)
+    if bundle:
+        bundle = os.path.expanduser(str(bundle))
+        if not os.path.isfile(bundle):
+            raise ConfigurationError(f"CA bundle {bundle} does not exist",
+                                     hint="pass an existing PEM file to --ca-bundle")
+        http.ca_bundle = bundle
+    return http
+
+
+def scheduler_client(context: Context, cluster_name: str) -> SchedulerClient:
+    """Build the one client a command uses for `cluster_name` (cached by Context)."""
+    from aurora.api.client import SchedulerClient
+
+    cluster = context.get_cluster(cluster_name)
+    base = endpoint_of(cluster)
+    http = http_options(context, cluster)
+    context.plugins.hook.prepare_request(context=context, cluster=cluster, url=base,
+                                         headers=http.headers)
+    if cluster.name == DEVCLUSTER and context.settings.devcluster_autostart:
+        ensure_devcluster(context, base)
+    return SchedulerClient(cluster.name, base, http)
+
+
+def _loopback_port(base: str) -> tuple[str, int] | None:
+    parts = urlsplit(base)
+    host = parts.hostname or ""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback or parts.scheme != "http":
+        return None
+    return host, parts.port or 80
+
+
+def answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def ensure_devcluster(context: Context, base: str) -> None:
+    """Start `aurora-devcluster` in the background when nothing answers at `base`."""
+    target = _loopback_port(base)
+    if target is None or answers(*target):
+        return
+    host, port = target
+    command = [sys.executable, "-m", "aurora.devcluster", "start", "--port", str(port)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        detail = (done.stderr or done.stdout).strip().splitlines()
+        raise ConfigurationError(
+            f"the devcluster is not running and could not be started: "
+            f"{detail[-1] if detail else 'no output'}",
+            hint="start it yourself with: aurora-devcluster start")
+    context.print_err(f"aurora: started the devcluster at {base} for this command; stop it "
+                      "with: aurora-devcluster stop (set autostart = false under [devcluster] "
+                      "in client.toml to turn this off)")
+
+
+def scheduler_for(context: Context, cluster_name: str) -> Any:
+    """Context's entry point: one cached client per cluster per run."""
+    return context.service("scheduler", cluster_name,
+                           lambda: scheduler_client(context, cluster_name))

@@ -1,0 +1,237 @@
+"""`aurora-devcluster start|stop|status|run`: the local scheduler's own command.
+
+`run` serves in the foreground; `start` runs it in the background and returns
+once it answers; `stop` ends it with SIGTERM (its tasks are killed and come
+back on the next start). One scheduler per state dir, guarded by a lock on
+the pid file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import ipaddress
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from typing import Any
+
+DEFAULT_PORT = 8081
+DEFAULT_BIND = "127.0.0.1"
+START_TIMEOUT = 20.0
+STOP_TIMEOUT = 30.0
+
+
+def default_state_dir() -> str:
+    return os.path.join(os.path.expanduser("~"), ".aurora", "devcluster")
+
+
+class Failure(Exception):
+    """A one-line error for the user, with the exit status to use."""
+
+    def __init__(self, message: str, code: int = 1):
+        super().__init__(message)
+        self.code = code
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="aurora-devcluster",
+                                description="A local Aurora scheduler for development and tests.")
+    p.add_argument("action", choices=["start", "stop", "status", "run"],
+                   help="start in the background, stop, show status, or run in the foreground")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help="HTTP port (default 8081)")
+    p.add_argument("--bind", default=DEFAULT_BIND,
+                   help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--allow-remote", action="store_true",
+                   help="allow a --bind address other than loopback")
+    p.add_argument("--state-dir", default=None,
+                   help="where state, sandboxes and logs live (default ~/.aurora/devcluster)")
+    p.add_argument("--executor", choices=["process", "simulate"], default="process",
+                   help="run tasks as local processes, or only simulate them")
+    p.add_argument("--cluster-name", default="devcluster",
+                   help="cluster name the scheduler reports (default devcluster)")
+    p.add_argument("--hostname", default="localhost", help="host name given to tasks")
+    p.add_argument("-v", "--verbose", action="store_true", help="log every request")
+    return p
+
+
+def pid_file(state_dir: str) -> str:
+    return os.path.join(state_dir, "devcluster.pid")
+
+
+def read_pid_info(state_dir: str) -> dict[str, Any] | None:
+    """The running scheduler's pid file contents, or None when none runs."""
+    try:
+        with open(pid_file(state_dir)) as f:
+            info = json.load(f)
+        os.kill(int(info["pid"]), 0)
+        return info
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def url_of(info: dict[str, Any]) -> str:
+    host = info["bind"] if info["bind"] not in ("0.0.0.0", "::") else "127.0.0.1"
+    return f"http://{host}:{info['port']}"
+
+
+def check_bind(args: argparse.Namespace) -> None:
+    try:
+        loopback = ipaddress.ip_address(args.bind).is_loopback
+    except ValueError:
+        loopback = args.bind == "localhost"
+    if not loopback and not args.allow_remote:
+        raise Failure(f"refusing to listen on {args.bind}: the devcluster runs commands for "
+                      "anyone who can reach it; add --allow-remote if you mean it", 2)
+
+
+def run(args: argparse.Namespace) -> int:
+    from aurora.devcluster.engine import Engine
+    from aurora.devcluster.executor import make_executor
+    from aurora.devcluster.handler import SchedulerHandler
+    from aurora.devcluster.server import DevclusterHttpServer
+    from aurora.devcluster.store import Store
+
+    check_bind(args)
+    os.makedirs(args.state_dir, exist_ok=True)
+    lock = open(os.path.join(args.state_dir, "devcluster.lock"), "w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        raise Failure(f"another devcluster already uses {args.state_dir}; stop it with: "
+                      f"aurora-devcluster stop --state-dir {args.state_dir}") from None
+    store = Store(os.path.join(args.state_dir, "state.db"))
+    executor = make_executor(args.executor, args.state_dir)
+    engine = Engine(store, executor, hostname=args.hostname)
+    handler = SchedulerHandler(store, engine, cluster_name=args.cluster_name)
+    try:
+        server = DevclusterHttpServer((args.bind, args.port), handler)
+    except OSError as exc:
+        raise Failure(f"cannot listen on {args.bind}:{args.port} ({exc.strerror}); "
+                      "choose another --port or stop what uses it") from None
+    port = server.server_address[1]
+    info = {"pid": os.getpid(), "port": port, "bind": args.bind, "executor": args.executor,
+            "state_dir": args.state_dir}
+    with open(pid_file(args.state_dir) + ".tmp", "w") as f:
+        json.dump(info, f)
+    os.replace(pid_file(args.state_dir) + ".tmp", pid_file(args.state_dir))
+
+    def on_signal(signum: int, frame: Any) -> None:
+        threading.Thread(target=server.shutdown, daemon=True).start()
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    engine.start()
+    logging.getLogger("aurora.devcluster").info(
+        "devcluster %s serving %s (executor %s, state %s)", args.cluster_name, url_of(info),
+        args.executor, args.state_dir)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        server.server_close()
+        engine.stop()
+        store.close()
+        try:
+            os.unlink(pid_file(args.state_dir))
+        except OSError:
+            pass
+    return 0
+
+
+def start(args: argparse.Namespace) -> int:
+    check_bind(args)
+    info = read_pid_info(args.state_dir)
+    if info:
+        print(f"devcluster already running at {url_of(info)} (pid {info['pid']})")
+        return 0
+    os.makedirs(args.state_dir, exist_ok=True)
+    log_path = os.path.join(args.state_dir, "devcluster.log")
+    command = [sys.executable, "-m", "aurora.devcluster", "run", "--port", str(args.port),
+               "--bind", args.bind, "--state-dir", args.state_dir, "--executor", args.executor,
+               "--cluster-name", args.cluster_name, "--hostname", args.hostname]
+    if args.allow_remote:
+        command.append("--allow-remote")
+    if args.verbose:
+        command.append("--verbose")
+    with open(log_path, "ab") as log:
+        child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                 start_new_session=True, close_fds=True)
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if child.poll() is not None:
+            raise Failure(f"devcluster did not start: {last_line(log_path)} "
+                          f"(full log: {log_path})")
+        info = read_pid_info(args.state_dir)
+        if info and info["pid"] == child.pid and healthy(url_of(info)):
+            print(f"devcluster started at {url_of(info)} (pid {child.pid}, log {log_path}); "
+                  "stop it with: aurora-devcluster stop")
+            return 0
+        time.sleep(0.05)
+    child.terminate()
+    raise Failure(f"devcluster did not answer within {START_TIMEOUT:.0f}s (log: {log_path})")
+
+
+def last_line(path: str) -> str:
+    try:
+        with open(path, errors="replace") as f:
+            lines = [line.strip() for line in f if line.strip()]
+        return lines[-1] if lines else "no output"
+    except OSError:
+        return "no log"
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/health", timeout=1) as answer:
+            return answer.status == 200
+    except OSError:
+        return False
+
+
+def stop(args: argparse.Namespace) -> int:
+    info = read_pid_info(args.state_dir)
+    if not info:
+        print("devcluster is not running")
+        return 0
+    os.kill(info["pid"], signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while time.monotonic() < deadline:
+        if read_pid_info(args.state_dir) is None:
+            print(f"devcluster stopped (pid {info['pid']})")
+            return 0
+        time.sleep(0.05)
+    raise Failure(f"devcluster (pid {info['pid']}) did not stop within {STOP_TIMEOUT:.0f}s; "
+                  f"kill it with: kill -9 {info['pid']}")
+
+
+def status(args: argparse.Namespace) -> int:
+    info = read_pid_info(args.state_dir)
+    if not info:
+        print(f"devcluster is not running (state dir {args.state_dir})")
+        return 3
+    print(f"devcluster running at {url_of(info)} (pid {info['pid']}, executor "
+          f"{info.get('executor')}, state dir {args.state_dir})")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    args.state_dir = os.path.abspath(args.state_dir or default_state_dir())
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return {"run": run, "start": start, "stop": stop, "status": status}[args.action](args)
+    except Failure as exc:
+        print(f"aurora-devcluster: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

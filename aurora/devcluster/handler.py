@@ -1,0 +1,439 @@
+"""The devcluster's thrift API: one method per RPC, each in one transaction.
+
+Semantics follow the real scheduler where the client can see them: which jobs
+exist (those with active tasks, plus cron jobs), the validation messages,
+the shape of every result. RPCs the devcluster does not implement answer
+INVALID_REQUEST naming themselves, so a client sees a clean error.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import re
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+from aurora.api.idl import api
+from aurora.devcluster.engine import Engine
+from aurora.devcluster.store import Store
+
+log = logging.getLogger("aurora.devcluster")
+
+IDENTIFIER = re.compile(r"^[\w\-.]+$")
+STOCK_TIERS = (("preferred", False, False), ("preemptible", True, False),
+               ("revocable", True, True))
+DEFAULT_TIER = "preemptible"
+
+
+class Invalid(Exception):
+    """Raised inside an RPC: becomes an INVALID_REQUEST answer with this message."""
+
+
+def job_path(key: Any) -> str:
+    return f"{key.role}/{key.environment}/{key.name}"
+
+
+def ranges(values: list[int]) -> list[Any]:
+    out: list[Any] = []
+    for value in sorted(set(values)):
+        if out and out[-1].last == value - 1:
+            out[-1].last = value
+        else:
+            out.append(api().Range(first=value, last=value))
+    return out
+
+
+class SchedulerHandler:
+    def __init__(self, store: Store, engine: Engine, cluster_name: str = "devcluster"):
+        self.store = store
+        self.engine = engine
+        self.cluster_name = cluster_name
+
+    # -- plumbing -------------------------------------------------------------------
+    def _response(self, code: int, result: Any = None, messages: list[str] = ()) -> Any:
+        a = api()
+        return a.Response(responseCode=code, result=result,
+                          serverInfo=a.ServerInfo(clusterName=self.cluster_name,
+                                                  statsUrlPrefix=""),
+                          details=[a.ResponseDetail(message=m) for m in messages])
+
+    def _rpc(self, name: str, body: Callable[[], Any]) -> Any:
+        code = api().ResponseCode
+        try:
+            with self.store.transaction():
+                result, messages = body()
+            self.engine.wake()
+            return self._response(code.OK, result, messages)
+        except Invalid as exc:
+            return self._response(code.INVALID_REQUEST, messages=[str(exc)])
+        except Exception as exc:   # the client gets a clean ERROR, the log the traceback
+            log.exception("%s failed", name)
+            return self._response(code.ERROR, messages=[f"{name} failed in the devcluster: "
+                                                        f"{type(exc).__name__}: {exc}"])
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        if name.startswith("_") or not hasattr(api().AuroraAdmin, f"{name}_args"):
+            raise AttributeError(name)
+
+        def unsupported(*args: Any) -> Any:
+            return self._response(api().ResponseCode.INVALID_REQUEST,
+                                  messages=[f"{name} is not supported by devcluster"])
+        return unsupported
+
+    # -- reading tasks ----------------------------------------------------------------
+    def _query_rows(self, query: Any) -> list[Any]:
+        where, args = ["1"], []
+
+        def among(column: str, values: Any) -> None:
+            values = list(values)
+            where.append(f"{column} IN ({','.join('?' * len(values))})")
+            args.extend(values)
+
+        q = query or api().TaskQuery()
+        for column, value in (("role", q.role), ("env", q.environment), ("name", q.jobName)):
+            if value:
+                where.append(f"{column} = ?")
+                args.append(value)
+        if q.jobKeys:
+            where.append("(" + " OR ".join("(role = ? AND env = ? AND name = ?)"
+                                           for _ in q.jobKeys) + ")")
+            for key in q.jobKeys:
+                args.extend([key.role, key.environment, key.name])
+        for column, values in (("task_id", q.taskIds), ("status", q.statuses),
+                               ("instance", q.instanceIds), ("host", q.slaveHosts)):
+            if values:
+                among(column, values)
+        rows = self.store.tasks(" AND ".join(where), tuple(args))
+        offset = q.offset or 0
+        return rows[offset:offset + q.limit] if q.limit else rows[offset:]
+
+    def _scheduled_tasks(self, rows: list[Any], with_configs: bool) -> list[Any]:
+        a = api()
+        events = self.store.events([r["task_id"] for r in rows])
+        configs: dict[str, Any] = {}
+        tasks = []
+        for row in rows:
+            digest = row["config_hash"]
+            if digest not in configs:
+                config = self.store.config(digest)
+                if not with_configs:
+                    config = copy.copy(config)
+                    config.executorConfig = None
+                configs[digest] = config
+            assigned = a.AssignedTask(
+                taskId=row["task_id"], slaveId=row["host"] and f"devcluster-{row['host']}",
+                slaveHost=row["host"], task=configs[digest],
+                assignedPorts=json.loads(row["ports"]), instanceId=row["instance"])
+            tasks.append(a.ScheduledTask(
+                assignedTask=assigned, status=row["status"], failureCount=row["failure_count"],
+                timesPartitioned=0, ancestorId=row["ancestor"],
+                taskEvents=[a.TaskEvent(timestamp=ts, status=st, message=msg,
+                                        scheduler="devcluster")
+                            for ts, st, msg in events[row["task_id"]]]))
+        return tasks
+
+    def _active_rows(self, key: Any, instances: Any = None) -> list[Any]:
+        query = api().TaskQuery(jobKeys=[key], statuses=set(api().ACTIVE_STATES),
+                                instanceIds=set(instances) if instances else None)
+        return self._query_rows(query)
+
+    # -- validation -------------------------------------------------------------------
+    def _check_key(self, key: Any) -> None:
+        if key is None:
+            raise Invalid("A job key is required")
+        for part, value in (("role", key.role), ("environment", key.environment),
+                            ("name", key.name)):
+            if not value or not IDENTIFIER.match(value):
+                raise Invalid(f"Job key {part} {value!r} is invalid: use letters, digits, "
+                              "'_', '-' and '.' only")
+
+    def _sanitized(self, job: Any) -> Any:
+        """Validate a submitted JobConfiguration and fill what the scheduler fills."""
+        if job is None or job.taskConfig is None:
+            raise Invalid("A job configuration with a task config is required")
+        self._check_key(job.key)
+        if job.instanceCount is None or job.instanceCount <= 0:
+            raise Invalid("Instance count must be positive.")
+        task = copy.copy(job.taskConfig)
+        task.job = job.key
+        task.owner = task.owner or job.owner
+        resources = {field: 0 for field in ("numCpus", "ramMb", "diskMb")}
+        for resource in task.resources or []:
+            for field in resources:
+                resources[field] += getattr(resource, field) or 0
+        for field, total in resources.items():
+            if total <= 0:
+                raise Invalid(f"Task resources must include a positive {field}")
+        tiers = {name: preemptible for name, preemptible, _ in STOCK_TIERS}
+        if task.tier is None:
+            task.tier = "preferred" if task.production else DEFAULT_TIER
+        elif task.tier not in tiers:
+            raise Invalid(f"Tier '{task.tier}' does not exist; known tiers: "
+                          f"{', '.join(sorted(tiers))}")
+        if task.production and tiers[task.tier]:
+            raise Invalid(f"Tier '{task.tier}' is preemptible and cannot run production tasks")
+        job = copy.copy(job)
+        job.taskConfig = task
+        return job
+
+    def _job_exists(self, key: Any) -> bool:
+        return bool(self._active_rows(key)) or self._cron_job(key) is not None
+
+    def _cron_job(self, key: Any) -> Any | None:
+        job = self.store.job(key.role, key.environment, key.name)
+        return job if job is not None and job.cronSchedule else None
+
+    # -- quota ------------------------------------------------------------------------
+    def _consumption(self, role: str) -> dict[tuple[bool, bool], list[float]]:
+        """(production, dedicated) → [cpus, ram_mb, disk_mb] used by active tasks."""
+        totals: dict[tuple[bool, bool], list[float]] = defaultdict(lambda: [0.0, 0, 0])
+        active = list(api().ACTIVE_STATES)
+        rows = self.store.db.execute(
+            f"SELECT config_hash, COUNT(*) FROM tasks WHERE role = ? AND status IN "
+            f"({','.join('?' * len(active))}) GROUP BY config_hash", (role, *active))
+        for digest, count in rows.fetchall():
+            config = self.store.config(digest)
+            dedicated = any(c.name == "dedicated" for c in config.constraints or [])
+            bucket = totals[(bool(config.production), dedicated)]
+            for resource in config.resources or []:
+                for i, field in enumerate(("numCpus", "ramMb", "diskMb")):
+                    bucket[i] += (getattr(resource, field) or 0) * count
+        return totals
+
+    @staticmethod
+    def _aggregate(cpus: float, ram: float, disk: float) -> Any:
+        a = api()
+        return a.ResourceAggregate(resources={
+            a.Resource(numCpus=float(cpus)), a.Resource(ramMb=int(ram)),
+            a.Resource(diskMb=int(disk))})
+
+    def _check_quota(self, job: Any) -> None:
+        task = job.taskConfig
+        row = self.store.db.execute("SELECT cpus, ram_mb, disk_mb FROM quotas WHERE role = ?",
+                                    (job.key.role,)).fetchone()
+        if not task.production or row is None:
+            return   # devcluster: quota binds only roles that were given one
+        used = [sum(v[i] for (prod, _), v in self._consumption(job.key.role).items() if prod)
+                for i in range(3)]
+        asked = [0.0, 0, 0]
+        for resource in task.resources or []:
+            for i, field in enumerate(("numCpus", "ramMb", "diskMb")):
+                asked[i] += (getattr(resource, field) or 0) * job.instanceCount
+        for name, have, use, need in zip(("CPU", "RAM (MB)", "disk (MB)"), row, used, asked,
+                                         strict=True):
+            if use + need > have:
+                raise Invalid(f"Insufficient resource quota: {name} quota {have:g} exceeded "
+                              f"by {use + need - have:g} for role {job.key.role}")
+
+    # -- RPCs -------------------------------------------------------------------------
+    def createJob(self, description: Any) -> Any:
+        def body() -> tuple[Any, list[str]]:
+            job = self._sanitized(description)
+            if job.cronSchedule:
+                raise Invalid("Cron jobs may only be created/updated by calling "
+                              "scheduleCronJob.")
+            if self._job_exists(job.key):
+                raise Invalid(f"Job already exists: {job_path(job.key)}")
+            self._check_quota(job)
+            self.store.put_job(job)
+            self.engine.create_tasks(job.taskConfig, list(range(job.instanceCount)))
+            return None, []
+        return self._rpc("createJob", body)
+
+    def populateJobConfig(self, description: Any) -> Any:
+        def body() -> tuple[Any, list[str]]:
+            job = self._sanitized(description)
+            return api().Result(populateJobResult=api().PopulateJobResult(
+                taskConfig=job.taskConfig)), []
+        return self._rpc("populateJobConfig", body)
+
+    def getTasksStatus(self, query: Any) -> Any:
+        return self._tasks("getTasksStatus", query, with_configs=True)
+
+    def getTasksWithoutConfigs(self, query: Any) -> Any:
+        return self._tasks("getTasksWithoutConfigs", query, with_configs=False)
+
+    def _tasks(self, name: str, query: Any, with_configs: bool) -> Any:
+        def body() -> tuple[Any, list[str]]:
+            tasks = self._scheduled_tasks(self._query_rows(query), with_configs)
+            return api().Result(scheduleStatusResult=api().ScheduleStatusResult(tasks=tasks)), []
+        return self._rpc(name, body)
+
+    def _jobs(self, role: str | None) -> list[Any]:
+        """JobConfigurations of jobs with active tasks (newest config), then cron jobs."""
+        a = api()
+        active = list(a.ACTIVE_STATES)
+        sql = (f"SELECT role, env, name, COUNT(DISTINCT instance), MAX(rowid) FROM tasks "
+               f"WHERE status IN ({','.join('?' * len(active))})")
+        args: tuple = tuple(active)
+        if role:
+            sql, args = sql + " AND role = ?", (*args, role)
+        jobs = {}
+        for r, e, n, count, newest in self.store.db.execute(sql + " GROUP BY role, env, name",
+                                                            args).fetchall():
+            digest = self.store.db.execute("SELECT config_hash FROM tasks WHERE rowid = ?",
+                                           (newest,)).fetchone()[0]
+            config = self.store.config(digest)
+            key = a.JobKey(role=r, environment=e, name=n)
+            jobs[(r, e, n)] = a.JobConfiguration(key=key, owner=config.owner,
+                                                 taskConfig=config, instanceCount=count)
+        for job in self.store.jobs(role):
+            k = job.key
+            if job.cronSchedule and (k.role, k.environment, k.name) not in jobs:
+                jobs[(k.role, k.environment, k.name)] = job
+        return [jobs[k] for k in sorted(jobs)]
+
+    def getJobs(self, ownerRole: str | None) -> Any:
+        def body() -> tuple[Any, list[str]]:
+            return api().Result(getJobsResult=api().GetJobsResult(
+                configs=self._jobs(ownerRole))), []
+        return self._rpc("getJobs", body)
+
+    def getJobSummary(self, role: str | None) -> Any:
+        def body() -> tuple[Any, list[str]]:
+            a = api()
+            s = a.ScheduleStatus
+            summaries = []
+            for job in self._jobs(role):
+                counts: dict[str, int] = defaultdict(int)
+                for row in self._query_rows(a.TaskQuery(jobKeys=[job.key])):
+                    st = row["status"]
+                    bucket = ("pending" if st in (s.PENDING, s.THROTTLED) else
+                              "active" if st in a.ACTIVE_STATES else
+                              "failed" if st in (s.FAILED, s.LOST) else "finished")
+                    counts[bucket] += 1
+                stats = a.JobStats(activeTaskCount=counts["active"],
+                                   finishedTaskCount=counts["finished"],
+                                   failedTaskCount=counts["failed"],
+                                   pendingTaskCount=counts["pending"])
+                summaries.append(a.JobSummary(job=job, stats=stats,
+                                              nextCronRunMs=self._next_cron_ms(job)))
+            return a.Result(jobSummaryResult=a.JobSummaryResult(summaries=summaries)), []
+        return self._rpc("getJobSummary", body)
+
+    def _next_cron_ms(self, job: Any) -> int | None:
+        return None   # cron scheduling arrives with the cron issue
+
+    def getRoleSummary(self) -> Any:
+        def body() -> tuple[Any, list[str]]:
+            a = api()
+            per_role: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+            for job in self._jobs(None):
+                per_role[job.key.role][1 if job.cronSchedule else 0] += 1
+            summaries = [a.RoleSummary(role=r, jobCount=j, cronJobCount=c)
+                         for r, (j, c) in sorted(per_role.items())]
+            return a.Result(roleSummaryResult=a.RoleSummaryResult(summaries=summaries)), []
+        return self._rpc("getRoleSummary", body)
+
+    def getConfigSummary(self, job: Any) -> Any:
+        def body() -> tuple[Any, list[str]]:
+            a = api()
+            self._check_key(job)
+            groups: dict[str, list[int]] = defaultdict(list)
+            for row in self._active_rows(job):
+                groups[row["config_hash"]].append(row["instance"])
+            summary = a.ConfigSummary(key=job, groups=[
+                a.ConfigGroup(config=self.store.config(d), instances=ranges(i))
+                for d, i in groups.items()])
+            return a.Result(configSummaryResult=a.ConfigSummaryResult(summary=summary)), []
+        return self._rpc("getConfigSummary", body)
+
+    def getPendingReason(self, query: Any) -> Any:
+        def body() -> tuple[Any, list[str]]:
+            a = api()
+            if query is not None and query.statuses:
+                raise Invalid("Statuses is not supported in getPendingReason")
+            q = copy.copy(query or a.TaskQuery())
+            q.statuses = {a.ScheduleStatus.PENDING, a.ScheduleStatus.THROTTLED}
+            reasons = []
+            for row in self._query_rows(q):
+                reason = ("Throttled: the service restarted too quickly"
+                          if row["status"] == a.ScheduleStatus.THROTTLED
+                          else "Waiting for the devcluster to start it")
+                reasons.append(a.PendingReason(taskId=row["task_id"], reason=reason))
+            return a.Result(getPendingReasonResult=a.GetPendingReasonResult(
+                reasons=reasons)), []
+        return self._rpc("getPendingReason", body)
+
+    def killTasks(self, job: Any, instances: Any, message: str | None) -> Any:
+        def body() -> tuple[Any, list[str]]:
+            self._check_key(job)
+            rows = self._active_rows(job, instances)
+            if not rows:
+                return None, ["No tasks to kill."]
+            self.engine.kill(rows, f"Killed by request{': ' + message if message else ''}")
+            return None, []
+        return self._rpc("killTasks", body)
+
+    def restartShards(self, job: Any, shardIds: Any) -> Any:
+        def body() -> tuple[Any, list[str]]:
+            self._check_key(job)
+            if not shardIds:
+                raise Invalid("At least one instance to restart is required")
+            rows = self._active_rows(job, shardIds)
+            if {r["instance"] for r in rows} != set(shardIds):
+                raise Invalid("Not all requested shards are active.")
+            self.engine.restart(rows)
+            return None, []
+        return self._rpc("restartShards", body)
+
+    def addInstances(self, key: Any, count: int) -> Any:
+        def body() -> tuple[Any, list[str]]:
+            if key is None:
+                raise Invalid("An instance key is required")
+            self._check_key(key.jobKey)
+            if count is None or count <= 0:
+                raise Invalid("Instance count must be positive.")
+            if self._cron_job(key.jobKey) is not None:
+                raise Invalid("Instances may not be added to cron jobs.")
+            rows = self._active_rows(key.jobKey)
+            template = [r for r in rows if r["instance"] == key.instanceId]
+            if not template:
+                raise Invalid(f"Instance {key.instanceId} of {job_path(key.jobKey)} is not "
+                              "active; add instances from an active one")
+            first = max(r["instance"] for r in rows) + 1
+            config = self.store.config(template[-1]["config_hash"])
+            self.engine.create_tasks(config, list(range(first, first + count)))
+            return None, []
+        return self._rpc("addInstances", body)
+
+    def getQuota(self, ownerRole: str) -> Any:
+        def body() -> tuple[Any, list[str]]:
+            a = api()
+            used = self._consumption(ownerRole)
+            result = a.GetQuotaResult(
+                quota=self._aggregate(*self.store.quota(ownerRole)),
+                prodSharedConsumption=self._aggregate(*used[(True, False)]),
+                nonProdSharedConsumption=self._aggregate(*used[(False, False)]),
+                prodDedicatedConsumption=self._aggregate(*used[(True, True)]),
+                nonProdDedicatedConsumption=self._aggregate(*used[(False, True)]))
+            return a.Result(getQuotaResult=result), []
+        return self._rpc("getQuota", body)
+
+    def setQuota(self, ownerRole: str, quota: Any) -> Any:
+        def body() -> tuple[Any, list[str]]:
+            if not ownerRole or not IDENTIFIER.match(ownerRole):
+                raise Invalid(f"Role {ownerRole!r} is invalid")
+            values = {"numCpus": 0.0, "ramMb": 0, "diskMb": 0}
+            for resource in (quota.resources if quota else None) or []:
+                for field in values:
+                    values[field] += getattr(resource, field) or 0
+            if any(v < 0 for v in values.values()):
+                raise Invalid("Quota values must not be negative")
+            self.store.set_quota(ownerRole, values["numCpus"], values["ramMb"],
+                                 values["diskMb"])
+            return None, []
+        return self._rpc("setQuota", body)
+
+    def getTierConfigs(self) -> Any:
+        def body() -> tuple[Any, list[str]]:
+            a = api()
+            tiers = [a.TierConfig(name=name, settings={"preemptible": str(p).lower(),
+                                                       "revocable": str(r).lower()})
+                     for name, p, r in STOCK_TIERS]
+            return a.Result(getTierConfigResult=a.GetTierConfigResult(
+                defaultTierName=DEFAULT_TIER, tiers=tiers)), []
+        return self._rpc("getTierConfigs", body)

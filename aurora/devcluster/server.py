@@ -1,0 +1,107 @@
+"""HTTP front of the devcluster: thrift at POST /api, a few plain pages for people.
+
+Like the real scheduler, `/api` takes one binary thrift message per POST
+(`application/vnd.apache.thrift.binary`) and keeps connections alive. The
+pages (`/`, `/scheduler/ROLE[/ENV/JOB]`, `/health`) exist so that the links
+the client prints lead somewhere.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from aurora.api.idl import api, status_name
+from aurora.devcluster.handler import SchedulerHandler
+
+log = logging.getLogger("aurora.devcluster")
+
+THRIFT_BINARY = "application/vnd.apache.thrift.binary"
+MAX_BODY = 64 * 1024 * 1024
+
+
+def process_thrift(processor: Any, body: bytes) -> bytes:
+    from thriftpy2.protocol import TCyBinaryProtocol
+    from thriftpy2.transport import TCyMemoryBuffer
+
+    out = TCyMemoryBuffer()
+    processor.process(TCyBinaryProtocol(TCyMemoryBuffer(body)), TCyBinaryProtocol(out))
+    return out.getvalue()
+
+
+class RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"       # keep-alive, as the client expects
+    disable_nagle_algorithm = True
+    server: DevclusterHttpServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("%s %s", self.address_string(), format % args)
+
+    def _send(self, code: int, body: bytes, content_type: str) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self) -> None:
+        if self.path.rstrip("/") != "/api":
+            return self._send(404, b"thrift is served at /api\n", "text/plain")
+        length = int(self.headers.get("Content-Length") or 0)
+        if length <= 0 or length > MAX_BODY:
+            return self._send(400, b"a thrift message body is required\n", "text/plain")
+        kind = (self.headers.get("Content-Type") or "").split(";")[0].strip()
+        if kind != THRIFT_BINARY:
+            return self._send(415, f"devcluster speaks {THRIFT_BINARY}\n".encode(), "text/plain")
+        body = self.rfile.read(length)
+        try:
+            reply = process_thrift(self.server.processor, body)
+        except Exception as exc:
+            log.exception("bad thrift request")
+            return self._send(400, f"not a thrift request: {exc}\n".encode(), "text/plain")
+        self._send(200, reply, THRIFT_BINARY)
+
+    def do_GET(self) -> None:
+        path = self.path.split("?")[0].rstrip("/")
+        if path == "/health":
+            return self._send(200, b"OK\n", "text/plain")
+        if path in ("", "/scheduler") or path.startswith("/scheduler/"):
+            parts = [p for p in path.split("/")[2:] if p]
+            return self._send(200, self.server.page(parts).encode(), "text/html; charset=utf-8")
+        self._send(404, b"not found\n", "text/plain")
+
+
+class DevclusterHttpServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: SchedulerHandler):
+        from thriftpy2.thrift import TProcessor
+
+        super().__init__(address, RequestHandler)
+        self.handler = handler
+        self.processor = TProcessor(api().AuroraAdmin, handler)
+
+    def page(self, parts: list[str]) -> str:
+        """A minimal listing: all jobs, one role's jobs, or one job's tasks."""
+        a = api()
+        title = "/".join(["devcluster", *parts])
+        if len(parts) >= 3:
+            query = a.TaskQuery(role=parts[0], environment=parts[1], jobName=parts[2])
+            tasks = self.handler.getTasksWithoutConfigs(query).result.scheduleStatusResult.tasks
+            rows = "".join(
+                f"<tr><td>{t.assignedTask.instanceId}</td><td>{status_name(t.status)}</td>"
+                f"<td>{html.escape(t.assignedTask.taskId)}</td>"
+                f"<td>{html.escape(t.assignedTask.slaveHost or '')}</td></tr>" for t in tasks)
+            table = f"<tr><th>instance</th><th>status</th><th>task</th><th>host</th></tr>{rows}"
+        else:
+            role = parts[0] if parts else None
+            jobs = self.handler.getJobs(role).result.getJobsResult.configs
+            rows = "".join(
+                f"<tr><td><a href='/scheduler/{k.role}/{k.environment}/{k.name}'>"
+                f"{html.escape(f'{k.role}/{k.environment}/{k.name}')}</a></td>"
+                f"<td>{j.instanceCount}</td></tr>" for j in jobs for k in [j.key])
+            table = f"<tr><th>job</th><th>instances</th></tr>{rows}"
+        return (f"<!doctype html><title>{html.escape(title)}</title>"
+                f"<h1>{html.escape(title)}</h1><table>{table}</table>\n")
