@@ -94,3 +94,21 @@ def broken_plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = tmp_path_factory.mktemp("broken-plugin-site")
     pip_install_target(FIXTURES / "aurora-broken-plugin", target)
     return target
+
+
+@pytest.fixture(scope="session")
+def devcluster(tmp_path_factory: pytest.TempPathFactory):
+    """One real devcluster (process executor) for the whole session."""
+    from tests.support.devcluster import Devcluster
+
+    cluster = Devcluster(tmp_path_factory.mktemp("devcluster")).start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def dev_home(home: Home, devcluster) -> Home:
+    """A user whose `devcluster` cluster is the session's devcluster."""
+    home.write_clusters([devcluster.cluster_entry()])
+    home.write_client_config("[devcluster]\nautostart = false\n")
+    return home

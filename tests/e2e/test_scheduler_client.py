@@ -1,0 +1,197 @@
+"""SchedulerClient against the devcluster and against scripted failures in between."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+from aurora.api.client import RetryPolicy, SchedulerClient, SchedulerError
+from aurora.api.idl import api
+from aurora.api.transport import HttpOptions
+from aurora.errors import AuthError, NetworkError, SchedulerTimeout
+from tests.support.devcluster import free_port
+from tests.support.fakehttp import FakeScheduler
+from tests.support.jobs import job, process
+
+
+def reply(method: str, code: int, message: str) -> bytes:
+    """A thrift REPLY carrying a Response with `code`, as a scheduler would send it."""
+    from thriftpy2.protocol import TBinaryProtocol
+    from thriftpy2.thrift import TMessageType
+    from thriftpy2.transport import TMemoryBuffer
+
+    a = api()
+    result = getattr(a.AuroraAdmin, f"{method}_result")(success=a.Response(
+        responseCode=code, details=[a.ResponseDetail(message=message)]))
+    out = TMemoryBuffer()
+    protocol = TBinaryProtocol(out)
+    protocol.write_message_begin(method, TMessageType.REPLY, 0)
+    result.write(protocol)
+    protocol.write_message_end()
+    return out.getvalue()
+
+
+def client_for(url: str, sleeps: list[float] | None = None, **http) -> SchedulerClient:
+    return SchedulerClient("test", url, HttpOptions(**http), RetryPolicy(retries=3, budget=30),
+                           sleep=(sleeps.append if sleeps is not None else lambda s: None))
+
+
+def test_invalid_request_carries_scheduler_details_and_exit_10(devcluster):
+    client = devcluster.client()
+    config = job("twice", [process("p", "sleep 300")])
+    client.create_job(config)
+    with pytest.raises(SchedulerError) as caught:
+        client.create_job(config)
+    assert caught.value.exit_code == 10
+    assert caught.value.code_name == "INVALID_REQUEST"
+    assert str(caught.value) == "Job already exists: www-data/test/twice"
+    unsupported = pytest.raises(SchedulerError, client.call, "pulseJobUpdate", None)
+    assert "not supported by devcluster" in str(unsupported.value)
+    client.kill_tasks(config.key, None, None)
+
+
+def test_connection_refused_is_exit_7_after_bounded_retries():
+    sleeps: list[float] = []
+    client = client_for(f"http://127.0.0.1:{free_port()}", sleeps)
+    with pytest.raises(NetworkError) as caught:
+        client.get_jobs("www-data")
+    assert caught.value.exit_code == 7
+    assert "cannot reach the scheduler" in str(caught.value)
+    assert "gave up on getJobs after 4 attempt(s)" in str(caught.value)
+    assert sleeps == [0.5, 1.0, 2.0]
+
+
+def test_non_idempotent_call_is_not_retried_on_transport_failure():
+    sleeps: list[float] = []
+    config = job("x", [process("p", "true")])
+    with pytest.raises(NetworkError) as caught:
+        client_for(f"http://127.0.0.1:{free_port()}", sleeps).create_job(config)
+    assert sleeps == [] and "not retried" in str(caught.value)
+
+
+def test_silent_scheduler_times_out_with_exit_9():
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    try:
+        client = client_for(f"http://127.0.0.1:{listener.getsockname()[1]}",
+                            read_timeout=0.3)
+        with pytest.raises(SchedulerTimeout) as caught:
+            client.create_job(job("x", [process("p", "true")]))
+        assert caught.value.exit_code == 9 and "within 0.3s" in str(caught.value)
+    finally:
+        listener.close()
+
+
+def test_503_and_error_transient_are_retried_then_succeed(devcluster):
+    code = api().ResponseCode
+    script = {1: (503, b"busy"), 2: (200, reply("getJobs", code.ERROR_TRANSIENT, "failover"))}
+    sleeps: list[float] = []
+    with FakeScheduler(lambda n, seen: script.get(n), devcluster.url) as fake:
+        result = client_for(fake.url, sleeps).get_jobs("nobody")
+    assert result.configs == []
+    assert len(fake.requests) == 3 and sleeps == [0.5, 1.0]
+
+
+def test_503_forever_gives_up_with_exit_7(devcluster):
+    with FakeScheduler(lambda n, seen: (503, b"no leader"), devcluster.url) as fake:
+        with pytest.raises(NetworkError) as caught:
+            client_for(fake.url).get_quota("www-data")
+    assert caught.value.exit_code == 7 and "HTTP 503" in str(caught.value)
+    assert len(fake.requests) == 4
+
+
+def test_error_transient_forever_is_exit_10_with_details():
+    code = api().ResponseCode
+    answer = (200, reply("getQuota", code.ERROR_TRANSIENT, "storage is recovering"))
+    with FakeScheduler(lambda n, seen: answer) as fake:
+        with pytest.raises(SchedulerError) as caught:
+            client_for(fake.url).get_quota("www-data")
+    assert caught.value.exit_code == 10
+    assert str(caught.value).startswith("storage is recovering")
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_http_auth_refusal_is_exit_30(status):
+    with FakeScheduler(lambda n, seen: (status, b"")) as fake:
+        with pytest.raises(AuthError) as caught:
+            client_for(fake.url).get_jobs(None)
+    assert caught.value.exit_code == 30 and f"HTTP {status}" in str(caught.value)
+    assert len(fake.requests) == 1
+
+
+def test_auth_failed_response_is_exit_30():
+    answer = (200, reply("getJobs", api().ResponseCode.AUTH_FAILED, "who are you"))
+    with FakeScheduler(lambda n, seen: answer) as fake:
+        with pytest.raises(AuthError) as caught:
+            client_for(fake.url).get_jobs(None)
+    assert caught.value.exit_code == 30 and "who are you" in str(caught.value)
+
+
+def test_headers_path_and_keep_alive(devcluster):
+    with FakeScheduler(lambda n, seen: None, devcluster.url) as fake:
+        client = client_for(fake.url + "/base", headers={"X-Site": "yes"})
+        for _ in range(3):
+            client.get_jobs(None)
+        client.get_tier_configs()
+    first = fake.requests[0]
+    assert first.path == "/base/api"
+    assert first.headers["Content-Type"] == "application/vnd.apache.thrift.binary"
+    assert first.headers["Accept"] == "application/vnd.apache.thrift.binary"
+    assert first.headers["User-Agent"].startswith("aurora-client-v2/")
+    assert first.headers["X-Site"] == "yes"
+    assert len({seen.client for seen in fake.requests}) == 1     # one kept-alive connection
+
+
+def test_redirect_to_leader_is_followed(devcluster):
+    class Redirect(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(307)
+            self.send_header("Location", f"{devcluster.url}/api")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Redirect)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        tiers = client_for(f"http://127.0.0.1:{server.server_address[1]}").get_tier_configs()
+        assert tiers.defaultTierName == "preemptible"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def tls_scheduler(tmp_path_factory, devcluster):
+    """An HTTPS front for the devcluster with a self-signed certificate for 127.0.0.1."""
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    with FakeScheduler(lambda n, seen: None, devcluster.url) as fake:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        fake.server.socket = context.wrap_socket(fake.server.socket, server_side=True)
+        yield fake.url.replace("http://", "https://"), str(cert)
+
+
+def test_tls_is_verified_by_default(tls_scheduler):
+    url, _ = tls_scheduler
+    with pytest.raises(NetworkError) as caught:
+        client_for(url).get_tier_configs()
+    assert "TLS failure" in str(caught.value) and "--ca-bundle" in caught.value.hint
+
+
+def test_tls_with_ca_bundle_works(tls_scheduler):
+    url, cert = tls_scheduler
+    assert client_for(url, ca_bundle=cert).get_tier_configs().defaultTierName == "preemptible"

@@ -1,0 +1,83 @@
+"""Start and stop real `aurora-devcluster` processes for tests, on 127.0.0.1 only."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Devcluster:
+    state_dir: Path
+    port: int = field(default_factory=free_port)
+    executor: str = "process"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def command(self, action: str, *extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(BIN / "aurora-devcluster"), action, "--port", str(self.port), "--state-dir",
+             str(self.state_dir), "--executor", self.executor, *extra],
+            capture_output=True, text=True, timeout=60)
+
+    def start(self) -> Devcluster:
+        done = self.command("start")
+        assert done.returncode == 0, done.stderr + done.stdout
+        return self
+
+    def stop(self) -> None:
+        self.command("stop")
+
+    @property
+    def pid(self) -> int:
+        return json.loads((self.state_dir / "devcluster.pid").read_text())["pid"]
+
+    def crash(self) -> None:
+        """SIGKILL the scheduler, as a machine failure would."""
+        pid = self.pid
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
+
+    def client(self) -> Any:
+        from aurora.api.client import RetryPolicy, SchedulerClient
+
+        return SchedulerClient("devcluster", self.url, retry=RetryPolicy(retries=2, budget=5))
+
+    def cluster_entry(self, name: str = "devcluster") -> dict[str, str]:
+        return {"name": name, "scheduler_uri": self.url}
+
+
+def wait_for(predicate: Any, timeout: float = 20.0, interval: float = 0.1,
+             what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
