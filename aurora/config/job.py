@@ -1,0 +1,42 @@
+"""The one way commands get a job from a file: load, pick, bind, validate, convert."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aurora.config.loader import ConfigError, load, parse_bindings, pick
+from aurora.jobkey import JobKey
+
+
+@dataclass
+class JobConfig:
+    path: str
+    job: Any            # the bound pystachio Job
+    thrift: Any         # the JobConfiguration sent to the scheduler
+    hooks: list[Any]
+
+    @property
+    def instances(self) -> int:
+        return int(self.thrift.instanceCount)
+
+
+def load_job(path: str, key: JobKey, bindings: list[str] | None = None,
+             read_json: bool = False, tiers: Any | None = None,
+             warn: Callable[[str], None] | None = None) -> JobConfig:
+    """Everything between a job file on disk and the JobConfiguration to submit."""
+    from aurora.config.convert import backfill_tier, to_thrift
+    from aurora.config.validate import validate
+
+    config = load(path, read_json=read_json)
+    job = pick(config, key, parse_bindings(bindings or []))
+    job = backfill_tier(job, tiers)
+    validate(path, job, warn or (lambda message: None))
+    try:
+        thrift = to_thrift(job)
+    except ConfigError:
+        raise
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise ConfigError(f"{path}: The configuration was invalid: {exc}") from None
+    return JobConfig(path, job, thrift, config.hooks)

@@ -1,0 +1,40 @@
+"""The names a job file can use without importing anything.
+
+The same names upstream job files rely on: pystachio's types, the Thermos and
+Aurora schema, the helpers, and `include` (added per load by the loader).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+PYSTACHIO_NAMES = ("Struct", "Required", "Default", "Empty", "String", "Integer", "Float",
+                   "Boolean", "Enum", "List", "Map", "Choice", "Ref", "Environment", "Namable",
+                   "MustacheParser", "Type", "TypeCheck", "TypeFactory")
+
+
+@lru_cache(maxsize=1)
+def _base() -> dict[str, Any]:
+    import pystachio
+
+    from aurora.config import helpers, schema
+
+    names: dict[str, Any] = {n: getattr(pystachio, n) for n in PYSTACHIO_NAMES}
+    for module in (schema, helpers):
+        for name, value in vars(module).items():
+            if not name.startswith("_") and getattr(value, "__module__", module.__name__) in (
+                    module.__name__, "pystachio.typing", "pystachio.composite",
+                    "pystachio.basic", "pystachio.container", "pystachio.choice"):
+                names[name] = value
+    for constant in ("BYTES", "KB", "MB", "GB", "TB", "AURORA_EXECUTOR_NAME"):
+        names[constant] = getattr(schema, constant)
+    return names
+
+
+def job_file_namespace() -> dict[str, Any]:
+    """A fresh namespace for one job file (its globals and locals)."""
+    namespace = dict(_base())
+    namespace["__name__"] = "__aurora_config__"
+    namespace["__builtins__"] = __builtins__
+    return namespace

@@ -1,0 +1,224 @@
+"""Checks a picked job must pass before anything is sent (CLIENT-SPEC §7.9).
+
+Each check raises `ConfigError` (exit 3) with a message naming the job file,
+the job and the field, and saying how to fix it. Warnings (deprecated
+`production`, an announced port nobody uses) go to the `warn` callback.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from aurora.config.loader import ConfigError
+
+# Names the executor fills in; the client leaves them in the payload.
+EXECUTOR_REFS = re.compile(r"^(mesos\.instance|mesos\.hostname|thermos\.task_id|"
+                           r"thermos\.user|thermos\.ports\[[^\]]+\])$")
+PORT_REF = re.compile(r"\{\{\s*thermos\.ports\[([^\]\s]+)\]\s*\}\}")
+BAD_PORT_REF = re.compile(r"\{\{\s*(thermos\.ports(?!\[)[^}]*)\}\}")
+PROCESS_NAME = re.compile(r"^[^./][^/]*$")
+IDENTIFIER = re.compile(r"^[\w\-.]+$")
+
+
+def _value(struct: Any, name: str) -> Any:
+    attr = getattr(struct, name)()
+    return attr.get() if hasattr(attr, "get") else attr
+
+
+class JobValidator:
+    def __init__(self, path: str, job: Any, warn: Callable[[str], None]):
+        self.path = path
+        self.job = job
+        self.warn = warn
+        self.name = str(job.name().interpolate()[0])
+
+    def fail(self, message: str, hint: str | None = None) -> None:
+        raise ConfigError(f"{self.path}: job {self.name}: {message}", hint=hint)
+
+    def run(self) -> None:
+        self.required_parts()
+        self.type_check()
+        self.unbound_refs()
+        self.identifiers()
+        self.resources()
+        self.processes()
+        self.update_config()
+        self.health_check()
+        self.announce()
+        self.cron()
+        if _value(self.job, "production") and not self.job.has_tier():
+            self.warn(f"{self.path}: job {self.name}: 'production' is deprecated; set "
+                      "tier = 'preferred' instead")
+
+    def required_parts(self) -> None:
+        for part in ("cluster", "role", "environment", "task"):
+            if not getattr(self.job, f"has_{part}")():
+                self.fail(f"{part} is required", hint=f"set {part} = ... in the Job")
+        if not self.job.task().processes().get():
+            self.fail("the task has no processes",
+                      hint="give the Task processes = [Process(...), ...]")
+
+    def _with_executor_names(self) -> Any:
+        ports = {name: 30000 + i for i, name in enumerate(sorted(self.port_names()))}
+        return self.job.bind({"mesos.instance": 31337, "mesos.hostname": "",
+                              "thermos.task_id": "dummy-task", "thermos.user": "dummy"},
+                             thermos={"ports": ports})
+
+    def type_check(self) -> None:
+        check = self._with_executor_names().check()
+        if not check.ok():
+            self.fail(check.message().replace("TypeCheck(FAILED): ", ""),
+                      hint="a required field is missing or a value has the wrong type")
+
+    def port_names(self) -> set[str]:
+        return set(PORT_REF.findall(self.job.json_dumps()))
+
+    def unbound_refs(self) -> None:
+        text = self.job.json_dumps()
+        bad = BAD_PORT_REF.search(text)
+        if bad:
+            self.fail(f'Bad port specification "{bad.group(1).strip()}" (should be of form '
+                      '"thermos.ports[name]")')
+        _, refs = self.job.interpolate()
+        unbound = sorted({str(r) for r in refs} - {str(r) for r in refs
+                                                   if EXECUTOR_REFS.match(str(r))})
+        if unbound:
+            self.fail(f"Config contains unbound variables: {' '.join(unbound)}",
+                      hint="bind them with --bind name=value or .bind(name=...) in the file")
+
+    def identifiers(self) -> None:
+        for part in ("role", "environment", "name"):
+            value = str(_value(self.job.interpolate()[0], part))
+            if not IDENTIFIER.match(value):
+                self.fail(f"Invalid {part} '{value}'",
+                          hint="use letters, digits, '_', '-' and '.' only")
+
+    def resources(self) -> None:
+        task = self.job.task()
+        if not task.has_resources():
+            self.fail("Task must specify resources!",
+                      hint="resources = Resources(cpu=..., ram=...*MB, disk=...*MB)")
+        res = task.resources()
+        cpu, ram, disk = (_value(res, f) for f in ("cpu", "ram", "disk"))
+        ram_mb, disk_mb = int(ram) // (1024 * 1024), int(disk) // (1024 * 1024)
+        if float(cpu) <= 0 or ram_mb <= 0 or disk_mb <= 0:
+            self.fail(f"Task has invalid resources: cpu, ram and disk must all be positive "
+                      f"(cpu {cpu}, ram {ram_mb} MB, disk {disk_mb} MB)",
+                      hint="ram and disk are in bytes: write ram = 128*MB")
+        if int(_value(res, "gpu")) < 0:
+            self.fail("Task has invalid resources: gpu must not be negative")
+
+    def processes(self) -> None:
+        task = self.job.task()
+        procs = {}
+        for proc in task.processes():
+            name = str(proc.name().interpolate()[0])
+            if name in procs:
+                self.fail(f"duplicate process name '{name}' in task",
+                          hint="every process of a task needs its own name")
+            if not PROCESS_NAME.match(name):
+                self.fail(f"Invalid process name: {name}",
+                          hint="process names may not start with '.' or contain '/'")
+            procs[name] = proc
+        for constraint in task.constraints():
+            names = [str(n) for n in constraint.order().get()]
+            unknown = [n for n in names if n not in procs]
+            if unknown:
+                self.fail(f"ordering constraint {names} names unknown process "
+                          f"'{unknown[0]}'", hint=f"known processes: {', '.join(procs)}")
+            for before, after in zip(names, names[1:], strict=False):
+                first, second = procs[before], procs[after]
+                if _value(first, "daemon"):
+                    self.fail(f"Process {after} may not depend upon daemon process {before}")
+                if _value(first, "ephemeral") and not _value(second, "ephemeral"):
+                    self.fail(f"Non-ephemeral process {after} may not depend upon ephemeral "
+                              f"process {before}")
+        self._acyclic(procs, task)
+
+    def _acyclic(self, procs: dict[str, Any], task: Any) -> None:
+        after: dict[str, set[str]] = {n: set() for n in procs}
+        for constraint in task.constraints():
+            names = [str(n) for n in constraint.order().get()]
+            for before, later in zip(names, names[1:], strict=False):
+                after[later].add(before)
+        done: set[str] = set()
+        visiting: set[str] = set()
+
+        def visit(name: str) -> None:
+            if name in done:
+                return
+            if name in visiting:
+                self.fail("Cycles detected in the task schedule!",
+                          hint="check the order(...) constraints")
+            visiting.add(name)
+            for dep in after[name]:
+                visit(dep)
+            visiting.discard(name)
+            done.add(name)
+        for name in procs:
+            visit(name)
+
+    def update_config(self) -> None:
+        update = self.job.update_config()
+        instances = int(_value(self.job, "instances"))
+        if instances <= 0:
+            self.fail(f"instances must be positive, got {instances}")
+        if int(_value(update, "batch_size")) <= 0:
+            self.fail("Batch size should be greater than 0")
+        max_total = int(_value(update, "max_total_failures"))
+        if max_total >= instances and instances > 0 and max_total > 0:
+            self.fail("max_total_failures in update_config must be lesser than the job size",
+                      hint=f"with {instances} instance(s) use max_total_failures <= "
+                           f"{instances - 1}")
+        if self.job.has_constraints() and "dedicated" in self.job.constraints().get():
+            needed = instances * 2 // 100
+            if max_total < needed:
+                self.fail("a dedicated job must allow max_total_failures of at least 2% of "
+                          f"its instances ({needed})",
+                          hint=f"set update_config max_total_failures >= {needed}")
+        if int(_value(update, "watch_secs")) < 0:
+            self.fail(f"Invalid value ({_value(update, 'watch_secs')}) specified for "
+                      "watch_secs. Value cannot be less than 0.")
+
+    def health_check(self) -> None:
+        health = self.job.health_check_config()
+        for field_name in ("max_consecutive_failures", "min_consecutive_successes",
+                           "initial_interval_secs", "interval_secs"):
+            value = _value(health, field_name)
+            if float(value) < 0:
+                self.fail(f"Invalid value ({value}) specified for {field_name}. Value cannot "
+                          "be less than 0.")
+
+    def announce(self) -> None:
+        if not self.job.has_announce():
+            return
+        announce = self.job.announce()
+        portmap = {str(k): str(v) for k, v in announce.portmap().get().items()}
+        primary = str(_value(announce, "primary_port"))
+        if primary not in self.port_names() and primary not in portmap:
+            self.warn(f"{self.path}: job {self.name}: announce.primary_port '{primary}' is not "
+                      f"used; reference it as {{{{thermos.ports[{primary}]}}}}")
+        dedicated = self.job.has_constraints() and "dedicated" in self.job.constraints().get()
+        if any(v.isdigit() for v in portmap.values()) and not dedicated:
+            self.fail("Job must be dedicated in order to specify static ports!",
+                      hint="add constraints = {'dedicated': 'ROLE/NAME'} or drop static ports")
+
+    def cron(self) -> None:
+        if not self.job.has_cron_schedule():
+            return
+        schedule = str(_value(self.job.interpolate()[0], "cron_schedule"))
+        from croniter import croniter
+
+        if not croniter.is_valid(schedule) or len(schedule.split()) != 5:
+            self.fail(f"invalid cron schedule '{schedule}'",
+                      hint="use five fields: minute hour day-of-month month day-of-week")
+        policy = str(_value(self.job, "cron_collision_policy")).upper()
+        if policy not in ("KILL_EXISTING", "CANCEL_NEW", "RUN_OVERLAP"):
+            self.fail(f"Invalid cron_collision_policy '{policy}'",
+                      hint="use KILL_EXISTING, CANCEL_NEW or RUN_OVERLAP")
+
+
+def validate(path: str, job: Any, warn: Callable[[str], None]) -> None:
+    JobValidator(path, job, warn).run()
