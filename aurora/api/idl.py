@@ -43,3 +43,30 @@ def deserialize(cls: type, data: bytes) -> Any:
     from thriftpy2.utils import deserialize as _deserialize
 
     return _deserialize(cls(), data, TBinaryProtocolFactory())
+
+
+def canonical(obj: Any) -> Any:
+    """A comparable, hashable form of a thrift value: set members sorted.
+
+    Sets arrive in wire order, which differs between senders; two configs are
+    the same when their canonical forms are equal.
+    """
+    from thriftpy2.thrift import TPayload, TType
+
+    if isinstance(obj, TPayload):
+        fields = []
+        for spec in obj.thrift_spec.values():
+            value = getattr(obj, spec[1])
+            if value is None:
+                continue
+            if spec[0] == TType.SET:
+                value = tuple(sorted((canonical(v) for v in value), key=repr))
+            fields.append((spec[1], canonical(value)))
+        return tuple(fields)
+    if isinstance(obj, (list, tuple)):
+        return tuple(canonical(v) for v in obj)
+    if isinstance(obj, (set, frozenset)):
+        return tuple(sorted((canonical(v) for v in obj), key=repr))
+    if isinstance(obj, dict):
+        return tuple(sorted((k, canonical(v)) for k, v in obj.items()))
+    return obj

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from aurora.api.idl import api, deserialize, serialize
+from aurora.api.idl import api, canonical, deserialize, serialize
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -97,7 +97,7 @@ class Store:
     # -- task configs ---------------------------------------------------------------
     def put_config(self, config: Any) -> str:
         blob = serialize(config)
-        digest = hashlib.sha1(blob).hexdigest()
+        digest = hashlib.sha1(repr(canonical(config)).encode()).hexdigest()
         if digest not in self._configs:
             self.db.execute("INSERT OR IGNORE INTO task_configs VALUES (?, ?)", (digest, blob))
             self._configs[digest] = config

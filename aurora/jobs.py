@@ -1,0 +1,145 @@
+"""What several nouns need about jobs: config loading, task queries, waits, URLs, JSON.
+
+One place for each: `load_config` (job file → JobConfiguration, with the
+cluster's tiers), `active_tasks`, `wait_for` (poll until instances reach a
+state), `job_url`, and `thrift_json` (thrift → plain JSON like thrift's simple
+JSON protocol).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
+
+from aurora.errors import CommandFailure, InvalidParameter
+from aurora.jobkey import JobKey
+
+if TYPE_CHECKING:
+    from aurora.command import Context
+    from aurora.config.job import JobConfig
+
+
+def thrift_key(key: JobKey) -> Any:
+    from aurora.api.idl import api
+
+    return api().JobKey(role=key.role, environment=key.env, name=key.name)
+
+
+def load_config(context: Context, key: JobKey, path: str, bindings: list[str] | None = None,
+                read_json: bool = False) -> JobConfig:
+    """Load `path` for `key`: the scheduler's tiers fill tier/production (CLIENT-SPEC §8.8)."""
+    from aurora.config.job import load_job
+
+    tiers = context.scheduler(key.cluster).get_tier_configs()
+    return load_job(path, key, bindings, read_json, tiers,
+                    warn=lambda message: context.print_err(f"aurora: warning: {message}"))
+
+
+def state_sets() -> dict[str, frozenset[int]]:
+    from aurora.api.idl import api
+
+    a = api()
+    s = a.ScheduleStatus
+    return {"ACTIVE": frozenset(a.ACTIVE_STATES), "LIVE": frozenset(a.LIVE_STATES),
+            "TERMINAL": frozenset(a.TERMINAL_STATES), "RUNNING": frozenset({s.RUNNING})}
+
+
+def active_tasks(context: Context, key: JobKey,
+                 instances: Iterable[int] | None = None) -> list[Any]:
+    from aurora.api.idl import api
+
+    query = api().TaskQuery(jobKeys=[thrift_key(key)], statuses=set(state_sets()["ACTIVE"]),
+                            instanceIds=set(instances) if instances else None)
+    return context.scheduler(key.cluster).get_tasks_without_configs(query)
+
+
+def active_instances_or_raise(context: Context, key: JobKey,
+                              instances: Iterable[int]) -> list[int]:
+    """Fail (exit 6) naming the requested instances that are not active."""
+    active = {t.assignedTask.instanceId for t in active_tasks(context, key)}
+    missing = sorted(set(instances) - active)
+    if missing:
+        raise InvalidParameter(f"Invalid instance parameter: {missing} not active in {key}",
+                               hint=f"active instances: {sorted(active) or 'none'}")
+    return sorted(active)
+
+
+def current_per_instance(tasks: Iterable[Any]) -> dict[int, Any]:
+    """For each instance, the task created last (by its first event)."""
+    latest: dict[int, Any] = {}
+    for task in tasks:
+        born = task.taskEvents[0].timestamp if task.taskEvents else 0
+        instance = task.assignedTask.instanceId
+        if instance not in latest or born >= (latest[instance].taskEvents[0].timestamp
+                                              if latest[instance].taskEvents else 0):
+            latest[instance] = task
+    return latest
+
+
+def wait_for(context: Context, key: JobKey, instances: Iterable[int] | None,
+             states: frozenset[int], timeout: float | None = None,
+             first_interval: float = 0.5, max_interval: float = 5.0) -> bool:
+    """Poll until every instance's current task is in `states`; False on timeout."""
+    from aurora.api.idl import api
+
+    client = context.scheduler(key.cluster)
+    query = api().TaskQuery(jobKeys=[thrift_key(key)],
+                            instanceIds=set(instances) if instances else None)
+    started, interval = time.monotonic(), first_interval
+    while True:
+        tasks = current_per_instance(client.get_tasks_without_configs(query))
+        if all(t.status in states for t in tasks.values()):
+            return True
+        if timeout is not None and time.monotonic() - started + interval > timeout:
+            return False
+        time.sleep(interval)
+        interval = min(interval * 2, max_interval)
+
+
+def display_url(context: Context, cluster_name: str) -> str:
+    """The scheduler's web address: `proxy_url` when set, else the API endpoint's base."""
+    from aurora.connect import endpoint_of
+
+    cluster = context.get_cluster(cluster_name)
+    return cluster.get("proxy_url") or endpoint_of(cluster)
+
+
+def job_url(context: Context, cluster: str, *parts: str | None) -> str:
+    """`<base>/scheduler/role/env/name` (a base path is kept, unlike upstream §12.30)."""
+    base = display_url(context, cluster)
+    path = "/".join(p for p in parts if p)
+    return urljoin(base if base.endswith("/") else base + "/", "scheduler") + (
+        f"/{path}" if path else "")
+
+
+def check_ok(response: Any, header: str, exit_code: int = 10) -> None:
+    """Used where a verb, not the client, decides the exit code of a failure."""
+    from aurora.api.idl import api
+
+    if response.responseCode != api().ResponseCode.OK:
+        details = ", ".join(d.message or "Unknown error" for d in response.details or [])
+        raise CommandFailure(f"{header} {details}", exit_code=exit_code)
+
+
+def thrift_json(obj: Any, enum_fields: dict[str, Callable[[int], str]] | None = None) -> Any:
+    """Thrift → JSON-ready values: field names as keys, unset fields left out."""
+    from thriftpy2.thrift import TPayload
+
+    if isinstance(obj, TPayload):
+        out = {}
+        for spec in obj.thrift_spec.values():
+            name = spec[1]
+            value = getattr(obj, name)
+            if value is not None:
+                out[name] = thrift_json(value, enum_fields)
+        return out
+    if isinstance(obj, (list, set, frozenset, tuple)):
+        items = [thrift_json(v, enum_fields) for v in obj]
+        return sorted(items, key=repr) if isinstance(obj, (set, frozenset)) else items
+    if isinstance(obj, dict):
+        return {str(k): thrift_json(v, enum_fields) for k, v in obj.items()}
+    if isinstance(obj, bool):
+        return int(obj)
+    return obj

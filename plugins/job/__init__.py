@@ -1,0 +1,32 @@
+"""The `job` noun: create, status, kill, killall, restart, list, diff, inspect, open, add.
+
+Each verb lives in the module named after what it does; this module only
+registers them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aurora.command import Noun
+from aurora.hookspecs import hookimpl
+
+
+class JobNoun(Noun):
+    name = "job"
+    help = "Work with jobs: create, inspect, watch, kill and restart them."
+
+
+@hookimpl
+def register_nouns(cli: Any) -> None:
+    from aurora.plugins.job.create import AddInstances, CreateJob
+    from aurora.plugins.job.inspect import DiffJob, InspectJob
+    from aurora.plugins.job.kill import KillAllJob, KillJob
+    from aurora.plugins.job.restart import RestartJob
+    from aurora.plugins.job.status import ListJobs, OpenJob, StatusJob
+
+    noun = JobNoun()
+    for verb in (CreateJob(), StatusJob(), KillJob(), KillAllJob(), RestartJob(), ListJobs(),
+                 DiffJob(), InspectJob(), OpenJob(), AddInstances()):
+        noun.register_verb(verb)
+    cli.register_noun(noun)

@@ -1,0 +1,103 @@
+"""`job create` and `job add`: start a job from its file, or grow it."""
+
+from __future__ import annotations
+
+import webbrowser
+
+from aurora.command import CommandOption, Context, Verb
+from aurora.errors import CommandFailure
+from aurora.jobkey import parse_task_instance
+from aurora.jobs import (
+    active_instances_or_raise,
+    active_tasks,
+    job_url,
+    load_config,
+    state_sets,
+    thrift_key,
+    wait_for,
+)
+from aurora.output import Result
+from aurora.plugins.job import options as opt
+
+WAIT_STATES = {"RUNNING": ("LIVE", "TERMINAL"), "FINISHED": ("TERMINAL",)}
+
+
+def wait_states(name: str) -> frozenset[int]:
+    sets = state_sets()
+    return frozenset().union(*(sets[s] for s in WAIT_STATES[name]))
+
+
+def has_sla_policy(tasks: list) -> bool:
+    return any(t.assignedTask.task.slaPolicy is not None and (
+        t.assignedTask.task.slaPolicy.percentageSlaPolicy is not None
+        or t.assignedTask.task.slaPolicy.countSlaPolicy is not None) for t in tasks)
+
+
+class CreateJob(Verb):
+    name = "create"
+    help = "Create a job from a job file and start its tasks."
+    options = (opt.BIND, opt.READ_JSON, opt.WAIT_UNTIL, opt.OPEN_BROWSER, opt.JOBSPEC,
+               opt.CONFIG_FILE)
+
+    def execute(self, context: Context) -> Result:
+        from aurora.api.client import SchedulerError
+        from aurora.api.idl import api
+
+        o = context.options
+        key = o.jobspec
+        config = load_config(context, key, o.config_file, o.bindings, o.read_json)
+        if config.thrift.cronSchedule:
+            raise CommandFailure('Cron jobs may only be scheduled with "aurora cron schedule" '
+                                 "command", hint=f"run: aurora cron schedule {key} "
+                                                 f"{o.config_file}")
+        client = context.scheduler(key.cluster)
+        context.print_out(f"Creating job {key.name}")
+        try:
+            client.create_job(config.thrift)
+        except SchedulerError as exc:
+            raise CommandFailure(f"Job creation failed due to error: {exc}") from None
+        url = job_url(context, key.cluster, key.role, key.env, key.name)
+        if o.open_browser:
+            webbrowser.open_new_tab(url)
+        if o.wait_until != "PENDING":
+            wait_for(context, key, None, wait_states(o.wait_until))
+        tasks = client.get_tasks_without_configs(api().TaskQuery(jobKeys=[thrift_key(key)]))
+        if not tasks:
+            raise CommandFailure(f"Error occurred while creating job {key}")
+        return Result(data={"job": str(key), "url": url, "instances": config.instances},
+                      text=f"Job create succeeded: job url={url}\n")
+
+
+class AddInstances(Verb):
+    name = "add"
+    help = "Add instances to a job, copying the configuration of one of its instances."
+    options = (opt.OPEN_BROWSER, opt.BIND, opt.WAIT_UNTIL, opt.CONFIG, opt.READ_JSON,
+               CommandOption("task_instance", metavar="CLUSTER/ROLE/ENV/NAME/INSTANCE",
+                             type=parse_task_instance,
+                             help="the instance whose configuration the new ones copy"),
+               CommandOption("instance_count", type=int, metavar="COUNT",
+                             help="how many instances to add"))
+
+    def execute(self, context: Context) -> Result:
+        from aurora.api.idl import api
+
+        o = context.options
+        key, instance = o.task_instance
+        if o.instance_count <= 0:
+            raise CommandFailure(f"instance count must be positive, got {o.instance_count}",
+                                 exit_code=6)
+        active = active_instances_or_raise(context, key, [instance])
+        start = max(active) + 1
+        if has_sla_policy(active_tasks(context, key)):
+            context.print_out("WARNING: Adding instances without updating SlaPolicy.")
+        context.print_out(f"Adding {o.instance_count} instances to {key} using the task "
+                          f"config of instance {instance}")
+        context.scheduler(key.cluster).add_instances(
+            api().InstanceKey(jobKey=thrift_key(key), instanceId=instance), o.instance_count)
+        new = list(range(start, start + o.instance_count))
+        url = job_url(context, key.cluster, key.role, key.env, key.name)
+        if o.open_browser:
+            webbrowser.open_new_tab(url)
+        if o.wait_until != "PENDING":
+            wait_for(context, key, new, wait_states(o.wait_until))
+        return Result(data={"job": str(key), "added": new}, text="")

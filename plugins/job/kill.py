@@ -1,0 +1,106 @@
+"""`job kill` (some instances) and `job killall` (every instance)."""
+
+from __future__ import annotations
+
+import webbrowser
+from typing import Any
+
+from aurora.command import CommandOption, Context, Verb
+from aurora.errors import CommandFailure, InvalidParameter, SchedulerTimeout
+from aurora.jobkey import JobKey
+from aurora.jobs import (
+    active_instances_or_raise,
+    active_tasks,
+    job_url,
+    load_config,
+    state_sets,
+    thrift_key,
+    wait_for,
+)
+from aurora.output import Result
+from aurora.plugins.job import options as opt
+from aurora.plugins.job.create import has_sla_policy
+
+KILL_TIMEOUT = 300.0
+NO_BATCHING = CommandOption("--no-batching", action="store_true", default=False,
+                            help="kill all instances with one request")
+COMMON = (opt.OPEN_BROWSER, opt.BIND, opt.READ_JSON, opt.CONFIG, opt.BATCH_SIZE,
+          opt.MAX_TOTAL_FAILURES, NO_BATCHING, opt.MESSAGE)
+
+
+def kill(context: Context, key: JobKey, instances: list[int] | None) -> tuple[list[int], str]:
+    """Kill `instances` (None = all) as the options ask; returns (killed ids, report)."""
+    o = context.options
+    if o.config:
+        load_config(context, key, o.config, o.bindings, o.read_json)
+    client = context.scheduler(key.cluster)
+    terminal = state_sets()["TERMINAL"]
+    context.print_out(f"Killing tasks for job: {key}")
+    if o.no_batching:
+        client.kill_tasks(thrift_key(key), set(instances) if instances else None, o.message)
+        if not wait_for(context, key, instances, terminal, timeout=KILL_TIMEOUT):
+            raise SchedulerTimeout(f"Instances {instances or 'of ' + str(key)} were not killed "
+                                   f"in time ({KILL_TIMEOUT:.0f}s)")
+        return instances or [], ""
+    if o.batch_size <= 0:
+        raise InvalidParameter(f"--batch-size must be positive, got {o.batch_size}")
+    active = sorted({t.assignedTask.instanceId for t in active_tasks(context, key)})
+    if not active:
+        raise InvalidParameter(f"No tasks to kill found for job {key}",
+                               hint=f"see its tasks with: aurora job status {key}")
+    targets = [i for i in active if instances is None or i in instances]
+    killed, report, errors = [], [], 0
+    while targets:
+        batch, targets = targets[:o.batch_size], targets[o.batch_size:]
+        client.kill_tasks(thrift_key(key), set(batch), o.message)
+        if wait_for(context, key, batch, terminal, timeout=KILL_TIMEOUT):
+            killed += batch
+            report.append(f"Successfully killed instances {batch}\n")
+            continue
+        errors += 1
+        context.print_err(f"Instances {batch} were not killed in time")
+        if errors > o.max_total_failures:
+            raise CommandFailure("Exceeded maximum number of errors while killing instances",
+                                 hint=f"killed so far: {killed}")
+    if errors:
+        raise CommandFailure("Errors occurred while killing instances",
+                             hint=f"killed: {killed}")
+    return killed, "".join(report)
+
+
+def finish(context: Context, key: JobKey, killed: list[int], report: str,
+           verb: str) -> Result:
+    if context.options.open_browser:
+        webbrowser.open_new_tab(job_url(context, key.cluster, key.role, key.env, key.name))
+    return Result(data={"job": str(key), "killed": killed},
+                  text=f"{report}Job {verb} succeeded\n")
+
+
+class KillJob(Verb):
+    name = "kill"
+    help = "Kill some instances of a job (use killall for all of them)."
+    options = (*COMMON, opt.STRICT, opt.INSTANCE_SPEC)
+
+    def execute(self, context: Context) -> Result:
+        spec: Any = context.options.instance_spec
+        if spec.instances is None:
+            raise InvalidParameter("The instances list cannot be omitted in a kill command",
+                                   hint=f"to kill every instance run: aurora job killall "
+                                        f"{spec.job}")
+        if has_sla_policy(active_tasks(context, spec.job)):
+            context.print_out("WARNING: Killing instances without updating SlaPolicy.")
+        if context.options.strict:
+            active_instances_or_raise(context, spec.job, spec.instances)
+        killed, report = kill(context, spec.job, list(spec.instances))
+        return finish(context, spec.job, killed, report, "kill")
+
+
+class KillAllJob(Verb):
+    name = "killall"
+    help = "Kill every instance of a job."
+    options = (*COMMON, opt.JOBSPEC)
+
+    def execute(self, context: Context) -> Result:
+        key = context.options.jobspec
+        killed, report = kill(context, key, None)
+        return finish(context, key, killed, report, "killall")

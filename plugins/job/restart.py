@@ -1,0 +1,157 @@
+"""`job restart`: a client-driven rolling restart, batch by batch (CLIENT-SPEC §9.4).
+
+Each batch is restarted with restartShards, then watched: an instance is
+healthy once the same new task has been RUNNING for `--watch-secs`; it fails
+when its task changes again, or when it is not RUNNING within
+`--restart-threshold` seconds (upstream waits forever). Failed instances are
+retried at the end of the queue until the failure limits are reached.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import webbrowser
+
+from aurora.command import CommandOption, Context, Verb
+from aurora.errors import CommandFailure, InvalidParameter
+from aurora.jobkey import JobKey
+from aurora.jobs import active_instances_or_raise, active_tasks, job_url, load_config, thrift_key
+from aurora.output import Result, emit_err
+from aurora.plugins.job import options as opt
+
+
+class Progress:
+    """A bar on a terminal, one line per batch otherwise (stderr either way)."""
+
+    def __init__(self, total: int):
+        self.total = total
+        self.tty = sys.stderr.isatty()
+
+    def update(self, done: list[int], batch: list[int]) -> None:
+        if self.tty:
+            width = 30
+            filled = width * len(done) // max(self.total, 1)
+            sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {len(done)}/"
+                             f"{self.total} instances restarted")
+            if len(done) >= self.total:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+        else:
+            emit_err(f"Restarted instances {batch} ({len(done)}/{self.total})")
+
+
+class Watcher:
+    def __init__(self, context: Context, key: JobKey):
+        self.context = context
+        self.key = key
+        o = context.options
+        self.watch_secs = o.watch_secs
+        self.interval = o.healthcheck_interval_seconds
+        self.threshold = o.restart_threshold
+
+    def watch(self, batch: list[int], old_ids: dict[int, str]) -> list[int]:
+        """Ids of `batch` that did not come back healthy."""
+        from aurora.api.idl import api
+
+        s = api().ScheduleStatus
+        client = self.context.scheduler(self.key.cluster)
+        query = api().TaskQuery(jobKeys=[thrift_key(self.key)], statuses={s.RUNNING},
+                                instanceIds=set(batch))
+        started = time.monotonic()
+        first_seen: dict[int, tuple[str, float]] = {}
+        healthy: set[int] = set()
+        failed: set[int] = set()
+        while len(healthy) + len(failed) < len(batch):
+            running = {t.assignedTask.instanceId: t.assignedTask.taskId
+                       for t in client.get_tasks_without_configs(query)}
+            now = time.monotonic()
+            for instance in batch:
+                if instance in healthy or instance in failed:
+                    continue
+                task_id = running.get(instance)
+                if task_id is None or task_id == old_ids.get(instance):
+                    if instance in first_seen or now - started > self.threshold:
+                        failed.add(instance)      # went away, or never came back
+                    continue
+                seen_id, since = first_seen.setdefault(instance, (task_id, now))
+                if seen_id != task_id:
+                    failed.add(instance)          # restarted again: not healthy
+                elif now - since >= self.watch_secs:
+                    healthy.add(instance)
+            if len(healthy) + len(failed) < len(batch):
+                time.sleep(self.interval)
+        return sorted(failed)
+
+
+class RestartJob(Verb):
+    name = "restart"
+    help = "Restart the instances of a job in batches, watching each batch come back."
+    options = (opt.BATCH_SIZE, opt.BIND, opt.OPEN_BROWSER, opt.CONFIG,
+               CommandOption("--force", action="store_true", default=False,
+                             help="accepted for compatibility; has no effect"),
+               CommandOption("--healthcheck-interval-seconds", type=float, default=3,
+                             metavar="N", help="seconds between health polls (default 3)"),
+               opt.READ_JSON, opt.MAX_TOTAL_FAILURES, opt.STRICT,
+               CommandOption("--watch-secs", type=int, default=30, metavar="N",
+                             help="seconds an instance must stay RUNNING (default 30)"),
+               CommandOption("--max-per-instance-failures", type=int, default=0, metavar="N",
+                             help="restart failures tolerated per instance (default 0)"),
+               CommandOption("--restart-threshold", type=int, default=120, metavar="N",
+                             help="seconds an instance may take to run again (default 120)"),
+               opt.INSTANCE_SPEC)
+
+    def execute(self, context: Context) -> Result:
+        o = context.options
+        key: JobKey = o.instance_spec.job
+        if o.max_total_failures < 0:
+            raise InvalidParameter(f"--max-total-failures must be 0 or more, got "
+                                   f"{o.max_total_failures}")
+        if o.batch_size <= 0:
+            raise InvalidParameter(f"--batch-size must be positive, got {o.batch_size}")
+        requested = o.instance_spec.instances
+        if requested is not None and o.strict:
+            active_instances_or_raise(context, key, requested)
+        if o.config:
+            load_config(context, key, o.config, o.bindings, o.read_json)
+        tasks = {t.assignedTask.instanceId: t.assignedTask.taskId
+                 for t in active_tasks(context, key)}
+        if not tasks:
+            raise InvalidParameter(f"No active instances found in job {key}; nothing to restart",
+                                   hint=f"check the job key, e.g. aurora job status {key}")
+        queue = sorted(tasks) if requested is None else [i for i in requested if i in tasks]
+        restarted = self.rolling_restart(context, key, queue, tasks)
+        if o.open_browser:
+            webbrowser.open_new_tab(job_url(context, key.cluster, key.role, key.env, key.name))
+        return Result(data={"job": str(key), "restarted": restarted},
+                      text=f"Job {key} restarted successfully\n")
+
+    def rolling_restart(self, context: Context, key: JobKey, queue: list[int],
+                        old_ids: dict[int, str]) -> list[int]:
+        o = context.options
+        client = context.scheduler(key.cluster)
+        watcher = Watcher(context, key)
+        progress = Progress(len(set(queue)))
+        failures: dict[int, int] = {}
+        done: list[int] = []
+        try:
+            while queue:
+                batch, queue = queue[:o.batch_size], queue[o.batch_size:]
+                client.restart_shards(thrift_key(key), set(batch))
+                failed = watcher.watch(batch, old_ids)
+                done += [i for i in batch if i not in failed]
+                progress.update(done, [i for i in batch if i not in failed])
+                for instance in failed:
+                    failures[instance] = failures.get(instance, 0) + 1
+                    if failures[instance] <= o.max_per_instance_failures:
+                        queue.append(instance)
+                exceeded = [i for i, n in failures.items() if n > o.max_per_instance_failures]
+                if len(exceeded) > o.max_total_failures:
+                    raise CommandFailure(
+                        f"Restart of {key} stopped: instances {sorted(exceeded)} did not come "
+                        f"back healthy", hint=f"restarted so far: {sorted(done)}")
+        except KeyboardInterrupt:
+            emit_err(f"\nRestart interrupted: instances {sorted(done)} were restarted; "
+                     f"{sorted(set(queue) - set(done)) or 'none'} were not")
+            raise
+        return sorted(done)

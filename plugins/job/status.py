@@ -1,0 +1,162 @@
+"""`job status`, `job list` and `job open`: what runs, where, and where to look."""
+
+from __future__ import annotations
+
+import time
+import webbrowser
+from typing import Any
+
+from aurora.command import CommandOption, Context, Verb
+from aurora.errors import InvalidParameter
+from aurora.jobkey import JobKey, PartialKey
+from aurora.jobs import job_url, state_sets, thrift_json, thrift_key
+from aurora.output import Result
+from aurora.plugins.job import options as opt
+
+
+def resolve_jobs(context: Context, pattern: PartialKey) -> list[JobKey]:
+    """Exact keys as given; patterns by asking each cluster for its jobs (§2.5)."""
+    if pattern.is_exact:
+        return [pattern.as_job_key()]
+    clusters = sorted(context.clusters) if pattern.cluster == "*" else [pattern.cluster]
+    found: list[JobKey] = []
+    for name in clusters:
+        context.get_cluster(name)
+        role = None if any(c in pattern.role for c in "*?[") else pattern.role
+        for config in context.scheduler(name).get_jobs(role).configs or []:
+            key = JobKey(name, config.key.role, config.key.environment, config.key.name)
+            if pattern.matches(key):
+                found.append(key)
+    return sorted(set(found), key=str)
+
+
+def resources_text(task_config: Any) -> str:
+    cpus = ram = disk = gpus = None
+    ports: list[str] = []
+    for r in task_config.resources or []:
+        if r.numCpus is not None:
+            cpus = r.numCpus
+        elif r.ramMb is not None:
+            ram = r.ramMb
+        elif r.diskMb is not None:
+            disk = r.diskMb
+        elif r.namedPort is not None:
+            ports.append(r.namedPort)
+        elif r.numGpus is not None:
+            gpus = r.numGpus
+    parts = [f"CPU: {cpus} core(s)", f"RAM: {ram} MB", f"Disk: {disk} MB"]
+    parts += [f"Port: {p}" for p in sorted(ports)]
+    if gpus:
+        parts.append(f"GPU: {gpus} GPU(s)")
+    return ", ".join(parts)
+
+
+def task_block(task: Any) -> str:
+    from aurora.api.idl import status_name
+
+    at = task.assignedTask
+    config = at.task
+    lines = [f"\tTask role: {config.job.role}, env: {config.job.environment}, name: "
+             f"{config.job.name}, instance: {at.instanceId}, status: "
+             f"{status_name(task.status)} on {at.slaveHost}",
+             f"\t  {resources_text(config)}"]
+    if at.assignedPorts:
+        ports = ", ".join(f"{k}: {v}" for k, v in sorted(at.assignedPorts.items()))
+        lines.append(f"\t  assigned ports: {ports}")
+    lines.append(f"\t  failure count: {task.failureCount} (max {config.maxTaskFailures})")
+    lines.append("\t  events:")
+    for event in sorted(task.taskEvents or [], key=lambda e: e.timestamp):
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(event.timestamp // 1000))
+        lines.append(f"\t   {when} {status_name(event.status)}: {event.message}")
+    if config.metadata:
+        lines.append("\t  metadata:")
+        for m in sorted(config.metadata, key=lambda m: (m.key, m.value)):
+            lines.append(f"\t\t  (key: '{m.key}', value: '{m.value}')")
+    return "\n".join(lines) + "\n"
+
+
+def task_json(task: Any) -> dict[str, Any]:
+    from aurora.api.idl import status_name
+
+    data = thrift_json(task)
+    data["status"] = status_name(task.status)
+    for event in data.get("taskEvents", []):
+        event["status"] = status_name(event["status"])
+    config = data["assignedTask"]["task"]
+    for flag in ("isService", "production"):
+        if flag in config:
+            config[flag] = bool(config[flag])
+    return data
+
+
+class StatusJob(Verb):
+    name = "status"
+    help = "Show the active and recent tasks of one or more jobs."
+    options = (opt.PARTIAL_JOBSPEC,)
+
+    def execute(self, context: Context) -> Result:
+        from aurora.api.idl import api
+
+        pattern: PartialKey = context.options.jobspec
+        active_states = state_sets()["ACTIVE"]
+        jobs, texts = [], []
+        keys = resolve_jobs(context, pattern)
+        for key in keys:
+            query = api().TaskQuery(jobKeys=[thrift_key(key)])
+            tasks = context.scheduler(key.cluster).get_tasks_without_configs(query)
+            if not tasks:
+                continue
+            order = sorted(tasks, key=lambda t: (t.assignedTask.instanceId,
+                                                 t.taskEvents[0].timestamp if t.taskEvents
+                                                 else 0))
+            active = [t for t in order if t.status in active_states]
+            inactive = [t for t in order if t.status not in active_states]
+            jobs.append({"job": str(key), "active": [task_json(t) for t in active],
+                         "inactive": [task_json(t) for t in inactive]})
+            header = f"Job {key}:\n" if len(keys) > 1 else ""
+            texts.append(header + f"Active tasks ({len(active)}):\n"
+                         + "".join(task_block(t) for t in active)
+                         + f"Inactive tasks ({len(inactive)}):\n"
+                         + "".join(task_block(t) for t in inactive))
+        if not jobs:
+            raise InvalidParameter(f"Found no jobs matching {pattern}",
+                                   hint=f"see what exists with: aurora job list "
+                                        f"{pattern.cluster}")
+        return Result(data=jobs, text="".join(texts))
+
+
+class ListJobs(Verb):
+    name = "list"
+    help = "List the jobs matching a key (globs allowed in role, environment and name)."
+    options = (opt.PARTIAL_JOBSPEC,)
+
+    def execute(self, context: Context) -> Result:
+        keys = [str(k) for k in resolve_jobs(context, context.options.jobspec)]
+        return Result(data=keys, text="".join(f"{k}\n" for k in keys))
+
+
+class OpenJob(Verb):
+    name = "open"
+    help = "Show (and open in a browser, when there is one) the scheduler page of a job."
+    options = (CommandOption("key", metavar="CLUSTER[/ROLE[/ENV[/NAME]]]",
+                             help="what to open: a cluster, role, environment or job"),)
+
+    def execute(self, context: Context) -> Result:
+        parts = context.options.key.split("/")
+        if len(parts) > 4 or not parts[0]:
+            raise InvalidParameter(f"invalid key '{context.options.key}'",
+                                   hint="expected CLUSTER[/ROLE[/ENV[/NAME]]]")
+        parts += [""] * (4 - len(parts))
+        cluster, role, env, name = parts
+        if (env and not role) or (name and not env):
+            raise InvalidParameter(f"invalid key '{context.options.key}': a part is empty",
+                                   hint="If env specified, must specify role (and likewise "
+                                        "name needs env)")
+        url = job_url(context, cluster, role, env, name)
+        opened = False
+        try:
+            webbrowser.get()
+            opened = webbrowser.open_new_tab(url)
+        except webbrowser.Error:
+            pass
+        return Result(data={"url": url, "opened": opened}, text=f"{url}\n")
