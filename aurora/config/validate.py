@@ -82,8 +82,8 @@ class JobValidator:
             self.fail(f'Bad port specification "{bad.group(1).strip()}" (should be of form '
                       '"thermos.ports[name]")')
         _, refs = self.job.interpolate()
-        unbound = sorted({str(r) for r in refs} - {str(r) for r in refs
-                                                   if EXECUTOR_REFS.match(str(r))})
+        names = {r.address() for r in refs}
+        unbound = sorted(n for n in names if not EXECUTOR_REFS.match(n))
         if unbound:
             self.fail(f"Config contains unbound variables: {' '.join(unbound)}",
                       hint="bind them with --bind name=value or .bind(name=...) in the file")

@@ -134,6 +134,7 @@ class RestartJob(Verb):
         progress = Progress(len(set(queue)))
         failures: dict[int, int] = {}
         done: list[int] = []
+        batch: list[int] = []
         try:
             while queue:
                 batch, queue = queue[:o.batch_size], queue[o.batch_size:]
@@ -151,7 +152,9 @@ class RestartJob(Verb):
                         f"Restart of {key} stopped: instances {sorted(exceeded)} did not come "
                         f"back healthy", hint=f"restarted so far: {sorted(done)}")
         except KeyboardInterrupt:
-            emit_err(f"\nRestart interrupted: instances {sorted(done)} were restarted; "
-                     f"{sorted(set(queue) - set(done)) or 'none'} were not")
+            waiting = sorted(set(queue) - set(done) - set(batch))
+            emit_err(f"\nRestart interrupted: restarted {sorted(done) or 'none'}; "
+                     f"restarting (not yet watched healthy) {sorted(batch) or 'none'}; "
+                     f"not restarted {waiting or 'none'}")
             raise
         return sorted(done)
