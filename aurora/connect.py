@@ -74,7 +74,11 @@ def scheduler_client(context: Context, cluster_name: str) -> SchedulerClient:
                                          headers=http.headers)
     if cluster.name == DEVCLUSTER and context.settings.devcluster_autostart:
         ensure_devcluster(context, base)
-    return SchedulerClient(cluster.name, base, http)
+    from aurora.api.client import RetryPolicy
+
+    retries = context.settings.scheduler.get("retries")
+    retry = RetryPolicy() if retries is None else RetryPolicy(retries=int(retries))
+    return SchedulerClient(cluster.name, base, http, retry)
 
 
 def _loopback_port(base: str) -> tuple[str, int] | None:

@@ -15,6 +15,7 @@ table by table. Recognised keys::
     connect_timeout = 10         # seconds (flag --connect-timeout)
     timeout = 60                 # seconds for an answer (flag --timeout)
     ca_bundle = "/etc/ssl/site-ca.pem"   # TLS trust (flag --ca-bundle)
+    retries = 5                  # retries of a failed call (0 = fail at once)
 
     [devcluster]
     autostart = true             # start aurora-devcluster on demand
@@ -115,6 +116,11 @@ def load_settings(dirs: list[str] | None = None) -> ClientSettings:
             raise ConfigurationError(f"{where}: scheduler.{key} must be a positive number of "
                                      f"seconds, got {value!r}")
     _expect(where, scheduler, "ca_bundle", str, "scheduler.ca_bundle")
+    retries = scheduler.get("retries")
+    if retries is not None and (isinstance(retries, bool) or not isinstance(retries, int)
+                                or retries < 0):
+        raise ConfigurationError(f"{where}: scheduler.retries must be a whole number >= 0, "
+                                 f"got {retries!r}")
     autostart = _expect(where, devcluster, "autostart", bool, "devcluster.autostart")
     return ClientSettings(
         output_format=_expect(where, output, "format", str, "output.format"),

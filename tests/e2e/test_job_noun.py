@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import time
@@ -270,7 +269,7 @@ def test_devcluster_autostart_and_opt_out(home, tmp_path):
     finally:
         subprocess.run([str(Path(aurora_bin()).parent / "aurora-devcluster"), "stop",
                         "--state-dir", str(state)], capture_output=True, env=home.env())
-    home.write_client_config("[devcluster]\nautostart = false\n")
+    home.write_client_config("[devcluster]\nautostart = false\n[scheduler]\nretries = 0\n")
     refused = home.run("job", "list", "devcluster/www-data")
     assert refused.returncode == 7 and "cannot reach the scheduler" in refused.stderr
     assert "started the devcluster" not in refused.stderr
@@ -285,9 +284,11 @@ def test_timeouts_from_flags_and_client_toml(home):
     try:
         home.write_clusters([{"name": "slow", "scheduler_uri":
                               f"http://127.0.0.1:{silent.getsockname()[1]}"}])
+        home.write_client_config("[scheduler]\nretries = 1\n")
         flag = home.run("--timeout", "0.5", "job", "list", "slow/www-data")
         assert flag.returncode == 9 and "within 0.5s" in flag.stderr
-        home.write_client_config("[scheduler]\ntimeout = 0.3\n")
+        assert "gave up on getJobs after 2 attempt(s)" in flag.stderr
+        home.write_client_config("[scheduler]\ntimeout = 0.3\nretries = 0\n")
         toml = home.run("job", "list", "slow/www-data")
         assert toml.returncode == 9 and "within 0.3s" in toml.stderr
         bad = home.run("--timeout", "soon", "job", "list", "slow/www-data")
