@@ -304,3 +304,15 @@ def test_scheduler_errors_map_to_exit_codes(home, devcluster):
     assert 'cluster "nozk" does not specify zk or scheduler_uri' in neither.stderr
     ok = home.run("job", "list", "dev2/www-data")
     assert ok.returncode == 0
+
+
+def test_readme_example_job(dev_home):
+    from tests.conftest import ROOT
+
+    key = "devcluster/www-data/prod/hello"
+    example = str(ROOT / "docs" / "examples" / "hello_world.aurora")
+    done = dev_home.run("job", "create", key, example, "--wait-until", "RUNNING")
+    assert done.returncode == 0, done.stderr
+    status = dev_home.run("job", "status", key)
+    assert status.returncode == 0 and "status: RUNNING" in status.stdout
+    assert dev_home.run("job", "killall", key).returncode == 0
