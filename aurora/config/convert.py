@@ -25,6 +25,11 @@ def _get(struct: Any, name: str) -> Any:
     return attr.get() if hasattr(attr, "get") else attr
 
 
+def _unwrap(value: Any) -> Any:
+    """The struct inside a pystachio Choice (or the value itself)."""
+    return value.unwrap() if hasattr(value, "unwrap") else value
+
+
 def _tier_flags(tier: Any) -> tuple[bool, bool]:
     settings = tier.settings or {}
     return (str(settings.get("preemptible", "false")).lower() == "true",
@@ -98,8 +103,7 @@ def _container(a: Any, job: Any) -> Any:
         return a.Container(mesos=a.MesosContainer())
     from aurora.config.schema import Container, Docker, Mesos
 
-    value = job.container().interpolate()[0]
-    value = value.unwrap() if hasattr(value, "unwrap") else value
+    value = _unwrap(job.container().interpolate()[0])
     if isinstance(value, Container):
         if not value.has_docker():
             raise ConfigError("If a container is specified it must set one type.")
@@ -112,7 +116,7 @@ def _container(a: Any, job: Any) -> Any:
     if isinstance(value, Mesos):
         image = None
         if value.has_image():
-            img = value.image().unwrap()
+            img = _unwrap(value.image())
             if img.__class__.__name__ == "DockerImage":
                 image = a.Image(docker=a.DockerImage(name=str(_get(img, "name")),
                                                      tag=str(_get(img, "tag"))))
@@ -130,7 +134,7 @@ def _container(a: Any, job: Any) -> Any:
 def _sla_policy(a: Any, job: Any) -> Any:
     if not job.has_sla_policy():
         return None
-    policy = job.sla_policy().interpolate()[0].unwrap()
+    policy = _unwrap(job.sla_policy().interpolate()[0])
     kind = policy.__class__.__name__
     if kind == "PercentageSlaPolicy":
         return a.SlaPolicy(percentageSlaPolicy=a.PercentageSlaPolicy(

@@ -112,7 +112,7 @@ def concat_tasks(*tasks: Task, **overrides: Any) -> Task:
 
 def SequentialTask(*args: Any, **kwargs: Any) -> Task:  # noqa: N802 - name job files use
     """A Task whose processes run one after another, in list order."""
-    task = Task(*args, **kwargs)
+    task = Task(*[a.get() if isinstance(a, Task) else a for a in args], **kwargs)
     if task.constraints().get():
         raise ValueError("Cannot turn a Task with existing constraints into a SequentialTask!")
     return task(constraints=order(*task.processes()))

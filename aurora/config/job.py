@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aurora.config.loader import ConfigError, load, parse_bindings, pick
+from aurora.config.loader import ConfigError, load, one_line, parse_bindings, pick
 from aurora.jobkey import JobKey
 
 
@@ -30,13 +30,18 @@ def load_job(path: str, key: JobKey, bindings: list[str] | None = None,
     from aurora.config.validate import validate
 
     config = load(path, read_json=read_json)
-    job = pick(config, key, parse_bindings(bindings or []))
-    job = backfill_tier(job, tiers)
-    validate(path, job, warn or (lambda message: None))
+    warn = warn or (lambda message: None)
     try:
+        job = pick(config, key, parse_bindings(bindings or []))
+        if job.has_production() and job.production().get() is True and not job.has_tier():
+            warn(f"{path}: job {key.name}: 'production' is deprecated; set tier = "
+                 "'preferred' instead")
+        job = backfill_tier(job, tiers)
+        validate(path, job, warn)
         thrift = to_thrift(job)
     except ConfigError:
         raise
-    except (ValueError, TypeError, AttributeError) as exc:
-        raise ConfigError(f"{path}: The configuration was invalid: {exc}") from None
+    except Exception as exc:   # pystachio and conversion errors: one line, exit 3
+        raise ConfigError(f"{path}: The configuration was invalid: "
+                          f"{one_line(f'{type(exc).__name__}: {exc}')}") from None
     return JobConfig(path, job, thrift, config.hooks)

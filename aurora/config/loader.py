@@ -73,12 +73,18 @@ class _Executor:
             self.stack.pop()
 
 
+def one_line(text: str, limit: int = 400) -> str:
+    """Collapse a message (struct reprs span many lines) into one readable line."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def _job_file_error(exc: BaseException, files: list[str]) -> ConfigError:
     """One line naming the innermost job-file frame of `exc`'s traceback."""
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename in files]
     if isinstance(exc, ConfigError):
         return exc
-    text = f"{type(exc).__name__}: {exc}"
+    text = one_line(f"{type(exc).__name__}: {exc}")
     if frames:
         last = frames[-1]
         where = f"{last.filename}:{last.lineno}"

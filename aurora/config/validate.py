@@ -38,6 +38,17 @@ class JobValidator:
         raise ConfigError(f"{self.path}: job {self.name}: {message}", hint=hint)
 
     def run(self) -> None:
+        try:
+            self.checks()
+        except ConfigError:
+            raise
+        except Exception as exc:   # pystachio coercion and similar: still one clear line
+            from aurora.config.loader import one_line
+
+            self.fail(one_line(f"{type(exc).__name__}: {exc}"),
+                      hint="a value has the wrong type for its field")
+
+    def checks(self) -> None:
         self.required_parts()
         self.type_check()
         self.unbound_refs()
@@ -48,9 +59,6 @@ class JobValidator:
         self.health_check()
         self.announce()
         self.cron()
-        if _value(self.job, "production") and not self.job.has_tier():
-            self.warn(f"{self.path}: job {self.name}: 'production' is deprecated; set "
-                      "tier = 'preferred' instead")
 
     def required_parts(self) -> None:
         for part in ("cluster", "role", "environment", "task"):
@@ -73,7 +81,7 @@ class JobValidator:
                       hint="a required field is missing or a value has the wrong type")
 
     def port_names(self) -> set[str]:
-        return set(PORT_REF.findall(self.job.json_dumps()))
+        return set(PORT_REF.findall(repr(self.job.get())))
 
     def unbound_refs(self) -> None:
         text = self.job.json_dumps()
