@@ -13,10 +13,8 @@ Flow of one run::
 from __future__ import annotations
 
 import argparse
-import difflib
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from typing import Any
 
@@ -82,6 +80,8 @@ def _seconds(text: str) -> float:
 
 
 def suggest(word: str, choices: Sequence[str]) -> str | None:
+    import difflib
+
     match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"did you mean '{match[0]}'?" if match else None
 
@@ -324,6 +324,8 @@ def build(settings: ClientSettings | None = None) -> CommandLine:
 
 
 def _report_internal(exc: BaseException, show_traceback: bool, cli: CommandLine | None) -> None:
+    import traceback
+
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     where = cli.plugins.blame(exc.__traceback__) if cli else None
     culprit = f"plugin '{where}' failed" if where else "internal error"
@@ -343,10 +345,13 @@ def _report_internal(exc: BaseException, show_traceback: bool, cli: CommandLine 
 
 
 def _setup_logging(argv: list[str]) -> None:
+    """Debug logging on stderr with -v; otherwise logging is not even imported here
+    (Python's last-resort handler still shows warnings)."""
+    if "-v" not in argv and "--verbose" not in argv:
+        return
     import logging
 
-    verbose = "-v" in argv or "--verbose" in argv
-    logging.basicConfig(stream=sys.stderr, level=logging.DEBUG if verbose else logging.WARNING,
+    logging.basicConfig(stream=sys.stderr, level=logging.DEBUG,
                         format="%(levelname)s %(name)s: %(message)s")
 
 

@@ -9,10 +9,8 @@ attach credentials), and starts the embedded devcluster when the built-in
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import socket
-import subprocess
 import sys
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -84,10 +82,14 @@ def scheduler_client(context: Context, cluster_name: str) -> SchedulerClient:
 def _loopback_port(base: str) -> tuple[str, int] | None:
     parts = urlsplit(base)
     host = parts.hostname or ""
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
+    loopback = host in ("localhost", "127.0.0.1", "::1")
+    if not loopback:
+        import ipaddress
+
+        try:
+            loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = False
     if not loopback or parts.scheme != "http":
         return None
     return host, parts.port or 80
@@ -106,6 +108,8 @@ def ensure_devcluster(context: Context, base: str) -> None:
     target = _loopback_port(base)
     if target is None or answers(*target):
         return
+    import subprocess
+
     host, port = target
     command = [sys.executable, "-m", "aurora.devcluster", "start", "--port", str(port)]
     done = subprocess.run(command, capture_output=True, text=True)

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from typing import NamedTuple
 
 from aurora.errors import InvalidParameter
 
@@ -31,8 +32,7 @@ PARTIAL_KEY_FORM = "CLUSTER[/ROLE[/ENV[/NAME]]]"
 ROLE_KEY_FORM = "CLUSTER/ROLE"
 
 
-@dataclass(frozen=True, order=True)
-class JobKey:
+class JobKey(NamedTuple):
     """A fully specified job: the cluster is always part of the identity."""
 
     cluster: str
@@ -49,8 +49,7 @@ class JobKey:
         return f"{self.role}/{self.env}/{self.name}"
 
 
-@dataclass(frozen=True)
-class InstanceKey:
+class InstanceKey(NamedTuple):
     """A job key plus an optional sorted list of instance ids (None = all)."""
 
     job: JobKey
@@ -62,8 +61,7 @@ class InstanceKey:
         return f"{self.job}/{format_instances(self.instances)}"
 
 
-@dataclass(frozen=True)
-class PartialKey:
+class PartialKey(NamedTuple):
     """A job key pattern; each of role, env and name may be a shell glob."""
 
     cluster: str
@@ -84,15 +82,16 @@ class PartialKey:
 
     def matches(self, key: JobKey) -> bool:
         """Shell-style, case-sensitive match of every component."""
-        return all(
-            fnmatch.fnmatchcase(value, pattern)
-            for value, pattern in (
-                (key.cluster, self.cluster),
-                (key.role, self.role),
-                (key.env, self.env),
-                (key.name, self.name),
-            )
-        )
+        return fnmatch.fnmatchcase(key.cluster, self.cluster) and self.path_matcher()(
+            (key.role, key.env, key.name))
+
+    def path_matcher(self) -> Callable[[tuple[str, str, str]], bool]:
+        """A fast test of (role, env, name) against this pattern, for long job lists."""
+        checks = [(i, re.compile(fnmatch.translate(p)).match)
+                  for i, p in enumerate((self.role, self.env, self.name)) if p != "*"]
+        if not checks:
+            return lambda path: True
+        return lambda path: all(match(path[i]) for i, match in checks)
 
 
 def _is_glob(part: str) -> bool:

@@ -114,6 +114,17 @@ def job_url(context: Context, cluster: str, *parts: str | None) -> str:
         f"/{path}" if path else "")
 
 
+def open_in_browser(url: str) -> bool:
+    """Open `url` in a new browser tab when a browser is available; True when opened."""
+    import webbrowser
+
+    try:
+        webbrowser.get()
+    except webbrowser.Error:
+        return False
+    return bool(webbrowser.open_new_tab(url))
+
+
 def check_ok(response: Any, header: str, exit_code: int = 10) -> None:
     """Used where a verb, not the client, decides the exit code of a failure."""
     from aurora.api.idl import api

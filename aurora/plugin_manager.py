@@ -17,7 +17,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from types import ModuleType, TracebackType
@@ -180,6 +179,8 @@ class PluginManager:
                 else sys.modules.get(type(record.plugin).__module__)
             if module is not None:
                 modules[module.__name__] = record.name
+        import traceback
+
         for frame, _ in traceback.walk_tb(tb):
             name = frame.f_globals.get("__name__", "")
             if name in modules:

@@ -10,33 +10,21 @@ under /tmp (stevedore turns its cache off there):
 
 from __future__ import annotations
 
-import os
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-RUNS = 20
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import clean_env, median_ms  # noqa: E402
+
 TARGETS = {"aurora --version": 2.5, "aurora help": 3.0}
-
-
-def median_ms(argv: list[str], env: dict[str, str]) -> float:
-    subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, check=True)  # warm caches
-    samples = []
-    for _ in range(RUNS):
-        start = time.perf_counter()
-        subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, check=True)
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples) * 1000
 
 
 def main() -> int:
     aurora = str(Path(sys.executable).parent / "aurora")
     with tempfile.TemporaryDirectory() as home:
-        env = dict(os.environ, HOME=home, XDG_CACHE_HOME=os.path.join(home, "cache"),
-                   AURORA_CONFIG_ROOT=os.path.join(home, "etc"))
+        env = clean_env(home)
         base = median_ms([sys.executable, "-c", "pass"], env)
         print(f"{'python3 -c pass':<20} {base:7.1f} ms")
         failed = False

@@ -12,7 +12,7 @@ from __future__ import annotations
 import http.client
 import io
 import socket
-import ssl
+import sys
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
@@ -88,6 +88,8 @@ class HttpTransport:
         if self._conn is None or self._conn_key != key:
             self.close()
             if parts.scheme == "https":
+                import ssl
+
                 context = ssl.create_default_context(cafile=self.options.ca_bundle)
                 if not self.options.verify_tls:
                     context.check_hostname = False
@@ -133,12 +135,13 @@ class HttpTransport:
                 self.close()
                 raise NetworkError(f"cannot resolve the scheduler host of {url}: "
                                    f"{exc.strerror}") from None
-            except ssl.SSLError as exc:
-                self.close()
-                raise NetworkError(f"TLS failure talking to {url}: {exc.reason or exc}",
-                                   hint="check the CA bundle (--ca-bundle)") from None
             except (OSError, http.client.HTTPException) as exc:
                 self.close()
+                ssl = sys.modules.get("ssl")   # imported only when https was used
+                if ssl is not None and isinstance(exc, ssl.SSLError):
+                    raise NetworkError(f"TLS failure talking to {url}: "
+                                       f"{exc.reason or exc}",
+                                       hint="check the CA bundle (--ca-bundle)") from None
                 reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
                 raise NetworkError(f"cannot reach the scheduler at {url}: {reason}") from None
             status = response.status

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import webbrowser
-
 from aurora.command import CommandOption, Context, Verb
 from aurora.errors import CommandFailure
 from aurora.jobkey import parse_task_instance
@@ -12,6 +10,7 @@ from aurora.jobs import (
     active_tasks,
     job_url,
     load_config,
+    open_in_browser,
     state_sets,
     thrift_key,
     wait_for,
@@ -58,7 +57,7 @@ class CreateJob(Verb):
             raise CommandFailure(f"Job creation failed due to error: {exc}") from None
         url = job_url(context, key.cluster, key.role, key.env, key.name)
         if o.open_browser:
-            webbrowser.open_new_tab(url)
+            open_in_browser(url)
         if o.wait_until != "PENDING":
             wait_for(context, key, None, wait_states(o.wait_until))
         tasks = client.get_tasks_without_configs(api().TaskQuery(jobKeys=[thrift_key(key)]))
@@ -97,7 +96,7 @@ class AddInstances(Verb):
         new = list(range(start, start + o.instance_count))
         url = job_url(context, key.cluster, key.role, key.env, key.name)
         if o.open_browser:
-            webbrowser.open_new_tab(url)
+            open_in_browser(url)
         if o.wait_until != "PENDING":
             wait_for(context, key, new, wait_states(o.wait_until))
         return Result(data={"job": str(key), "added": new}, text="")

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
-import subprocess
-import tempfile
 from typing import Any
 
 from aurora.command import CommandOption, Context, Verb
@@ -91,6 +88,10 @@ def render_task(config: Any) -> str:
 
 def external_diff(remote: str, local: str) -> str:
     """Run $DIFF_VIEWER (default diff) on the two renderings, remote first."""
+    import shlex
+    import subprocess
+    import tempfile
+
     viewer = shlex.split(os.environ.get("DIFF_VIEWER") or "diff")
     with tempfile.TemporaryDirectory() as folder:
         paths = []

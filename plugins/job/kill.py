@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import webbrowser
 from typing import Any
 
 from aurora.command import CommandOption, Context, Verb
@@ -13,6 +12,7 @@ from aurora.jobs import (
     active_tasks,
     job_url,
     load_config,
+    open_in_browser,
     state_sets,
     thrift_key,
     wait_for,
@@ -71,7 +71,7 @@ def kill(context: Context, key: JobKey, instances: list[int] | None) -> tuple[li
 def finish(context: Context, key: JobKey, killed: list[int], report: str,
            verb: str) -> Result:
     if context.options.open_browser:
-        webbrowser.open_new_tab(job_url(context, key.cluster, key.role, key.env, key.name))
+        open_in_browser(job_url(context, key.cluster, key.role, key.env, key.name))
     return Result(data={"job": str(key), "killed": killed},
                   text=f"{report}Job {verb} succeeded\n")
 

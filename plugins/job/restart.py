@@ -11,12 +11,18 @@ from __future__ import annotations
 
 import sys
 import time
-import webbrowser
 
 from aurora.command import CommandOption, Context, Verb
 from aurora.errors import CommandFailure, InvalidParameter
 from aurora.jobkey import JobKey
-from aurora.jobs import active_instances_or_raise, active_tasks, job_url, load_config, thrift_key
+from aurora.jobs import (
+    active_instances_or_raise,
+    active_tasks,
+    job_url,
+    load_config,
+    open_in_browser,
+    thrift_key,
+)
 from aurora.output import Result, emit_err
 from aurora.plugins.job import options as opt
 
@@ -122,7 +128,7 @@ class RestartJob(Verb):
         queue = sorted(tasks) if requested is None else [i for i in requested if i in tasks]
         restarted = self.rolling_restart(context, key, queue, tasks)
         if o.open_browser:
-            webbrowser.open_new_tab(job_url(context, key.cluster, key.role, key.env, key.name))
+            open_in_browser(job_url(context, key.cluster, key.role, key.env, key.name))
         return Result(data={"job": str(key), "restarted": restarted},
                       text=f"Job {key} restarted successfully\n")
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import time
-import webbrowser
 from typing import Any
 
 from aurora.command import CommandOption, Context, Verb
 from aurora.errors import InvalidParameter
 from aurora.jobkey import JobKey, PartialKey
-from aurora.jobs import job_url, state_sets, thrift_json, thrift_key
+from aurora.jobs import job_url, open_in_browser, state_sets, thrift_json, thrift_key
 from aurora.output import Result
 from aurora.plugins.job import options as opt
 
@@ -19,15 +18,14 @@ def resolve_jobs(context: Context, pattern: PartialKey) -> list[JobKey]:
     if pattern.is_exact:
         return [pattern.as_job_key()]
     clusters = sorted(context.clusters) if pattern.cluster == "*" else [pattern.cluster]
+    matches = pattern.path_matcher()
     found: list[JobKey] = []
     for name in clusters:
         context.get_cluster(name)
         role = None if any(c in pattern.role for c in "*?[") else pattern.role
-        for config in context.scheduler(name).get_jobs(role).configs or []:
-            key = JobKey(name, config.key.role, config.key.environment, config.key.name)
-            if pattern.matches(key):
-                found.append(key)
-    return sorted(set(found), key=str)
+        found += [JobKey(name, *path) for path in context.scheduler(name).get_job_keys(role)
+                  if matches(path)]
+    return found     # sorted: clusters in order, each cluster's keys sorted
 
 
 def resources_text(task_config: Any) -> str:
@@ -111,8 +109,7 @@ class StatusJob(Verb):
                                                  else 0))
             active = [t for t in order if t.status in active_states]
             inactive = [t for t in order if t.status not in active_states]
-            jobs.append({"job": str(key), "active": [task_json(t) for t in active],
-                         "inactive": [task_json(t) for t in inactive]})
+            jobs.append({"job": str(key), "active": active, "inactive": inactive})
             header = f"Job {key}:\n" if len(keys) > 1 else ""
             texts.append(header + f"Active tasks ({len(active)}):\n"
                          + "".join(task_block(t) for t in active)
@@ -122,6 +119,13 @@ class StatusJob(Verb):
             raise InvalidParameter(f"Found no jobs matching {pattern}",
                                    hint=f"see what exists with: aurora job list "
                                         f"{pattern.cluster}")
+        if context.output_format != "text":   # JSON of 10,000 tasks is not free
+            for entry in jobs:
+                entry["active"] = [task_json(t) for t in entry["active"]]
+                entry["inactive"] = [task_json(t) for t in entry["inactive"]]
+        else:
+            jobs = [{"job": entry["job"], "active": len(entry["active"]),
+                     "inactive": len(entry["inactive"])} for entry in jobs]
         return Result(data=jobs, text="".join(texts))
 
 
@@ -153,10 +157,5 @@ class OpenJob(Verb):
                                    hint="If env specified, must specify role (and likewise "
                                         "name needs env)")
         url = job_url(context, cluster, role, env, name)
-        opened = False
-        try:
-            webbrowser.get()
-            opened = webbrowser.open_new_tab(url)
-        except webbrowser.Error:
-            pass
+        opened = open_in_browser(url)
         return Result(data={"url": url, "opened": opened}, text=f"{url}\n")

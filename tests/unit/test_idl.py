@@ -22,6 +22,8 @@ def _shape(spec: Any) -> Any:
         return spec.__name__
     if isinstance(spec, tuple):
         return tuple(_shape(s) for s in spec)
+    if isinstance(spec, dict):
+        return {k: _shape(v) for k, v in spec.items()}
     return spec
 
 
@@ -70,3 +72,39 @@ def test_same_service_methods(reference: Any) -> None:
                 ref = getattr(svc, method + suffix).thrift_spec
                 assert {k: _shape(v[:3]) for k, v in ours.items()} == \
                     {k: _shape(v[:3]) for k, v in ref.items()}, method + suffix
+
+
+def test_cached_idl_rebuilds_exactly_what_the_parser_makes(tmp_path, monkeypatch) -> None:
+    from aurora.api import idl_cache
+    from aurora.api.idl import IDL_FILE
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    parsed = idl_cache.load_cached(IDL_FILE, "idl_parsed_thrift")       # parses, writes
+    assert list(tmp_path.glob("aurora-client/idl-*.marshal"))
+    rebuilt = idl_cache.load_cached(IDL_FILE, "idl_rebuilt_thrift")     # from the cache
+    assert not hasattr(rebuilt, "__thrift_file__") or rebuilt is not parsed
+    for kind in ("enums", "structs", "unions", "services"):
+        assert _names(rebuilt.__thrift_meta__[kind]) == _names(parsed.__thrift_meta__[kind])
+    for cls in parsed.__thrift_meta__["structs"] + parsed.__thrift_meta__["unions"]:
+        twin = getattr(rebuilt, cls.__name__)
+        assert _shape(twin.thrift_spec) == _shape(cls.thrift_spec), cls.__name__
+        assert repr(twin.default_spec) == repr(cls.default_spec), cls.__name__
+        assert repr(twin()) == repr(cls()), cls.__name__
+    for service in parsed.__thrift_meta__["services"]:
+        twin = getattr(rebuilt, service.__name__)
+        assert twin.thrift_services == service.thrift_services
+        for name in service.thrift_services:
+            for suffix in ("_args", "_result"):
+                a, b = getattr(twin, name + suffix), getattr(service, name + suffix)
+                assert _shape(a.thrift_spec) == _shape(b.thrift_spec)
+    assert rebuilt.ACTIVE_STATES == parsed.ACTIVE_STATES
+    assert rebuilt.BYPASS_LEADER_REDIRECT_HEADER_NAME == "Bypass-Leader-Redirect"
+    from thriftpy2.protocol import TBinaryProtocolFactory
+    from thriftpy2.utils import serialize
+
+    def sample(m):
+        return m.JobConfiguration(key=m.JobKey("r", "e", "n"), instanceCount=2,
+                                  taskConfig=m.TaskConfig(resources=[m.Resource(numCpus=1.5)],
+                                                          isService=True))
+    factory = TBinaryProtocolFactory()
+    assert serialize(sample(rebuilt), factory) == serialize(sample(parsed), factory)

@@ -1,0 +1,209 @@
+"""A cache of the parsed IDL, so that a command does not re-parse it every run.
+
+thriftpy2 parses the IDL with ply, building its LALR tables first: about 45 ms
+on every start. After the first parse we write a snapshot of what the parser
+made (enums, structs, unions, services, constants: plain data, with classes
+named rather than referenced) with `marshal`, keyed by the IDL's digest and
+the thriftpy2 version, and later runs rebuild the same classes from it in a
+few milliseconds. Any problem with the cache falls back to parsing.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import sys
+import types
+import zlib
+from typing import Any
+
+FORMAT = 2
+CLS, PAYLOAD = "__cls__", "__payload__"
+
+
+def cache_path(idl_file: str) -> str:
+    import thriftpy2
+
+    from aurora.index import cache_dir
+
+    info = os.stat(idl_file)
+    digest = f"{zlib.crc32(idl_file.encode()) & 0xFFFFFFFF:08x}-{info.st_size}-{info.st_mtime_ns}"
+    key = f"{digest}-{thriftpy2.__version__}-{sys.version_info[0]}{sys.version_info[1]}"
+    return os.path.join(cache_dir(), f"idl-{key}.marshal")
+
+
+# -- snapshot -----------------------------------------------------------------------------
+def _encode(value: Any) -> Any:
+    from thriftpy2.thrift import TPayload
+
+    if isinstance(value, type):
+        return (CLS, value.__name__)
+    if isinstance(value, TPayload):
+        return (PAYLOAD, type(value).__name__,
+                {k: _encode(v) for k, v in vars(value).items()})
+    if isinstance(value, tuple):
+        return tuple(_encode(v) for v in value)
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _encode(v) for k, v in value.items()}
+    return value
+
+
+def _init_code(names: list[str]) -> types.CodeType:
+    """The code of `def __init__(self, a=None, ...): self.a = a ...` (defaults come later)."""
+    params = "".join(f", {n}=None" for n in names)
+    body = "".join(f"\n    self.{n} = {n}" for n in names) or "\n    pass"
+    module = compile(f"def __init__(self{params}):{body}\n", "<thrift __init__>", "exec")
+    return next(c for c in module.co_consts if isinstance(c, types.CodeType))
+
+
+def _struct(cls: type) -> dict[str, Any]:
+    return {"name": cls.__name__, "ttype": cls._ttype, "base": cls.__mro__[1].__name__,
+            "spec": _encode(cls.thrift_spec), "defaults": _encode(cls.default_spec),
+            "oneway": getattr(cls, "oneway", None),
+            "init": _init_code([name for name, _ in cls.default_spec])}
+
+
+def snapshot(module: Any) -> dict[str, Any]:
+    meta = module.__thrift_meta__
+    structs = [dict(_struct(c), kind=kind) for kind in ("structs", "unions", "exceptions")
+               for c in meta.get(kind, [])]
+    enums = [{"name": e.__name__, "values": dict(e._NAMES_TO_VALUES)} for e in meta["enums"]]
+    services = []
+    for service in meta["services"]:
+        base = service.__mro__[1]
+        own = [n for n in service.thrift_services
+               if not hasattr(base, "thrift_services") or n not in base.thrift_services]
+        services.append({"name": service.__name__,
+                         "base": base.__name__ if base is not object else None,
+                         "functions": [(n, _struct(getattr(service, f"{n}_args")),
+                                        _struct(getattr(service, f"{n}_result")))
+                                       for n in own]})
+    classes = {c["name"] for c in structs} | {e["name"] for e in enums} | {
+        s["name"] for s in services}
+    consts = {k: _encode(v) for k, v in vars(module).items()
+              if not k.startswith("_") and k not in classes and not isinstance(v, type)}
+    return {"format": FORMAT, "structs": structs, "enums": enums, "services": services,
+            "consts": consts}
+
+
+# -- rebuild ------------------------------------------------------------------------------
+class _Decoder:
+    def __init__(self, module: Any):
+        self.module = module
+
+    def __call__(self, value: Any) -> Any:
+        if isinstance(value, tuple):
+            if len(value) == 2 and value[0] == CLS:
+                return getattr(self.module, value[1])
+            if len(value) == 3 and value[0] == PAYLOAD:
+                cls = getattr(self.module, value[1])
+                return cls(**{k: self(v) for k, v in value[2].items()})
+            return tuple(self(v) for v in value)
+        if isinstance(value, list):
+            return [self(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self(v) for k, v in value.items()}
+        return value
+
+
+def _has_payload(value: Any) -> bool:
+    if isinstance(value, tuple) and value[:1] == (PAYLOAD,):
+        return True
+    if isinstance(value, (tuple, list)):
+        return any(_has_payload(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_payload(v) for v in value.values())
+    return False
+
+
+def _new_struct(module: Any, data: dict[str, Any]) -> type:
+    from thriftpy2 import thrift
+
+    base = getattr(thrift, data["base"])
+    return type(data["name"], (base,), {"__module__": module.__name__, "_ttype": data["ttype"]})
+
+
+def _fill(cls: type, data: dict[str, Any], decode: _Decoder, payloads: bool = True) -> None:
+    """Give `cls` its spec and __init__; struct-valued defaults need a second pass."""
+    spec = decode(data["spec"])
+    defaults = [(name, decode(value) if payloads or not _has_payload(value) else None)
+                for name, value in data["defaults"]]
+    cls.thrift_spec = spec
+    cls.default_spec = defaults
+    if data["oneway"] is not None:
+        cls.oneway = data["oneway"]
+    cls.__init__ = types.FunctionType(data["init"], {}, "__init__",  # type: ignore[misc]
+                                      tuple(value for _, value in defaults))
+
+
+def rebuild(data: dict[str, Any], module_name: str, idl_file: str) -> Any:
+    module = types.ModuleType(module_name)
+    module.__thrift_file__ = idl_file
+    decode = _Decoder(module)
+    for enum in data["enums"]:
+        values = enum["values"]
+        cls = type(enum["name"], (object,), {"__module__": module_name, "_ttype": 8,
+                                             "_NAMES_TO_VALUES": dict(values),
+                                             "_VALUES_TO_NAMES": {v: k for k, v in
+                                                                  values.items()},
+                                             **values})
+        setattr(module, enum["name"], cls)
+    meta: dict[str, list[Any]] = {k: [] for k in ("enums", "consts", "structs", "unions",
+                                                  "exceptions", "services", "includes")}
+    meta["enums"] = [getattr(module, e["name"]) for e in data["enums"]]
+    made = [(_new_struct(module, s), s) for s in data["structs"]]
+    for cls, s in made:
+        meta[s["kind"]].append(cls)
+    for cls, s in made:
+        setattr(module, s["name"], cls)
+    for cls, s in made:
+        _fill(cls, s, decode, payloads=False)
+    for cls, s in made:
+        if _has_payload(s["defaults"]):
+            _fill(cls, s, decode)
+    for service in data["services"]:
+        base = getattr(module, service["base"]) if service["base"] else object
+        cls = type(service["name"], (base,), {"__module__": module_name})
+        names = []
+        for name, args, result in service["functions"]:
+            for spec in (args, result):
+                struct = _new_struct(module, spec)
+                _fill(struct, spec, decode)
+                setattr(cls, spec["name"], struct)
+            names.append(name)
+        cls.thrift_services = names + list(getattr(base, "thrift_services", []))
+        setattr(module, service["name"], cls)
+        meta["services"].append(cls)
+    for name, value in data["consts"].items():
+        setattr(module, name, decode(value))
+        meta["consts"].append(getattr(module, name))
+    module.__thrift_meta__ = meta
+    sys.modules[module_name] = module
+    return module
+
+
+def load_cached(idl_file: str, module_name: str) -> Any:
+    """The IDL module: rebuilt from the cache when it is there, else parsed and cached."""
+    try:
+        path = cache_path(idl_file)
+        with open(path, "rb") as handle:
+            data = marshal.load(handle)
+        if data.get("format") == FORMAT:
+            return rebuild(data, module_name, idl_file)
+    except Exception:   # noqa: BLE001 - a missing or stale cache just means parsing
+        path = None
+    import thriftpy2
+
+    module = thriftpy2.load(idl_file, module_name=module_name)
+    try:
+        target = path or cache_path(idl_file)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        tmp = f"{target}.{os.getpid()}.tmp"
+        with open(tmp, "wb") as handle:
+            marshal.dump(snapshot(module), handle)
+        os.replace(tmp, target)
+    except Exception:   # noqa: BLE001 - caching is an optimisation only
+        pass
+    return module
