@@ -57,6 +57,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--cluster-name", default="devcluster",
                    help="cluster name the scheduler reports (default devcluster)")
     p.add_argument("--hostname", default="localhost", help="host name given to tasks")
+    p.add_argument("--cron-clock-speed", type=float, default=1.0, metavar="FACTOR",
+                   help="run the cron clock FACTOR times faster than real time (for tests)")
     p.add_argument("-v", "--verbose", action="store_true", help="log every request")
     return p
 
@@ -108,7 +110,8 @@ def run(args: argparse.Namespace) -> int:
                       f"aurora-devcluster stop --state-dir {args.state_dir}") from None
     store = Store(os.path.join(args.state_dir, "state.db"))
     executor = make_executor(args.executor, args.state_dir)
-    engine = Engine(store, executor, hostname=args.hostname)
+    engine = Engine(store, executor, hostname=args.hostname,
+                    cron_clock_speed=args.cron_clock_speed)
     handler = SchedulerHandler(store, engine, cluster_name=args.cluster_name)
     try:
         server = DevclusterHttpServer((args.bind, args.port), handler)
@@ -153,7 +156,8 @@ def start(args: argparse.Namespace) -> int:
     log_path = os.path.join(args.state_dir, "devcluster.log")
     command = [sys.executable, "-m", "aurora.devcluster", "run", "--port", str(args.port),
                "--bind", args.bind, "--state-dir", args.state_dir, "--executor", args.executor,
-               "--cluster-name", args.cluster_name, "--hostname", args.hostname]
+               "--cluster-name", args.cluster_name, "--hostname", args.hostname,
+               "--cron-clock-speed", str(args.cron_clock_speed)]
     if args.allow_remote:
         command.append("--allow-remote")
     if args.verbose:

@@ -48,8 +48,12 @@ def new_task_id(role: str, env: str, name: str, instance: int) -> str:
 
 class Engine:
     def __init__(self, store: Store, executor: ProcessExecutor | SimulatedExecutor,
-                 hostname: str = "localhost", tick_seconds: float = 0.2):
+                 hostname: str = "localhost", tick_seconds: float = 0.2,
+                 cron_clock_speed: float = 1.0):
+        from aurora.devcluster.cron import CronClock, CronRunner
+
         self.store = store
+        self.cron = CronRunner(self, CronClock(cron_clock_speed))
         self.executor = executor
         self.hostname = hostname
         self.tick_seconds = tick_seconds
@@ -139,6 +143,7 @@ class Engine:
             s = api().ScheduleStatus
             for row in self.store.tasks("status = ? AND ready_at <= ?", (s.THROTTLED, now_ms())):
                 self.transition(row, s.PENDING, "Rescheduling delay is over")
+            self.cron.step()
             if self.executor.simulated:
                 self._step_simulated()
             else:

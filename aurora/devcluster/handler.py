@@ -11,42 +11,27 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import re
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
 from aurora.api.idl import api, canonical
+from aurora.devcluster.cron import CronRpcs
 from aurora.devcluster.engine import Engine
+from aurora.devcluster.quota import QuotaRpcs
+from aurora.devcluster.rpc import (
+    DEFAULT_TIER,
+    IDENTIFIER,
+    STOCK_TIERS,
+    Invalid,
+    job_path,
+    ranges,
+)
 from aurora.devcluster.store import Store
 
 log = logging.getLogger("aurora.devcluster")
 
-IDENTIFIER = re.compile(r"^[\w\-.]+$")
-STOCK_TIERS = (("preferred", False, False), ("preemptible", True, False),
-               ("revocable", True, True))
-DEFAULT_TIER = "preemptible"
-
-
-class Invalid(Exception):
-    """Raised inside an RPC: becomes an INVALID_REQUEST answer with this message."""
-
-
-def job_path(key: Any) -> str:
-    return f"{key.role}/{key.environment}/{key.name}"
-
-
-def ranges(values: list[int]) -> list[Any]:
-    out: list[Any] = []
-    for value in sorted(set(values)):
-        if out and out[-1].last == value - 1:
-            out[-1].last = value
-        else:
-            out.append(api().Range(first=value, last=value))
-    return out
-
-
-class SchedulerHandler:
+class SchedulerHandler(CronRpcs, QuotaRpcs):
     def __init__(self, store: Store, engine: Engine, cluster_name: str = "devcluster"):
         self.store = store
         self.engine = engine
@@ -189,48 +174,6 @@ class SchedulerHandler:
         job = self.store.job(key.role, key.environment, key.name)
         return job if job is not None and job.cronSchedule else None
 
-    # -- quota ------------------------------------------------------------------------
-    def _consumption(self, role: str) -> dict[tuple[bool, bool], list[float]]:
-        """(production, dedicated) → [cpus, ram_mb, disk_mb] used by active tasks."""
-        totals: dict[tuple[bool, bool], list[float]] = defaultdict(lambda: [0.0, 0, 0])
-        active = list(api().ACTIVE_STATES)
-        rows = self.store.db.execute(
-            f"SELECT config_hash, COUNT(*) FROM tasks WHERE role = ? AND status IN "
-            f"({','.join('?' * len(active))}) GROUP BY config_hash", (role, *active))
-        for digest, count in rows.fetchall():
-            config = self.store.config(digest)
-            dedicated = any(c.name == "dedicated" for c in config.constraints or [])
-            bucket = totals[(bool(config.production), dedicated)]
-            for resource in config.resources or []:
-                for i, field in enumerate(("numCpus", "ramMb", "diskMb")):
-                    bucket[i] += (getattr(resource, field) or 0) * count
-        return totals
-
-    @staticmethod
-    def _aggregate(cpus: float, ram: float, disk: float) -> Any:
-        a = api()
-        return a.ResourceAggregate(resources={
-            a.Resource(numCpus=float(cpus)), a.Resource(ramMb=int(ram)),
-            a.Resource(diskMb=int(disk))})
-
-    def _check_quota(self, job: Any) -> None:
-        task = job.taskConfig
-        row = self.store.db.execute("SELECT cpus, ram_mb, disk_mb FROM quotas WHERE role = ?",
-                                    (job.key.role,)).fetchone()
-        if not task.production or row is None:
-            return   # devcluster: quota binds only roles that were given one
-        used = [sum(v[i] for (prod, _), v in self._consumption(job.key.role).items() if prod)
-                for i in range(3)]
-        asked = [0.0, 0, 0]
-        for resource in task.resources or []:
-            for i, field in enumerate(("numCpus", "ramMb", "diskMb")):
-                asked[i] += (getattr(resource, field) or 0) * job.instanceCount
-        for name, have, use, need in zip(("CPU", "RAM (MB)", "disk (MB)"), row, used, asked,
-                                         strict=True):
-            if use + need > have:
-                raise Invalid(f"Insufficient resource quota: {name} quota {have:g} exceeded "
-                              f"by {use + need - have:g} for role {job.key.role}")
-
     # -- RPCs -------------------------------------------------------------------------
     def createJob(self, description: Any) -> Any:
         def body() -> tuple[Any, list[str]]:
@@ -290,7 +233,7 @@ class SchedulerHandler:
             jobs[(r, e, n)] = job
         for job in self.store.jobs(role):
             k = job.key
-            if job.cronSchedule and (k.role, k.environment, k.name) not in jobs:
+            if job.cronSchedule:        # a cron job is its template, running or not
                 jobs[(k.role, k.environment, k.name)] = job
         return [jobs[k] for k in sorted(jobs)]
 
@@ -323,7 +266,11 @@ class SchedulerHandler:
         return self._rpc("getJobSummary", body)
 
     def _next_cron_ms(self, job: Any) -> int | None:
-        return None   # cron scheduling arrives with the cron issue
+        from aurora.devcluster.cron import next_run_ms
+
+        if not job.cronSchedule:
+            return None
+        return next_run_ms(job.cronSchedule, self.engine.cron.clock.now_ms())
 
     def getRoleSummary(self) -> Any:
         def body() -> tuple[Any, list[str]]:
@@ -404,37 +351,11 @@ class SchedulerHandler:
                               "active; add instances from an active one")
             first = max(r["instance"] for r in rows) + 1
             config = self.store.config(template[-1]["config_hash"])
+            self._check_quota(api().JobConfiguration(key=key.jobKey, taskConfig=config,
+                                                     instanceCount=count))
             self.engine.create_tasks(config, list(range(first, first + count)))
             return None, []
         return self._rpc("addInstances", body)
-
-    def getQuota(self, ownerRole: str) -> Any:
-        def body() -> tuple[Any, list[str]]:
-            a = api()
-            used = self._consumption(ownerRole)
-            result = a.GetQuotaResult(
-                quota=self._aggregate(*self.store.quota(ownerRole)),
-                prodSharedConsumption=self._aggregate(*used[(True, False)]),
-                nonProdSharedConsumption=self._aggregate(*used[(False, False)]),
-                prodDedicatedConsumption=self._aggregate(*used[(True, True)]),
-                nonProdDedicatedConsumption=self._aggregate(*used[(False, True)]))
-            return a.Result(getQuotaResult=result), []
-        return self._rpc("getQuota", body)
-
-    def setQuota(self, ownerRole: str, quota: Any) -> Any:
-        def body() -> tuple[Any, list[str]]:
-            if not ownerRole or not IDENTIFIER.match(ownerRole):
-                raise Invalid(f"Role {ownerRole!r} is invalid")
-            values = {"numCpus": 0.0, "ramMb": 0, "diskMb": 0}
-            for resource in (quota.resources if quota else None) or []:
-                for field in values:
-                    values[field] += getattr(resource, field) or 0
-            if any(v < 0 for v in values.values()):
-                raise Invalid("Quota values must not be negative")
-            self.store.set_quota(ownerRole, values["numCpus"], values["ramMb"],
-                                 values["diskMb"])
-            return None, []
-        return self._rpc("setQuota", body)
 
     def getJobUpdateDiff(self, request: Any) -> Any:
         def body() -> tuple[Any, list[str]]:

@@ -24,6 +24,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     role TEXT NOT NULL, env TEXT NOT NULL, name TEXT NOT NULL,
     config BLOB NOT NULL,              -- JobConfiguration as submitted
     cron_schedule TEXT,                -- NULL for non-cron jobs
+    last_run_ms INTEGER,               -- cron: when the schedule last fired (cron clock)
+    pending_run INTEGER NOT NULL DEFAULT 0,  -- cron: a run waits for old tasks to die
     PRIMARY KEY (role, env, name)
 );
 CREATE TABLE IF NOT EXISTS task_configs (hash TEXT PRIMARY KEY, config BLOB NOT NULL);
@@ -111,11 +113,24 @@ class Store:
         return self._configs[digest]
 
     # -- jobs -----------------------------------------------------------------------
-    def put_job(self, config: Any) -> None:
+    def put_job(self, config: Any, last_run_ms: int | None = None) -> None:
         key = config.key
-        self.db.execute("INSERT OR REPLACE INTO jobs VALUES (?, ?, ?, ?, ?)",
+        self.db.execute("INSERT OR REPLACE INTO jobs (role, env, name, config, cron_schedule, "
+                        "last_run_ms) VALUES (?, ?, ?, ?, ?, ?)",
                         (key.role, key.environment, key.name, serialize(config),
-                         config.cronSchedule))
+                         config.cronSchedule, last_run_ms))
+
+    def cron_jobs(self) -> list[tuple[Any, int | None, int]]:
+        """(JobConfiguration, last run ms, pending run flag) of every cron job."""
+        rows = self.db.execute("SELECT config, last_run_ms, pending_run FROM jobs "
+                               "WHERE cron_schedule IS NOT NULL").fetchall()
+        return [(deserialize(api().JobConfiguration, c), last, pending)
+                for c, last, pending in rows]
+
+    def set_cron_state(self, key: Any, last_run_ms: int | None, pending_run: int) -> None:
+        self.db.execute("UPDATE jobs SET last_run_ms = ?, pending_run = ? WHERE role = ? AND "
+                        "env = ? AND name = ?", (last_run_ms, pending_run, key.role,
+                                                 key.environment, key.name))
 
     def job(self, role: str, env: str, name: str) -> Any | None:
         row = self.db.execute("SELECT config FROM jobs WHERE role=? AND env=? AND name=?",

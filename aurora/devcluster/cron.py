@@ -1,0 +1,172 @@
+"""Cron jobs in the devcluster: when a schedule fires, and what a firing does.
+
+A cron job is a stored template (`jobs` rows with a schedule). Each engine
+step asks `CronRunner.step` to fire every schedule whose next time (after its
+last firing) has come, applying the job's collision policy as the real
+scheduler does:
+
+* KILL_EXISTING: kill the running tasks, start the new run once they are gone;
+* CANCEL_NEW: skip this run while tasks of the previous one are active;
+* RUN_OVERLAP: start the new run beside the old one.
+
+A schedule that passed while the devcluster was down fires once on restart.
+The cron clock may run faster than real time (`--cron-clock-speed`) so that
+tests need not wait for whole minutes.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from aurora.api.idl import api
+from aurora.devcluster.rpc import Invalid, job_path
+
+if TYPE_CHECKING:
+    from aurora.devcluster.engine import Engine
+
+
+class CronRpcs:
+    """Mixed into SchedulerHandler: the cron RPCs (needs its store, engine and checks)."""
+
+    store: Any
+    engine: Any
+    _rpc: Any
+    _sanitized: Any
+    _check_key: Any
+    _check_quota: Any
+    _cron_job: Any
+    _active_rows: Any
+
+    def _cron_template(self, description: Any) -> Any:
+        from aurora.devcluster.cron import valid_schedule
+
+        job = self._sanitized(description)
+        if not job.cronSchedule:
+            raise Invalid(f"Job {job_path(job.key)} has no cron schedule; create it with "
+                          "createJob instead")
+        if not valid_schedule(job.cronSchedule):
+            raise Invalid(f"Invalid cron schedule: {job.cronSchedule!r} (expected five "
+                          "fields: minute hour day-of-month month day-of-week)")
+        if job.cronCollisionPolicy is None:
+            job.cronCollisionPolicy = api().CronCollisionPolicy.KILL_EXISTING
+        return job
+
+    def scheduleCronJob(self, description: Any) -> Any:
+        def body() -> tuple[Any, list[str]]:
+            job = self._cron_template(description)
+            if self._cron_job(job.key) is None and self._active_rows(job.key):
+                raise Invalid(f"Job already exists: {job_path(job.key)} runs as a non-cron "
+                              "job; kill it first")
+            self._check_quota(job)
+            self.store.put_job(job)
+            return None, []
+        return self._rpc("scheduleCronJob", body)
+
+    def replaceCronTemplate(self, config: Any) -> Any:
+        def body() -> tuple[Any, list[str]]:
+            job = self._cron_template(config)
+            if self._cron_job(job.key) is None:
+                raise Invalid(f"No cron template found for {job_path(job.key)}")
+            self._check_quota(job)
+            self.store.put_job(job)
+            return None, []
+        return self._rpc("replaceCronTemplate", body)
+
+    def descheduleCronJob(self, job: Any) -> Any:
+        def body() -> tuple[Any, list[str]]:
+            self._check_key(job)
+            if self._cron_job(job) is None:
+                raise Invalid(f"Job {job_path(job)} is not scheduled with cron")
+            self.store.delete_job(job.role, job.environment, job.name)
+            return None, []
+        return self._rpc("descheduleCronJob", body)
+
+    def startCronJob(self, job: Any) -> Any:
+        def body() -> tuple[Any, list[str]]:
+            self._check_key(job)
+            template = self._cron_job(job)
+            if template is None:
+                raise Invalid(f"Job {job_path(job)} is not scheduled with cron")
+            self.engine.cron.start_now(template)
+            return None, []
+        return self._rpc("startCronJob", body)
+
+
+
+
+class CronClock:
+    """Milliseconds on the cron clock: real time, optionally sped up from start."""
+
+    def __init__(self, speed: float = 1.0):
+        self.speed = speed
+        self.origin = time.time()
+
+    def now_ms(self) -> int:
+        real = time.time()
+        return int((self.origin + (real - self.origin) * self.speed) * 1000)
+
+
+def next_run_ms(schedule: str, after_ms: int) -> int:
+    from croniter import croniter
+
+    return int(croniter(schedule, after_ms / 1000).get_next(float) * 1000)
+
+
+def valid_schedule(schedule: str) -> bool:
+    from croniter import croniter
+
+    return len(schedule.split()) == 5 and croniter.is_valid(schedule)
+
+
+class CronRunner:
+    def __init__(self, engine: Engine, clock: CronClock):
+        self.engine = engine
+        self.clock = clock
+
+    def active_rows(self, key: Any) -> list[Any]:
+        active = list(api().ACTIVE_STATES)
+        marks = ",".join("?" * len(active))
+        return self.engine.store.tasks(
+            f"role = ? AND env = ? AND name = ? AND status IN ({marks})",
+            (key.role, key.environment, key.name, *active))
+
+    def launch(self, job: Any, reason: str) -> None:
+        """Start one run of `job` now (its instances 0..n-1 as new tasks)."""
+        task = job.taskConfig
+        self.engine.create_tasks(task, list(range(job.instanceCount)), message=reason)
+
+    def fire(self, job: Any, reason: str) -> int:
+        """One firing under the collision policy; returns the pending-run flag to keep."""
+        policy = job.cronCollisionPolicy or 0
+        policies = api().CronCollisionPolicy
+        active = self.active_rows(job.key)
+        if not active or policy == policies.RUN_OVERLAP:
+            self.launch(job, reason)
+            return 0
+        if policy == policies.CANCEL_NEW:
+            return 0
+        self.engine.kill(active, "Killed by cron: KILL_EXISTING collision policy")
+        return 1
+
+    def step(self) -> None:
+        now = self.clock.now_ms()
+        for job, last, pending in self.engine.store.cron_jobs():
+            if pending:
+                if not self.active_rows(job.key):
+                    self.launch(job, "Cron run (after the previous run was killed)")
+                    self.engine.store.set_cron_state(job.key, last, 0)
+                continue
+            if last is None:
+                self.engine.store.set_cron_state(job.key, now, 0)
+                continue
+            if next_run_ms(job.cronSchedule, last) <= now:
+                pending = self.fire(job, "Cron run on schedule")
+                self.engine.store.set_cron_state(job.key, now, pending)
+
+    def start_now(self, job: Any) -> None:
+        """startCronJob: one run now, under the same collision policy."""
+        pending = self.fire(job, "Cron run started by request")
+        cron = {j.key.name: last for j, last, _ in self.engine.store.cron_jobs()
+                if (j.key.role, j.key.environment) == (job.key.role, job.key.environment)}
+        self.engine.store.set_cron_state(job.key, cron.get(job.key.name), pending)

@@ -1,0 +1,33 @@
+"""What the devcluster's RPC modules share: the refusal exception and small helpers."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aurora.api.idl import api
+
+IDENTIFIER = re.compile(r"^[\w\-.]+$")
+STOCK_TIERS = (("preferred", False, False), ("preemptible", True, False),
+               ("revocable", True, True))
+DEFAULT_TIER = "preemptible"
+
+
+class Invalid(Exception):
+    """Raised inside an RPC: becomes an INVALID_REQUEST answer with this message."""
+
+
+def job_path(key: Any) -> str:
+    return f"{key.role}/{key.environment}/{key.name}"
+
+
+def ranges(values: list[int]) -> list[Any]:
+    out: list[Any] = []
+    for value in sorted(set(values)):
+        if out and out[-1].last == value - 1:
+            out[-1].last = value
+        else:
+            out.append(api().Range(first=value, last=value))
+    return out
+
+

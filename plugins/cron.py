@@ -1,0 +1,134 @@
+"""The `cron` noun: schedule, deschedule, start, show (and its alias status)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aurora.command import Context, Noun, Verb
+from aurora.errors import CommandFailure, InvalidParameter
+from aurora.hookspecs import hookimpl
+from aurora.jobs import job_url, load_config, open_in_browser, thrift_key
+from aurora.output import Result
+from aurora.plugins.job import options as opt
+
+NEXT_RUNS = 3
+
+
+def _failure(header: str, exc: Exception) -> CommandFailure:
+    return CommandFailure(f"{header} {exc}", exit_code=10)
+
+
+class ScheduleCron(Verb):
+    name = "schedule"
+    help = "Create or replace a cron job from a job file that has a cron_schedule."
+    options = (opt.BIND, opt.READ_JSON, opt.JOBSPEC, opt.CONFIG_FILE)
+
+    def execute(self, context: Context) -> Result:
+        from aurora.api.client import SchedulerError
+
+        o = context.options
+        key = o.jobspec
+        config = load_config(context, key, o.config_file, o.bindings, o.read_json)
+        if not config.thrift.cronSchedule:
+            raise CommandFailure('Non-cron jobs may only be created with "aurora job create" '
+                                 "command", hint=f"run: aurora job create {key} "
+                                                 f"{o.config_file}")
+        context.print_out(f"Registering job {key.name} with cron")
+        try:
+            context.scheduler(key.cluster).call("scheduleCronJob", config.thrift)
+        except SchedulerError as exc:
+            raise _failure(f"Error scheduling cron job {key}:", exc) from None
+        url = job_url(context, key.cluster, key.role, key.env, key.name)
+        return Result(data={"job": str(key), "url": url,
+                            "schedule": config.thrift.cronSchedule},
+                      text=f"Cron job scheduled, status can be viewed at {url}\n")
+
+
+class DescheduleCron(Verb):
+    name = "deschedule"
+    help = "Remove a cron job's schedule (running tasks are left alone)."
+    options = (opt.JOBSPEC,)
+
+    def execute(self, context: Context) -> Result:
+        from aurora.api.client import SchedulerError
+
+        key = context.options.jobspec
+        context.print_out(f"Removing cron schedule for job {key}")
+        try:
+            context.scheduler(key.cluster).call("descheduleCronJob", thrift_key(key))
+        except SchedulerError as exc:
+            raise _failure(f"Error descheduling cron job {key}:", exc) from None
+        return Result(data={"job": str(key)}, text="Cron descheduling succeeded.\n")
+
+
+class StartCron(Verb):
+    name = "start"
+    help = "Run a cron job now, outside its schedule."
+    options = (opt.BIND, opt.OPEN_BROWSER, opt.CONFIG, opt.READ_JSON, opt.JOBSPEC)
+
+    def execute(self, context: Context) -> Result:
+        from aurora.api.client import SchedulerError
+
+        o = context.options
+        key = o.jobspec
+        if o.config:
+            load_config(context, key, o.config, o.bindings, o.read_json)
+        context.print_out(f"Starting cron job: {key}")
+        try:
+            context.scheduler(key.cluster).call("startCronJob", thrift_key(key))
+        except SchedulerError as exc:
+            raise _failure(f"Error starting cron job {key}:", exc) from None
+        if o.open_browser:
+            open_in_browser(job_url(context, key.cluster, key.role, key.env, key.name))
+        return Result(data={"job": str(key), "started": True}, text="")
+
+
+def next_runs(schedule: str, count: int = NEXT_RUNS) -> list[str]:
+    from croniter import croniter
+
+    runs = croniter(schedule, time.time())
+    return [time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(runs.get_next(float)))
+            for _ in range(count)]
+
+
+class ShowCron(Verb):
+    name = "show"
+    help = "Show a cron job's schedule, collision policy and next run times."
+    options = (opt.JOBSPEC,)
+
+    def execute(self, context: Context) -> Result:
+        from aurora.api.idl import api
+
+        key = context.options.jobspec
+        configs = context.scheduler(key.cluster).get_jobs(key.role).configs or []
+        found: Any = next((c for c in configs if (c.key.environment, c.key.name) ==
+                           (key.env, key.name) and c.cronSchedule), None)
+        if found is None:
+            raise InvalidParameter(f"No cron entry found for job {key}",
+                                   hint=f"schedule one with: aurora cron schedule {key} FILE")
+        policy = api().CronCollisionPolicy._VALUES_TO_NAMES.get(
+            found.cronCollisionPolicy or 0, "KILL_EXISTING")
+        runs = next_runs(found.cronSchedule)
+        text = (f"{key}\t {found.cronSchedule}\n  collision policy: {policy}\n"
+                f"  next runs: {', '.join(runs)}\n")
+        return Result(data={"job": str(key), "schedule": found.cronSchedule,
+                            "collision_policy": policy, "next_runs": runs}, text=text)
+
+
+class StatusCron(ShowCron):
+    name = "status"
+    help = "Same as show."
+
+
+class CronNoun(Noun):
+    name = "cron"
+    help = "Schedule, run and inspect cron jobs."
+
+
+@hookimpl
+def register_nouns(cli: Any) -> None:
+    noun = CronNoun()
+    for verb in (ScheduleCron(), DescheduleCron(), StartCron(), ShowCron(), StatusCron()):
+        noun.register_verb(verb)
+    cli.register_noun(noun)

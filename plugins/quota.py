@@ -1,0 +1,116 @@
+"""The `quota` noun: what a role may use and what it uses (`get`), and `set` for admins."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aurora.command import CommandOption, Context, Noun, Verb
+from aurora.errors import CommandFailure, InvalidParameter
+from aurora.hookspecs import hookimpl
+from aurora.jobkey import parse_role_key
+from aurora.jobs import thrift_json
+from aurora.output import Result
+
+ROLE = CommandOption("role", metavar="CLUSTER/ROLE", type=parse_role_key,
+                     help="the cluster and role")
+SECTIONS = (("prodSharedConsumption", "Production shared pool resources consumed:"),
+            ("prodDedicatedConsumption", "Production dedicated pool resources consumed:"),
+            ("nonProdSharedConsumption", "Non-production shared pool resources consumed:"),
+            ("nonProdDedicatedConsumption", "Non-production dedicated pool resources consumed:"))
+UNITS = {"": 1, "B": 1 / 2**20, "K": 1 / 1024, "KB": 1 / 1024, "M": 1, "MB": 1,
+         "G": 1024, "GB": 1024, "T": 2**20, "TB": 2**20}
+
+
+def resource_lines(aggregate: Any) -> list[str]:
+    """CPU, RAM, Disk, Port, GPU lines of a ResourceAggregate, as `job status` shows them."""
+    order = {"numCpus": 0, "ramMb": 1, "diskMb": 2, "namedPort": 3, "numGpus": 4}
+    lines = []
+    for resource in sorted(aggregate.resources or [], key=lambda r: min(
+            order[f] for f in order if getattr(r, f) is not None)):
+        if resource.numCpus is not None:
+            lines.append(f"  CPU: {resource.numCpus} core(s)")
+        elif resource.ramMb is not None:
+            lines.append(f"  RAM: {resource.ramMb} MB")
+        elif resource.diskMb is not None:
+            lines.append(f"  Disk: {resource.diskMb} MB")
+        elif resource.namedPort is not None:
+            lines.append(f"  Port: {resource.namedPort}")
+        elif resource.numGpus is not None:
+            lines.append(f"  GPU: {resource.numGpus} GPU(s)")
+    return lines
+
+
+class GetQuota(Verb):
+    name = "get"
+    help = "Show a role's quota and what its production and other jobs consume."
+    options = (ROLE,)
+
+    def execute(self, context: Context) -> Result:
+        from aurora.api.client import SchedulerError
+
+        cluster, role = context.options.role
+        context.print_out(f"Getting quota for: {role}")
+        try:
+            result = context.scheduler(cluster).get_quota(role)
+        except SchedulerError as exc:
+            raise CommandFailure(f"Error retrieving quota for role {role}: {exc}",
+                                 exit_code=10) from None
+        lines = ["Allocated:", *resource_lines(result.quota)]
+        for field, title in SECTIONS:
+            if getattr(result, field) is not None:
+                lines += [title, *resource_lines(getattr(result, field))]
+        return Result(data=thrift_json(result), text="\n".join(lines) + "\n")
+
+
+def size_mb(text: str, what: str) -> int:
+    """'4GB', '512MB', '1.5G' or a plain number of MB, as whole megabytes."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?B?|)\s*", text.upper())
+    if not match or match.group(2) not in UNITS:
+        raise InvalidParameter(f"invalid {what} size '{text}'",
+                               hint="use a number with a unit, e.g. 512MB or 4GB")
+    return int(float(match.group(1)) * UNITS[match.group(2)])
+
+
+class SetQuota(Verb):
+    name = "set"
+    help = "Set a role's quota (scheduler administrators only)."
+    options = (ROLE,
+               CommandOption("--cpus", type=float, required=True, metavar="N",
+                             help="CPU cores"),
+               CommandOption("--ram", required=True, metavar="SIZE", help="RAM, e.g. 16GB"),
+               CommandOption("--disk", required=True, metavar="SIZE", help="disk, e.g. 100GB"))
+
+    def execute(self, context: Context) -> Result:
+        from aurora.api.client import SchedulerError
+        from aurora.api.idl import api
+
+        a = api()
+        o = context.options
+        cluster, role = o.role
+        if o.cpus < 0:
+            raise InvalidParameter(f"--cpus must not be negative, got {o.cpus:g}")
+        ram, disk = size_mb(o.ram, "RAM"), size_mb(o.disk, "disk")
+        quota = a.ResourceAggregate(resources={a.Resource(numCpus=o.cpus),
+                                               a.Resource(ramMb=ram), a.Resource(diskMb=disk)})
+        try:
+            context.scheduler(cluster).call("setQuota", role, quota)
+        except SchedulerError as exc:
+            raise CommandFailure(f"Error setting quota for role {role}: {exc}",
+                                 exit_code=10) from None
+        return Result(data={"role": role, "cpus": o.cpus, "ram_mb": ram, "disk_mb": disk},
+                      text=f"Quota for {cluster}/{role} set to {o.cpus:g} CPU, {ram} MB RAM, "
+                           f"{disk} MB disk\n")
+
+
+class QuotaNoun(Noun):
+    name = "quota"
+    help = "See and set role quotas."
+
+
+@hookimpl
+def register_nouns(cli: Any) -> None:
+    noun = QuotaNoun()
+    noun.register_verb(GetQuota())
+    noun.register_verb(SetQuota())
+    cli.register_noun(noun)
