@@ -66,6 +66,9 @@ def _core_options() -> list[CommandOption]:
                       help="seconds to wait for a scheduler answer (default 60)"),
         CommandOption("--ca-bundle", metavar="FILE", default=None,
                       help="CA certificates to verify the scheduler's TLS certificate"),
+        CommandOption("--bypass-leader-redirect", action="store_true", default=False,
+                      help="ask a non-leading scheduler to answer itself instead of "
+                           "redirecting to the leader"),
     ]
 
 

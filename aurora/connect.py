@@ -26,12 +26,12 @@ if TYPE_CHECKING:
 DEVCLUSTER = "devcluster"
 
 
-def endpoint_of(cluster: Cluster) -> str:
+def endpoint_of(cluster: Cluster, timeout: float | None = None) -> str:
     """The scheduler's base URL for `cluster` (ZooKeeper first, as upstream)."""
     if cluster.get("zk"):
-        from aurora.discovery import discover_scheduler
+        from aurora.discovery import ZK_TIMEOUT, discover_scheduler
 
-        return discover_scheduler(cluster)
+        return discover_scheduler(cluster, timeout or ZK_TIMEOUT)
     uri = cluster.get("scheduler_uri")
     if uri:
         return uri
@@ -52,6 +52,8 @@ def http_options(context: Context, cluster: Cluster) -> HttpOptions:
         http.connect_timeout = float(connect)
     if read:
         http.read_timeout = float(read)
+    if getattr(options, "bypass_leader_redirect", False):
+        http.headers["Bypass-Leader-Redirect"] = "true"
     if bundle:
         bundle = os.path.expanduser(str(bundle))
         if not os.path.isfile(bundle):
@@ -66,8 +68,8 @@ def scheduler_client(context: Context, cluster_name: str) -> SchedulerClient:
     from aurora.api.client import SchedulerClient
 
     cluster = context.get_cluster(cluster_name)
-    base = endpoint_of(cluster)
     http = http_options(context, cluster)
+    base = endpoint_of(cluster, http.connect_timeout)
     context.plugins.hook.prepare_request(context=context, cluster=cluster, url=base,
                                          headers=http.headers)
     if cluster.name == DEVCLUSTER and context.settings.devcluster_autostart:
@@ -76,7 +78,8 @@ def scheduler_client(context: Context, cluster_name: str) -> SchedulerClient:
 
     retries = context.settings.scheduler.get("retries")
     retry = RetryPolicy() if retries is None else RetryPolicy(retries=int(retries))
-    return SchedulerClient(cluster.name, base, http, retry)
+    resolve = (lambda: endpoint_of(cluster, http.connect_timeout)) if cluster.get("zk") else None
+    return SchedulerClient(cluster.name, base, http, retry, resolve=resolve)
 
 
 def _loopback_port(base: str) -> tuple[str, int] | None:

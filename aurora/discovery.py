@@ -50,9 +50,11 @@ def discover_scheduler(cluster: Cluster, timeout: float = ZK_TIMEOUT) -> str:
     from kazoo.handlers.threading import KazooTimeoutError
 
     hosts = connect_string(cluster)
+    kazoo_log = logging.getLogger("aurora.discovery.kazoo")
+    if not logging.getLogger().handlers:      # not --verbose: our one line says it all
+        kazoo_log.setLevel(logging.CRITICAL)
     zk = KazooClient(hosts=hosts, timeout=timeout, read_only=True,
-                     connection_retry={"max_tries": 1, "delay": 0.2},
-                     logger=logging.getLogger("aurora.discovery.kazoo"))
+                     connection_retry={"max_tries": 1, "delay": 0.2}, logger=kazoo_log)
     try:
         zk.start(timeout=timeout)
         members = sorted(c for c in zk.get_children(path) if c.startswith("member_"))

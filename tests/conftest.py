@@ -112,3 +112,16 @@ def dev_home(home: Home, devcluster) -> Home:
     home.write_clusters([devcluster.cluster_entry()])
     home.write_client_config("[devcluster]\nautostart = false\n")
     return home
+
+
+@pytest.fixture(scope="session")
+def zookeeper(tmp_path_factory: pytest.TempPathFactory):
+    """A real standalone ZooKeeper on 127.0.0.1 (installed from Debian's packages if needed)."""
+    from tests.support.zookeeper import ZooKeeper
+
+    try:
+        server = ZooKeeper(tmp_path_factory.mktemp("zookeeper")).start()
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    yield server
+    server.stop()

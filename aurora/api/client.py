@@ -19,7 +19,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from aurora.api.idl import api, response_code_name
-from aurora.api.transport import HttpOptions, HttpTransport, TransientHttpError, api_url
+from aurora.api.transport import (
+    ConnectFailed,
+    HttpOptions,
+    HttpTransport,
+    TransientHttpError,
+    api_url,
+)
 from aurora.errors import ApiError, AuroraError, AuthError, NetworkError, SchedulerTimeout
 
 # Methods that change nothing (or are safe to repeat) and may be retried on a
@@ -65,8 +71,10 @@ class SchedulerClient:
 
     def __init__(self, cluster_name: str, base_url: str, http: HttpOptions | None = None,
                  retry: RetryPolicy | None = None,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep,
+                 resolve: Callable[[], str] | None = None):
         self.cluster_name = cluster_name
+        self.resolve = resolve      # ZooKeeper clusters: find the leader again on failure
         self.base_url = base_url
         self.url = api_url(base_url)
         self.http = http or HttpOptions()
@@ -108,8 +116,11 @@ class SchedulerClient:
         except AuroraError:
             self.close()
             raise
-        except (TTransportException, TApplicationException, TException, EOFError,
-                ValueError, TypeError, UnicodeDecodeError) as exc:
+        except Exception as exc:
+            garbled = (TTransportException, TApplicationException, TException, EOFError,
+                       ValueError, TypeError, UnicodeDecodeError)
+            if not (isinstance(exc, garbled) or type(exc).__module__.startswith("thriftpy2")):
+                raise
             self.close()
             raise NetworkError(f"{self._where()} answered {method} with something that is not "
                                f"a thrift reply ({type(exc).__name__}: {exc})") from None
@@ -131,7 +142,7 @@ class SchedulerClient:
             except TransientHttpError as exc:
                 failure = exc
             except (NetworkError, SchedulerTimeout) as exc:
-                if method not in IDEMPOTENT:
+                if method not in IDEMPOTENT and not isinstance(exc, ConnectFailed):
                     raise type(exc)(f"{exc.message} during {method}, which is not retried "
                                     "because it is not idempotent", hint=exc.hint) from None
                 failure = exc
@@ -155,13 +166,26 @@ class SchedulerClient:
                 "%s to %s failed (%s); retry %d of %d in %.1fs", method, self._where(), failure,
                 attempt, len(delays), delay)
             self._sleep(delay)
+            if self.resolve is not None and not isinstance(failure, SchedulerError):
+                self._re_resolve()
+
+    def _re_resolve(self) -> None:
+        """Ask ZooKeeper for the leader again; a leader change moves us to the new one."""
+        try:
+            base = self.resolve() if self.resolve else self.base_url
+        except AuroraError:
+            return              # keep the old endpoint; the next attempt reports the failure
+        if base != self.base_url:
+            self.close()
+            self.base_url, self.url = base, api_url(base)
 
     def _exhausted(self, method: str, attempts: int, failure: AuroraError) -> AuroraError:
         tail = f" (gave up on {method} after {attempts} attempt(s))"
         if isinstance(failure, SchedulerError):
             failure.message += tail
             return failure
-        return type(failure)(f"{failure.message}{tail}", hint=failure.hint)
+        return type(failure)(f"cluster {self.cluster_name}: {failure.message}{tail}",
+                             hint=failure.hint)
 
     # -- typed methods (names follow the thrift API) -----------------------------
     def get_jobs(self, role: str | None = None) -> Any:

@@ -28,6 +28,10 @@ class TransientHttpError(NetworkError):
     """HTTP 502/503/504: the scheduler may answer if asked again."""
 
 
+class ConnectFailed(NetworkError):
+    """No connection was made, so the request was never sent: safe to retry any call."""
+
+
 @dataclass
 class HttpOptions:
     connect_timeout: float = 10.0
@@ -133,7 +137,7 @@ class HttpTransport:
                                        f"{self.options.read_timeout:g}s") from None
             except socket.gaierror as exc:
                 self.close()
-                raise NetworkError(f"cannot resolve the scheduler host of {url}: "
+                raise ConnectFailed(f"cannot resolve the scheduler host of {url}: "
                                    f"{exc.strerror}") from None
             except (OSError, http.client.HTTPException) as exc:
                 self.close()
@@ -143,7 +147,8 @@ class HttpTransport:
                                        f"{exc.reason or exc}",
                                        hint="check the CA bundle (--ca-bundle)") from None
                 reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-                raise NetworkError(f"cannot reach the scheduler at {url}: {reason}") from None
+                error = ConnectFailed if isinstance(exc, ConnectionRefusedError) else NetworkError
+                raise error(f"cannot reach the scheduler at {url}: {reason}") from None
             status = response.status
             if status in (307, 308) and self.options.follow_redirects:
                 location = response.getheader("Location")

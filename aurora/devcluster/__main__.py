@@ -57,25 +57,34 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--cluster-name", default="devcluster",
                    help="cluster name the scheduler reports (default devcluster)")
     p.add_argument("--hostname", default="localhost", help="host name given to tasks")
+    p.add_argument("--zk", metavar="HOST:PORT[,HOST:PORT]",
+                   help="announce in a ZooKeeper ServerSet and contend for leadership")
+    p.add_argument("--zk-path", default="/aurora/scheduler",
+                   help="ServerSet path (default /aurora/scheduler)")
     p.add_argument("--cron-clock-speed", type=float, default=1.0, metavar="FACTOR",
                    help="run the cron clock FACTOR times faster than real time (for tests)")
     p.add_argument("-v", "--verbose", action="store_true", help="log every request")
     return p
 
 
-def pid_file(state_dir: str) -> str:
-    return os.path.join(state_dir, "devcluster.pid")
+def pid_file(state_dir: str, port: int | None = None) -> str:
+    """One pid file per state dir; per port when several share it through ZooKeeper."""
+    return os.path.join(state_dir, f"devcluster-{port}.pid" if port else "devcluster.pid")
 
 
-def read_pid_info(state_dir: str) -> dict[str, Any] | None:
+def read_pid_info(state_dir: str, port: int | None = None) -> dict[str, Any] | None:
     """The running scheduler's pid file contents, or None when none runs."""
-    try:
-        with open(pid_file(state_dir)) as f:
-            info = json.load(f)
-        os.kill(int(info["pid"]), 0)
-        return info
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+    for path in ([pid_file(state_dir, port)] if port else []) + [pid_file(state_dir)]:
+        try:
+            with open(path) as f:
+                info = json.load(f)
+            os.kill(int(info["pid"]), 0)
+            if port and info.get("port") != port:
+                continue
+            return info
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return None
 
 
 def url_of(info: dict[str, Any]) -> str:
@@ -103,11 +112,12 @@ def run(args: argparse.Namespace) -> int:
     check_bind(args)
     os.makedirs(args.state_dir, exist_ok=True)
     lock = open(os.path.join(args.state_dir, "devcluster.lock"), "w")
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        raise Failure(f"another devcluster already uses {args.state_dir}; stop it with: "
-                      f"aurora-devcluster stop --state-dir {args.state_dir}") from None
+    if not args.zk:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise Failure(f"another devcluster already uses {args.state_dir}; stop it with: "
+                          f"aurora-devcluster stop --state-dir {args.state_dir}") from None
     store = Store(os.path.join(args.state_dir, "state.db"))
     executor = make_executor(args.executor, args.state_dir)
     engine = Engine(store, executor, hostname=args.hostname,
@@ -120,16 +130,33 @@ def run(args: argparse.Namespace) -> int:
                       "choose another --port or stop what uses it") from None
     port = server.server_address[1]
     info = {"pid": os.getpid(), "port": port, "bind": args.bind, "executor": args.executor,
-            "state_dir": args.state_dir}
-    with open(pid_file(args.state_dir) + ".tmp", "w") as f:
+            "state_dir": args.state_dir, "zk": args.zk}
+    own_pid_file = pid_file(args.state_dir, port if args.zk else None)
+    with open(own_pid_file + ".tmp", "w") as f:
         json.dump(info, f)
-    os.replace(pid_file(args.state_dir) + ".tmp", pid_file(args.state_dir))
+    os.replace(own_pid_file + ".tmp", own_pid_file)
 
     def on_signal(signum: int, frame: Any) -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    engine.start()
+    leadership = None
+    if args.zk:
+        from aurora.devcluster.leader import Leadership
+
+        def lead() -> None:
+            fcntl.flock(lock, fcntl.LOCK_EX)     # the previous leader's lock dies with it
+            engine.start()
+        host = args.bind if args.bind not in ("0.0.0.0", "::") else "127.0.0.1"
+        leadership = server.leadership = Leadership(args.zk, args.zk_path, host, port, lead)
+        try:
+            leadership.start()
+        except Exception as exc:
+            server.server_close()
+            os.unlink(own_pid_file)
+            raise Failure(f"cannot reach ZooKeeper at {args.zk}: {exc}") from None
+    else:
+        engine.start()
     logging.getLogger("aurora.devcluster").info(
         "devcluster %s serving %s (executor %s, state %s)", args.cluster_name, url_of(info),
         args.executor, args.state_dir)
@@ -137,10 +164,12 @@ def run(args: argparse.Namespace) -> int:
         server.serve_forever(poll_interval=0.2)
     finally:
         server.server_close()
+        if leadership is not None:
+            leadership.stop()
         engine.stop()
         store.close()
         try:
-            os.unlink(pid_file(args.state_dir))
+            os.unlink(own_pid_file)
         except OSError:
             pass
     return 0
@@ -148,7 +177,8 @@ def run(args: argparse.Namespace) -> int:
 
 def start(args: argparse.Namespace) -> int:
     check_bind(args)
-    info = read_pid_info(args.state_dir)
+    port = args.port if args.zk else None
+    info = read_pid_info(args.state_dir, port)
     if info:
         print(f"devcluster already running at {url_of(info)} (pid {info['pid']})")
         return 0
@@ -162,6 +192,8 @@ def start(args: argparse.Namespace) -> int:
         command.append("--allow-remote")
     if args.verbose:
         command.append("--verbose")
+    if args.zk:
+        command += ["--zk", args.zk, "--zk-path", args.zk_path]
     with open(log_path, "ab") as log:
         child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                  start_new_session=True, close_fds=True)
@@ -170,7 +202,7 @@ def start(args: argparse.Namespace) -> int:
         if child.poll() is not None:
             raise Failure(f"devcluster did not start: {last_line(log_path)} "
                           f"(full log: {log_path})")
-        info = read_pid_info(args.state_dir)
+        info = read_pid_info(args.state_dir, port)
         if info and info["pid"] == child.pid and healthy(url_of(info)):
             print(f"devcluster started at {url_of(info)} (pid {child.pid}, log {log_path}); "
                   "stop it with: aurora-devcluster stop")
@@ -198,14 +230,15 @@ def healthy(url: str) -> bool:
 
 
 def stop(args: argparse.Namespace) -> int:
-    info = read_pid_info(args.state_dir)
+    port = args.port if args.port != DEFAULT_PORT else None
+    info = read_pid_info(args.state_dir, port)
     if not info:
         print("devcluster is not running")
         return 0
     os.kill(info["pid"], signal.SIGTERM)
     deadline = time.monotonic() + STOP_TIMEOUT
     while time.monotonic() < deadline:
-        if read_pid_info(args.state_dir) is None:
+        if not os.path.exists(f"/proc/{info['pid']}"):
             print(f"devcluster stopped (pid {info['pid']})")
             return 0
         time.sleep(0.05)
@@ -214,7 +247,7 @@ def stop(args: argparse.Namespace) -> int:
 
 
 def status(args: argparse.Namespace) -> int:
-    info = read_pid_info(args.state_dir)
+    info = read_pid_info(args.state_dir, args.port if args.port != DEFAULT_PORT else None)
     if not info:
         print(f"devcluster is not running (state dir {args.state_dir})")
         return 3

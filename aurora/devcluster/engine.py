@@ -60,6 +60,7 @@ class Engine:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self.started = False
 
     # -- creating and changing tasks (called inside an RPC's transaction) ---------
     def create_tasks(self, config: Any, instances: list[int], message: str = "Task created",
@@ -202,6 +203,7 @@ class Engine:
             self._wake.clear()
 
     def start(self) -> None:
+        self.started = True
         self.recover()
         self._thread = threading.Thread(target=self.run_forever, name="engine", daemon=True)
         self._thread.start()
@@ -211,6 +213,8 @@ class Engine:
 
     def stop(self) -> None:
         """Stop scheduling, kill the tasks' processes, and record them as lost."""
+        if not self.started:        # a standby never touches the tasks
+            return
         self._stopping.set()
         self._wake.set()
         if self._thread is not None:

@@ -22,6 +22,7 @@ from aurora.devcluster.handler import SchedulerHandler
 log = logging.getLogger("aurora.devcluster")
 
 THRIFT_BINARY = "application/vnd.apache.thrift.binary"
+BYPASS_HEADER = "Bypass-Leader-Redirect"
 MAX_BODY = 64 * 1024 * 1024
 READ_ONLY = frozenset({
     "getRoleSummary", "getJobSummary", "getTasksStatus", "getTasksWithoutConfigs",
@@ -50,10 +51,10 @@ class ReplyCache:
 
     def __init__(self, size: int = 32):
         self.size = size
-        self.entries: OrderedDict[bytes, tuple[int, bytes]] = OrderedDict()
+        self.entries: OrderedDict[bytes, tuple[Any, bytes]] = OrderedDict()
         self.lock = threading.Lock()
 
-    def get(self, body: bytes, version: int) -> bytes | None:
+    def get(self, body: bytes, version: Any) -> bytes | None:
         with self.lock:
             hit = self.entries.get(body)
             if hit is None or hit[0] != version:
@@ -61,7 +62,7 @@ class ReplyCache:
             self.entries.move_to_end(body)
             return hit[1]
 
-    def put(self, body: bytes, version: int, reply: bytes) -> None:
+    def put(self, body: bytes, version: Any, reply: bytes) -> None:
         with self.lock:
             self.entries[body] = (version, reply)
             self.entries.move_to_end(body)
@@ -103,6 +104,17 @@ class RequestHandler(BaseHTTPRequestHandler):
         if kind != THRIFT_BINARY:
             return self._send(415, f"devcluster speaks {THRIFT_BINARY}\n".encode(), "text/plain")
         body = self.rfile.read(length)
+        lead = self.server.leadership
+        if lead is not None and not lead.is_leader and \
+                (self.headers.get(BYPASS_HEADER) or "").lower() != "true":
+            leader = lead.leader_url()
+            if leader is None:
+                return self._send(503, b"no leading scheduler is known yet\n", "text/plain")
+            self.send_response(307)
+            self.send_header("Location", f"{leader}/api")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
         try:
             reply = self.server.answer(body)
         except Exception as exc:
@@ -130,14 +142,16 @@ class DevclusterHttpServer(ThreadingHTTPServer):
         self.handler = handler
         self.processor = TProcessor(api().AuroraAdmin, handler)
         self.replies = ReplyCache()
+        self.leadership: Any = None      # set when announcing through ZooKeeper
 
     def answer(self, body: bytes) -> bytes:
         """Process one thrift call, reusing the reply to an identical read at the same state."""
         if method_of(body) not in READ_ONLY:
             return process_thrift(self.processor, body)
         store = self.handler.store
-        with store.lock:
-            version = store.db.total_changes
+        with store.lock:    # our own writes, and other processes' commits (standbys)
+            version = (store.db.total_changes,
+                       store.db.execute("PRAGMA data_version").fetchone()[0])
         reply = self.replies.get(body, version)
         if reply is None:
             reply = process_thrift(self.processor, body)

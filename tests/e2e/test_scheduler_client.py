@@ -66,12 +66,29 @@ def test_connection_refused_is_exit_7_after_bounded_retries():
     assert sleeps == [0.5, 1.0, 2.0]
 
 
-def test_non_idempotent_call_is_not_retried_on_transport_failure():
-    sleeps: list[float] = []
+def test_non_idempotent_call_is_retried_only_when_nothing_was_sent():
     config = job("x", [process("p", "true")])
-    with pytest.raises(NetworkError) as caught:
-        client_for(f"http://127.0.0.1:{free_port()}", sleeps).create_job(config)
-    assert sleeps == [] and "not retried" in str(caught.value)
+    refused: list[float] = []
+    with pytest.raises(NetworkError):
+        client_for(f"http://127.0.0.1:{free_port()}", refused).create_job(config)
+    assert refused == [0.5, 1.0, 2.0]              # refused: the request never left
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def hang_up() -> None:
+        for _ in range(2):
+            conn, _ = listener.accept()
+            conn.recv(65536)
+            conn.close()                           # the request arrived; no answer
+    threading.Thread(target=hang_up, daemon=True).start()
+    sent: list[float] = []
+    try:
+        with pytest.raises(NetworkError) as caught:
+            client_for(f"http://127.0.0.1:{listener.getsockname()[1]}", sent).create_job(config)
+    finally:
+        listener.close()
+    assert sent == [] and "not retried" in str(caught.value)
 
 
 def test_silent_scheduler_times_out_with_exit_9():

@@ -27,6 +27,7 @@ class Devcluster:
     state_dir: Path
     port: int = field(default_factory=free_port)
     executor: str = "process"
+    args: tuple[str, ...] = ()       # extra options for every command (e.g. --zk ...)
 
     @property
     def url(self) -> str:
@@ -35,7 +36,7 @@ class Devcluster:
     def command(self, action: str, *extra: str) -> subprocess.CompletedProcess:
         return subprocess.run(
             [str(BIN / "aurora-devcluster"), action, "--port", str(self.port), "--state-dir",
-             str(self.state_dir), "--executor", self.executor, *extra],
+             str(self.state_dir), "--executor", self.executor, *self.args, *extra],
             capture_output=True, text=True, timeout=60)
 
     def start(self) -> Devcluster:
@@ -48,7 +49,8 @@ class Devcluster:
 
     @property
     def pid(self) -> int:
-        return json.loads((self.state_dir / "devcluster.pid").read_text())["pid"]
+        name = f"devcluster-{self.port}.pid" if "--zk" in self.args else "devcluster.pid"
+        return json.loads((self.state_dir / name).read_text())["pid"]
 
     def crash(self) -> None:
         """SIGKILL the scheduler, as a machine failure would."""
