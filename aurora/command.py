@@ -88,6 +88,12 @@ class Noun:
     def register_verb(self, verb: Verb) -> None:
         self.verbs[verb.name] = verb
 
+    def with_verbs(self, *verbs: Verb) -> Noun:
+        """Register `verbs` and return the noun: `cli.register_noun(Job().with_verbs(...))`."""
+        for verb in verbs:
+            self.register_verb(verb)
+        return self
+
     def create_context(self, cli: CommandLine, verb: Verb, options: argparse.Namespace,
                        argv: Sequence[str]) -> Context:
         """Build the context a verb runs in; a noun may return a richer subclass."""

@@ -15,8 +15,14 @@ from aurora.plugins.job import options as opt
 NEXT_RUNS = 3
 
 
-def _failure(header: str, exc: Exception) -> CommandFailure:
-    return CommandFailure(f"{header} {exc}", exit_code=10)
+def cron_call(context: Context, key: Any, method: str, argument: Any, failure: str) -> None:
+    """One cron RPC; a refusal becomes `<failure> <key>: <scheduler's message>`, exit 10."""
+    from aurora.api.client import SchedulerError
+
+    try:
+        context.scheduler(key.cluster).call(method, argument)
+    except SchedulerError as exc:
+        raise CommandFailure(f"{failure} {key}: {exc}", exit_code=10) from None
 
 
 class ScheduleCron(Verb):
@@ -25,8 +31,6 @@ class ScheduleCron(Verb):
     options = (opt.BIND, opt.READ_JSON, opt.JOBSPEC, opt.CONFIG_FILE)
 
     def execute(self, context: Context) -> Result:
-        from aurora.api.client import SchedulerError
-
         o = context.options
         key = o.jobspec
         config = load_config(context, key, o.config_file, o.bindings, o.read_json)
@@ -35,10 +39,7 @@ class ScheduleCron(Verb):
                                  "command", hint=f"run: aurora job create {key} "
                                                  f"{o.config_file}")
         context.print_out(f"Registering job {key.name} with cron")
-        try:
-            context.scheduler(key.cluster).call("scheduleCronJob", config.thrift)
-        except SchedulerError as exc:
-            raise _failure(f"Error scheduling cron job {key}:", exc) from None
+        cron_call(context, key, "scheduleCronJob", config.thrift, "Error scheduling cron job")
         url = job_url(context, key.cluster, key.role, key.env, key.name)
         return Result(data={"job": str(key), "url": url,
                             "schedule": config.thrift.cronSchedule},
@@ -51,14 +52,10 @@ class DescheduleCron(Verb):
     options = (opt.JOBSPEC,)
 
     def execute(self, context: Context) -> Result:
-        from aurora.api.client import SchedulerError
-
         key = context.options.jobspec
         context.print_out(f"Removing cron schedule for job {key}")
-        try:
-            context.scheduler(key.cluster).call("descheduleCronJob", thrift_key(key))
-        except SchedulerError as exc:
-            raise _failure(f"Error descheduling cron job {key}:", exc) from None
+        cron_call(context, key, "descheduleCronJob", thrift_key(key),
+                  "Error descheduling cron job")
         return Result(data={"job": str(key)}, text="Cron descheduling succeeded.\n")
 
 
@@ -68,17 +65,12 @@ class StartCron(Verb):
     options = (opt.BIND, opt.OPEN_BROWSER, opt.CONFIG, opt.READ_JSON, opt.JOBSPEC)
 
     def execute(self, context: Context) -> Result:
-        from aurora.api.client import SchedulerError
-
         o = context.options
         key = o.jobspec
         if o.config:
             load_config(context, key, o.config, o.bindings, o.read_json)
         context.print_out(f"Starting cron job: {key}")
-        try:
-            context.scheduler(key.cluster).call("startCronJob", thrift_key(key))
-        except SchedulerError as exc:
-            raise _failure(f"Error starting cron job {key}:", exc) from None
+        cron_call(context, key, "startCronJob", thrift_key(key), "Error starting cron job")
         if o.open_browser:
             open_in_browser(job_url(context, key.cluster, key.role, key.env, key.name))
         return Result(data={"job": str(key), "started": True}, text="")
@@ -128,7 +120,5 @@ class CronNoun(Noun):
 
 @hookimpl
 def register_nouns(cli: Any) -> None:
-    noun = CronNoun()
-    for verb in (ScheduleCron(), DescheduleCron(), StartCron(), ShowCron(), StatusCron()):
-        noun.register_verb(verb)
-    cli.register_noun(noun)
+    cli.register_noun(CronNoun().with_verbs(ScheduleCron(), DescheduleCron(), StartCron(),
+                                            ShowCron(), StatusCron()))

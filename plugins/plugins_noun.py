@@ -60,6 +60,4 @@ class PluginsNoun(Noun):
 
 @hookimpl
 def register_nouns(cli: Any) -> None:
-    noun = PluginsNoun()
-    noun.register_verb(ListPlugins())
-    cli.register_noun(noun)
+    cli.register_noun(PluginsNoun().with_verbs(ListPlugins()))

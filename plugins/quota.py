@@ -110,7 +110,4 @@ class QuotaNoun(Noun):
 
 @hookimpl
 def register_nouns(cli: Any) -> None:
-    noun = QuotaNoun()
-    noun.register_verb(GetQuota())
-    noun.register_verb(SetQuota())
-    cli.register_noun(noun)
+    cli.register_noun(QuotaNoun().with_verbs(GetQuota(), SetQuota()))

@@ -25,8 +25,6 @@ def register_nouns(cli: Any) -> None:
     from aurora.plugins.job.restart import RestartJob
     from aurora.plugins.job.status import ListJobs, OpenJob, StatusJob
 
-    noun = JobNoun()
-    for verb in (CreateJob(), StatusJob(), KillJob(), KillAllJob(), RestartJob(), ListJobs(),
-                 DiffJob(), InspectJob(), OpenJob(), AddInstances()):
-        noun.register_verb(verb)
-    cli.register_noun(noun)
+    cli.register_noun(JobNoun().with_verbs(
+        CreateJob(), StatusJob(), KillJob(), KillAllJob(), RestartJob(), ListJobs(), DiffJob(),
+        InspectJob(), OpenJob(), AddInstances()))

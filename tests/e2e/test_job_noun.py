@@ -223,6 +223,14 @@ def test_open_prints_the_url(dev_home, devcluster):
         BROWSER="true"))
     assert done.returncode == 0
     assert done.stdout == f"{devcluster.url}/scheduler/www-data/test\n"
+    import urllib.request
+
+    key = create(dev_home, "opened")
+    url = dev_home.run("job", "open", key, env=dev_home.env(BROWSER="true")).stdout.strip()
+    with urllib.request.urlopen(url, timeout=10) as page:      # the link leads somewhere
+        html = page.read().decode()
+    assert page.status == 200 and "www-data/test/opened" in html and "<table>" in html
+    dev_home.run("job", "killall", key)
     bad = dev_home.run("job", "open", "devcluster//test")
     assert bad.returncode == 6 and "must specify role" in bad.stderr
 
