@@ -62,9 +62,11 @@ class Home:
         return target
 
     def run(self, *args: str, env: dict[str, str] | None = None, timeout: float = 120,
-            cwd: str | None = None, input: str | None = None) -> subprocess.CompletedProcess:
+            cwd: str | None = None, input: str | None = None,
+            stdin: int | None = None) -> subprocess.CompletedProcess:
         return subprocess.run([aurora_bin(), *args], capture_output=True, text=True,
-                              env=env or self.env(), timeout=timeout, cwd=cwd, input=input)
+                              env=env or self.env(), timeout=timeout, cwd=cwd, input=input,
+                              stdin=stdin if input is None else None)
 
 
 @pytest.fixture

@@ -43,8 +43,9 @@ class Failure(Exception):
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="aurora-devcluster",
                                 description="A local Aurora scheduler for development and tests.")
-    p.add_argument("action", choices=["start", "stop", "status", "run"],
-                   help="start in the background, stop, show status, or run in the foreground")
+    p.add_argument("action", choices=["start", "stop", "status", "run", "hash-password"],
+                   help="start in the background, stop, show status, run in the foreground, "
+                        "or hash a password (read from stdin) for a --users file")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help="HTTP port (default 8081)")
     p.add_argument("--bind", default=DEFAULT_BIND,
                    help="address to listen on (default 127.0.0.1)")
@@ -61,6 +62,8 @@ def parser() -> argparse.ArgumentParser:
                    help="announce in a ZooKeeper ServerSet and contend for leadership")
     p.add_argument("--zk-path", default="/aurora/scheduler",
                    help="ServerSet path (default /aurora/scheduler)")
+    p.add_argument("--users", metavar="FILE",
+                   help="require HTTP Basic auth; users, password hashes, roles, admin flags")
     p.add_argument("--cron-clock-speed", type=float, default=1.0, metavar="FACTOR",
                    help="run the cron clock FACTOR times faster than real time (for tests)")
     p.add_argument("-v", "--verbose", action="store_true", help="log every request")
@@ -128,6 +131,14 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise Failure(f"cannot listen on {args.bind}:{args.port} ({exc.strerror}); "
                       "choose another --port or stop what uses it") from None
+    if args.users:
+        from aurora.devcluster.auth import Authenticator, load_users
+
+        try:
+            server.authenticator = Authenticator(load_users(args.users))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            server.server_close()
+            raise Failure(f"cannot read the users file {args.users}: {exc}") from None
     port = server.server_address[1]
     info = {"pid": os.getpid(), "port": port, "bind": args.bind, "executor": args.executor,
             "state_dir": args.state_dir, "zk": args.zk}
@@ -194,6 +205,8 @@ def start(args: argparse.Namespace) -> int:
         command.append("--verbose")
     if args.zk:
         command += ["--zk", args.zk, "--zk-path", args.zk_path]
+    if args.users:
+        command += ["--users", os.path.abspath(args.users)]
     with open(log_path, "ab") as log:
         child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                  start_new_session=True, close_fds=True)
@@ -256,13 +269,24 @@ def status(args: argparse.Namespace) -> int:
     return 0
 
 
+def hash_password_command(args: argparse.Namespace) -> int:
+    from aurora.devcluster.auth import hash_password
+
+    password = sys.stdin.readline().rstrip("\n")
+    if not password:
+        raise Failure("give the password on standard input", 2)
+    print(hash_password(password))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     args.state_dir = os.path.abspath(args.state_dir or default_state_dir())
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        return {"run": run, "start": start, "stop": stop, "status": status}[args.action](args)
+        return {"run": run, "start": start, "stop": stop, "status": status,
+                "hash-password": hash_password_command}[args.action](args)
     except Failure as exc:
         print(f"aurora-devcluster: {exc}", file=sys.stderr)
         return exc.code

@@ -20,7 +20,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from aurora.api.idl import api
-from aurora.devcluster.rpc import Invalid, job_path
+from aurora.devcluster.rpc import Invalid, job_path, require_role
 
 if TYPE_CHECKING:
     from aurora.devcluster.engine import Engine
@@ -55,6 +55,7 @@ class CronRpcs:
     def scheduleCronJob(self, description: Any) -> Any:
         def body() -> tuple[Any, list[str]]:
             job = self._cron_template(description)
+            require_role(job.key.role)
             if self._cron_job(job.key) is None and self._active_rows(job.key):
                 raise Invalid(f"Job already exists: {job_path(job.key)} runs as a non-cron "
                               "job; kill it first")
@@ -66,6 +67,7 @@ class CronRpcs:
     def replaceCronTemplate(self, config: Any) -> Any:
         def body() -> tuple[Any, list[str]]:
             job = self._cron_template(config)
+            require_role(job.key.role)
             if self._cron_job(job.key) is None:
                 raise Invalid(f"No cron template found for {job_path(job.key)}")
             self._check_quota(job)
@@ -76,6 +78,7 @@ class CronRpcs:
     def descheduleCronJob(self, job: Any) -> Any:
         def body() -> tuple[Any, list[str]]:
             self._check_key(job)
+            require_role(job.role)
             if self._cron_job(job) is None:
                 raise Invalid(f"Job {job_path(job)} is not scheduled with cron")
             self.store.delete_job(job.role, job.environment, job.name)
@@ -85,6 +88,7 @@ class CronRpcs:
     def startCronJob(self, job: Any) -> Any:
         def body() -> tuple[Any, list[str]]:
             self._check_key(job)
+            require_role(job.role)
             template = self._cron_job(job)
             if template is None:
                 raise Invalid(f"Job {job_path(job)} is not scheduled with cron")

@@ -24,8 +24,10 @@ from aurora.devcluster.rpc import (
     IDENTIFIER,
     STOCK_TIERS,
     Invalid,
+    Refused,
     job_path,
     ranges,
+    require_role,
 )
 from aurora.devcluster.store import Store
 
@@ -57,6 +59,8 @@ class SchedulerHandler(CronRpcs, QuotaRpcs):
             return self._response(code.OK, result, messages)
         except Invalid as exc:
             return self._response(code.INVALID_REQUEST, messages=[str(exc)])
+        except Refused as exc:
+            return self._response(code.AUTH_FAILED, messages=[str(exc)])
         except Exception as exc:   # the client gets a clean ERROR, the log the traceback
             log.exception("%s failed", name)
             return self._response(code.ERROR, messages=[f"{name} failed in the devcluster: "
@@ -178,6 +182,7 @@ class SchedulerHandler(CronRpcs, QuotaRpcs):
     def createJob(self, description: Any) -> Any:
         def body() -> tuple[Any, list[str]]:
             job = self._sanitized(description)
+            require_role(job.key.role)
             if job.cronSchedule:
                 raise Invalid("Cron jobs may only be created/updated by calling "
                               "scheduleCronJob.")
@@ -316,6 +321,7 @@ class SchedulerHandler(CronRpcs, QuotaRpcs):
     def killTasks(self, job: Any, instances: Any, message: str | None) -> Any:
         def body() -> tuple[Any, list[str]]:
             self._check_key(job)
+            require_role(job.role)
             rows = self._active_rows(job, instances)
             if not rows:
                 return None, ["No tasks to kill."]
@@ -326,6 +332,7 @@ class SchedulerHandler(CronRpcs, QuotaRpcs):
     def restartShards(self, job: Any, shardIds: Any) -> Any:
         def body() -> tuple[Any, list[str]]:
             self._check_key(job)
+            require_role(job.role)
             if not shardIds:
                 raise Invalid("At least one instance to restart is required")
             rows = self._active_rows(job, shardIds)
@@ -340,6 +347,7 @@ class SchedulerHandler(CronRpcs, QuotaRpcs):
             if key is None:
                 raise Invalid("An instance key is required")
             self._check_key(key.jobKey)
+            require_role(key.jobKey.role)
             if count is None or count <= 0:
                 raise Invalid("Instance count must be positive.")
             if self._cron_job(key.jobKey) is not None:

@@ -12,7 +12,7 @@ from collections import defaultdict
 from typing import Any
 
 from aurora.api.idl import api
-from aurora.devcluster.rpc import IDENTIFIER, Invalid
+from aurora.devcluster.rpc import IDENTIFIER, Invalid, require_admin
 
 
 class QuotaRpcs:
@@ -77,6 +77,7 @@ class QuotaRpcs:
 
     def setQuota(self, ownerRole: str, quota: Any) -> Any:
         def body() -> tuple[Any, list[str]]:
+            require_admin()
             if not ownerRole or not IDENTIFIER.match(ownerRole):
                 raise Invalid(f"Role {ownerRole!r} is invalid")
             values = {"numCpus": 0.0, "ramMb": 0, "diskMb": 0}

@@ -17,6 +17,26 @@ class Invalid(Exception):
     """Raised inside an RPC: becomes an INVALID_REQUEST answer with this message."""
 
 
+class Refused(Exception):
+    """Raised inside an RPC: the user may not do this; becomes AUTH_FAILED."""
+
+
+def require_role(role: str) -> None:
+    from aurora.devcluster.auth import may_change
+
+    problem = may_change(role)
+    if problem:
+        raise Refused(problem)
+
+
+def require_admin() -> None:
+    from aurora.devcluster.auth import may_administer
+
+    problem = may_administer()
+    if problem:
+        raise Refused(problem)
+
+
 def job_path(key: Any) -> str:
     return f"{key.role}/{key.environment}/{key.name}"
 

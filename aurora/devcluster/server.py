@@ -104,6 +104,18 @@ class RequestHandler(BaseHTTPRequestHandler):
         if kind != THRIFT_BINARY:
             return self._send(415, f"devcluster speaks {THRIFT_BINARY}\n".encode(), "text/plain")
         body = self.rfile.read(length)
+        from aurora.devcluster import auth
+
+        auth.current.user = None
+        if self.server.authenticator is not None:
+            user = self.server.authenticator.user_of(self.headers.get("Authorization"))
+            if user is None:
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", 'Basic realm="aurora-devcluster"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return None
+            auth.current.user = user
         lead = self.server.leadership
         if lead is not None and not lead.is_leader and \
                 (self.headers.get(BYPASS_HEADER) or "").lower() != "true":
@@ -143,10 +155,11 @@ class DevclusterHttpServer(ThreadingHTTPServer):
         self.processor = TProcessor(api().AuroraAdmin, handler)
         self.replies = ReplyCache()
         self.leadership: Any = None      # set when announcing through ZooKeeper
+        self.authenticator: Any = None   # set with --users
 
     def answer(self, body: bytes) -> bytes:
         """Process one thrift call, reusing the reply to an identical read at the same state."""
-        if method_of(body) not in READ_ONLY:
+        if method_of(body) not in READ_ONLY or self.authenticator is not None:
             return process_thrift(self.processor, body)
         store = self.handler.store
         with store.lock:    # our own writes, and other processes' commits (standbys)
