@@ -23,6 +23,8 @@ class Result:
     columns  set when `data` is a list of flat dicts: the column order for
              table/csv output.
     exit_code  the process exit status this result stands for.
+    rows     optional flat records for table and csv output, when `data` is
+             nested (e.g. one row per task of `job status`).
     """
 
     data: Any = None
@@ -30,6 +32,7 @@ class Result:
     columns: Sequence[str] | None = None
     exit_code: int = 0
     meta: dict[str, Any] = field(default_factory=dict)
+    rows: list[dict[str, Any]] | None = None   # flat records for table/csv when `data` nests
 
 
 def use_color(stream: TextIO) -> bool:

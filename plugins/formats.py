@@ -1,19 +1,26 @@
-"""Built-in output formats: `text` (human, the default) and `json` (for scripts).
+"""Built-in output formats: `text` (the default), `json`, `yaml`, `table` and `csv`.
 
-A site replaces either one by shipping a plugin whose `format_output` answers
-for the same name: site plugins are asked first.
+`table` and `csv` show a result as rows: a list of records (or one record),
+nested fields flattened to dotted names (`assignedTask.instanceId`), lists as
+compact JSON; `--columns a,b` picks and orders the columns. A site replaces any
+format by shipping a plugin whose `format_output` answers for the same name:
+site plugins are asked first.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from typing import Any
 
+from aurora.command import CommandOption
+from aurora.errors import UsageError
 from aurora.hookspecs import hookimpl
 from aurora.output import Result, use_color
 
-FORMATS = ["text", "json"]
+FORMATS = ["text", "json", "yaml", "table", "csv"]
+PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 
 
 def _cell(value: Any) -> str:
@@ -61,9 +68,112 @@ def render_json(result: Result) -> str:
     return json.dumps(data, indent=2, separators=(",", ": "), default=str) + "\n"
 
 
+def _scalar(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return json.dumps(value)
+    return json.dumps(str(value))           # a JSON string is a valid YAML scalar
+
+
+def _yaml_key(key: Any) -> str:
+    key = str(key)
+    return key if PLAIN_KEY.match(key) and key not in ("null", "true", "false") else \
+        json.dumps(key)
+
+
+def yaml_lines(data: Any, indent: int = 0) -> list[str]:
+    """Block-style YAML for JSON-like data (what every verb's `data` is)."""
+    pad = " " * indent
+    if isinstance(data, dict):
+        if not data:
+            return [pad + "{}"]
+        lines = []
+        for key, value in data.items():
+            if isinstance(value, (dict, list)) and value:
+                lines.append(f"{pad}{_yaml_key(key)}:")
+                lines += yaml_lines(value, indent + 2)
+            else:
+                lines.append(f"{pad}{_yaml_key(key)}: {yaml_lines(value)[0].strip()}")
+        return lines
+    if isinstance(data, (list, tuple)):
+        if not data:
+            return [pad + "[]"]
+        lines = []
+        for item in data:
+            inner = yaml_lines(item, indent + 2)
+            lines.append(f"{pad}- {inner[0].strip()}")
+            lines += inner[1:]
+        return lines
+    return [pad + _scalar(data)]
+
+
+def render_yaml(result: Result) -> str:
+    data = {} if result.data is None else json.loads(json.dumps(result.data, default=str))
+    return "\n".join(yaml_lines(data)) + "\n"
+
+
+def flatten(record: Any, prefix: str = "") -> dict[str, Any]:
+    if not isinstance(record, dict):
+        return {prefix or "value": record}
+    flat: dict[str, Any] = {}
+    for key, value in record.items():
+        name = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict) and value:
+            flat.update(flatten(value, name))
+        elif isinstance(value, (list, tuple, dict)):
+            flat[name] = json.dumps(value, separators=(",", ":"), default=str)
+        else:
+            flat[name] = value
+    return flat
+
+
+def rows_of(result: Result, wanted: list[str] | None) -> tuple[list[str], list[dict[str, Any]]]:
+    """(columns, flat rows) of a result for table and csv output."""
+    data = result.rows if result.rows is not None else result.data
+    records = data if isinstance(data, list) else [] if data is None else [data]
+    rows = [flatten(r) for r in records]
+    known: list[str] = list(result.columns or [])
+    for row in rows:
+        known += [k for k in row if k not in known]
+    if wanted:
+        unknown = [c for c in wanted if c not in known]
+        if unknown:
+            raise UsageError(f"unknown column '{unknown[0]}'",
+                             hint=f"columns of this command: {', '.join(known) or 'none'}")
+        return wanted, rows
+    return known, rows
+
+
+def render_csv(columns: list[str], rows: list[dict[str, Any]]) -> str:
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(["" if row.get(c) is None else row.get(c) for c in columns])
+    return out.getvalue()
+
+
+def _wanted_columns(context: Any) -> list[str] | None:
+    text = getattr(getattr(context, "options", None), "columns", None)
+    return [c.strip() for c in text.split(",") if c.strip()] if text else None
+
+
 @hookimpl
 def register_output_formats() -> list[str]:
     return FORMATS
+
+
+@hookimpl
+def register_options(cli: Any) -> None:
+    cli.add_global_option(CommandOption(
+        "--columns", metavar="A,B,...", default=None,
+        help="the columns of table and csv output, in this order"))
 
 
 @hookimpl
@@ -72,4 +182,11 @@ def format_output(context: Any, result: Result, format_name: str) -> str | None:
         return render_text(result, color=use_color(sys.stdout))
     if format_name == "json":
         return render_json(result)
+    if format_name == "yaml":
+        return render_yaml(result)
+    if format_name in ("table", "csv"):
+        columns, rows = rows_of(result, _wanted_columns(context))
+        if format_name == "csv":
+            return render_csv(columns, rows)
+        return render_table(columns, rows, color=use_color(sys.stdout)) if rows else ""
     return None

@@ -93,11 +93,11 @@ class StatusJob(Verb):
     options = (opt.PARTIAL_JOBSPEC,)
 
     def execute(self, context: Context) -> Result:
-        from aurora.api.idl import api
+        from aurora.api.idl import api, status_name
 
         pattern: PartialKey = context.options.jobspec
         active_states = state_sets()["ACTIVE"]
-        jobs, texts = [], []
+        jobs, texts, rows = [], [], []
         keys = resolve_jobs(context, pattern)
         for key in keys:
             query = api().TaskQuery(jobKeys=[thrift_key(key)])
@@ -110,6 +110,10 @@ class StatusJob(Verb):
             active = [t for t in order if t.status in active_states]
             inactive = [t for t in order if t.status not in active_states]
             jobs.append({"job": str(key), "active": active, "inactive": inactive})
+            rows += [{"job": str(key), "instance": t.assignedTask.instanceId,
+                      "status": status_name(t.status), "host": t.assignedTask.slaveHost,
+                      "failures": t.failureCount, "task_id": t.assignedTask.taskId}
+                     for t in active + inactive]
             header = f"Job {key}:\n" if len(keys) > 1 else ""
             texts.append(header + f"Active tasks ({len(active)}):\n"
                          + "".join(task_block(t) for t in active)
@@ -126,7 +130,7 @@ class StatusJob(Verb):
         else:
             jobs = [{"job": entry["job"], "active": len(entry["active"]),
                      "inactive": len(entry["inactive"])} for entry in jobs]
-        return Result(data=jobs, text="".join(texts))
+        return Result(data=jobs, text="".join(texts), rows=rows)
 
 
 class ListJobs(Verb):
@@ -136,7 +140,8 @@ class ListJobs(Verb):
 
     def execute(self, context: Context) -> Result:
         keys = [str(k) for k in resolve_jobs(context, context.options.jobspec)]
-        return Result(data=keys, text="".join(f"{k}\n" for k in keys))
+        return Result(data=keys, text="".join(f"{k}\n" for k in keys),
+                      rows=[{"job": k} for k in keys])
 
 
 class OpenJob(Verb):
