@@ -20,6 +20,7 @@ from typing import Any
 
 from aurora import __version__, helptext, index
 from aurora.command import CommandOption, Context, Noun, Verb
+from aurora.command_hooks import skipped_plugins
 from aurora.errors import AuroraError, ExitCode, PluginError, UsageError
 from aurora.output import Result, emit, emit_err
 from aurora.plugin_manager import (
@@ -66,6 +67,8 @@ def _core_options() -> list[CommandOption]:
                       help="seconds to wait for a scheduler answer (default 60)"),
         CommandOption("--ca-bundle", metavar="FILE", default=None,
                       help="CA certificates to verify the scheduler's TLS certificate"),
+        CommandOption("--skip-hooks", metavar="NAMES", default=None,
+                      help="skip these command hooks (comma-separated plugin names, or all)"),
         CommandOption("--bypass-leader-redirect", action="store_true", default=False,
                       help="ask a non-leading scheduler to answer itself instead of "
                            "redirecting to the leader"),
@@ -266,11 +269,15 @@ class CommandLine:
                 argv: list[str]) -> int:
         options.output_format = self.output_format_of(options)
         context = noun.create_context(self, verb, options, argv)
-        hook = self.plugins.pm.hook
+        skipped = skipped_plugins(self.plugins, getattr(options, "skip_hooks", None))
+        pre = self.plugins.pm.subset_hook_caller("pre_execute", skipped) if skipped else \
+            self.plugins.pm.hook.pre_execute
+        post = self.plugins.pm.subset_hook_caller("post_execute", skipped) if skipped else \
+            self.plugins.pm.hook.post_execute
         result: Result | None = None
         code = ExitCode.UNKNOWN_ERROR
         try:
-            hook.pre_execute(context=context)
+            pre(context=context)
             outcome = verb.execute(context)
             result = outcome if isinstance(outcome, Result) else Result(exit_code=int(outcome or 0))
             self.render(context, result)
@@ -281,7 +288,7 @@ class CommandLine:
             self.render_error(context, exc)
             raise
         finally:
-            self.run_post_execute(context, result, int(code))
+            self.run_post_execute(post, context, result, int(code))
             context.close()
 
     def render(self, context: Context, result: Result) -> None:
@@ -302,9 +309,10 @@ class CommandLine:
         except AuroraError:
             pass
 
-    def run_post_execute(self, context: Context, result: Result | None, code: int) -> None:
+    def run_post_execute(self, post: Any, context: Context, result: Result | None,
+                         code: int) -> None:
         try:
-            self.plugins.pm.hook.post_execute(context=context, result=result, exit_code=code)
+            post(context=context, result=result, exit_code=code)
         except Exception as exc:  # noqa: BLE001 - cleanup never changes the outcome
             who = self.plugins.blame(exc.__traceback__) or "unknown"
             emit_err(f"aurora: warning: plugin '{who}' failed in post_execute: {exc}")

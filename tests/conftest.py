@@ -127,3 +127,11 @@ def zookeeper(tmp_path_factory: pytest.TempPathFactory):
         pytest.fail(str(exc))
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def site_example(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """contrib/aurora-site-example installed next to the client (used via PYTHONPATH)."""
+    target = tmp_path_factory.mktemp("site-example")
+    pip_install_target(ROOT / "contrib" / "aurora-site-example", target)
+    return target
