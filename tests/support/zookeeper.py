@@ -8,7 +8,6 @@ the end.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -20,20 +19,9 @@ ZK_SERVER = Path("/usr/share/zookeeper/bin/zkServer.sh")
 
 
 def ensure_installed() -> None:
-    if ZK_SERVER.exists():
-        return
-    apt = shutil.which("apt-get")
-    if apt is None:
-        raise RuntimeError("ZooKeeper is not installed and apt-get is not available")
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    done = subprocess.run([apt, "install", "-y", "--no-install-recommends", "zookeeper"],
-                          capture_output=True, text=True, env=env)
-    if done.returncode != 0:
-        subprocess.run([apt, "update"], capture_output=True, env=env)
-        done = subprocess.run([apt, "install", "-y", "--no-install-recommends", "zookeeper"],
-                              capture_output=True, text=True, env=env)
-    if done.returncode != 0 or not ZK_SERVER.exists():
-        raise RuntimeError(f"could not install ZooKeeper: {done.stderr[-500:]}")
+    from tests.support.debian import ensure_package
+
+    ensure_package(str(ZK_SERVER), "zookeeper")
 
 
 def ruok(port: int) -> bool:
