@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from aurora.api_hooks import hooked
 from aurora.command import Context, Noun, Verb
 from aurora.errors import CommandFailure, InvalidParameter
 from aurora.hookspecs import hookimpl
@@ -67,10 +68,12 @@ class StartCron(Verb):
     def execute(self, context: Context) -> Result:
         o = context.options
         key = o.jobspec
-        if o.config:
-            load_config(context, key, o.config, o.bindings, o.read_json)
+        config = load_config(context, key, o.config, o.bindings, o.read_json) \
+            if o.config else None
         context.print_out(f"Starting cron job: {key}")
-        cron_call(context, key, "startCronJob", thrift_key(key), "Error starting cron job")
+        hooked(context, config, key, "start_cronjob", (key,), {"config": config},
+               lambda: cron_call(context, key, "startCronJob", thrift_key(key),
+                                 "Error starting cron job"))
         if o.open_browser:
             open_in_browser(job_url(context, key.cluster, key.role, key.env, key.name))
         return Result(data={"job": str(key), "started": True}, text="")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from aurora.api_hooks import hooked
 from aurora.command import CommandOption, Context, Verb
 from aurora.errors import CommandFailure
 from aurora.jobkey import parse_task_instance
@@ -52,7 +53,8 @@ class CreateJob(Verb):
         client = context.scheduler(key.cluster)
         context.print_out(f"Creating job {key.name}")
         try:
-            client.create_job(config.thrift)
+            hooked(context, config, key, "create_job", (config.thrift,), {},
+                   lambda: client.create_job(config.thrift))
         except SchedulerError as exc:
             raise CommandFailure(f"Job creation failed due to error: {exc}") from None
         url = job_url(context, key.cluster, key.role, key.env, key.name)
@@ -91,8 +93,10 @@ class AddInstances(Verb):
             context.print_out("WARNING: Adding instances without updating SlaPolicy.")
         context.print_out(f"Adding {o.instance_count} instances to {key} using the task "
                           f"config of instance {instance}")
-        context.scheduler(key.cluster).add_instances(
-            api().InstanceKey(jobKey=thrift_key(key), instanceId=instance), o.instance_count)
+        hooked(context, None, key, "add_instances", (key, instance, o.instance_count), {},
+               lambda: context.scheduler(key.cluster).add_instances(
+                   api().InstanceKey(jobKey=thrift_key(key), instanceId=instance),
+                   o.instance_count))
         new = list(range(start, start + o.instance_count))
         url = job_url(context, key.cluster, key.role, key.env, key.name)
         if o.open_browser:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aurora.api_hooks import hooked
 from aurora.command import CommandOption, Context, Verb
 from aurora.errors import CommandFailure, InvalidParameter, SchedulerTimeout
 from aurora.jobkey import JobKey
@@ -31,13 +32,18 @@ COMMON = (opt.OPEN_BROWSER, opt.BIND, opt.READ_JSON, opt.CONFIG, opt.BATCH_SIZE,
 def kill(context: Context, key: JobKey, instances: list[int] | None) -> tuple[list[int], str]:
     """Kill `instances` (None = all) as the options ask; returns (killed ids, report)."""
     o = context.options
-    if o.config:
-        load_config(context, key, o.config, o.bindings, o.read_json)
+    config = load_config(context, key, o.config, o.bindings, o.read_json) if o.config else None
     client = context.scheduler(key.cluster)
+
+    def kill_tasks(ids: Any) -> Any:
+        return hooked(context, config, key, "kill_job", (key,),
+                      {"instances": ids, "config": config, "message": o.message},
+                      lambda: client.kill_tasks(thrift_key(key), set(ids) if ids else None,
+                                                o.message))
     terminal = state_sets()["TERMINAL"]
     context.print_out(f"Killing tasks for job: {key}")
     if o.no_batching:
-        client.kill_tasks(thrift_key(key), set(instances) if instances else None, o.message)
+        kill_tasks(instances)
         if not wait_for(context, key, instances, terminal, timeout=KILL_TIMEOUT):
             raise SchedulerTimeout(f"Instances {instances or 'of ' + str(key)} were not killed "
                                    f"in time ({KILL_TIMEOUT:.0f}s)")
@@ -52,7 +58,7 @@ def kill(context: Context, key: JobKey, instances: list[int] | None) -> tuple[li
     killed, report, errors = [], [], 0
     while targets:
         batch, targets = targets[:o.batch_size], targets[o.batch_size:]
-        client.kill_tasks(thrift_key(key), set(batch), o.message)
+        kill_tasks(batch)
         if wait_for(context, key, batch, terminal, timeout=KILL_TIMEOUT):
             killed += batch
             report.append(f"Successfully killed instances {batch}\n")

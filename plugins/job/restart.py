@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 import time
 
+from aurora.api_hooks import hooked
 from aurora.command import CommandOption, Context, Verb
 from aurora.errors import CommandFailure, InvalidParameter
 from aurora.jobkey import JobKey
@@ -118,15 +119,20 @@ class RestartJob(Verb):
         requested = o.instance_spec.instances
         if requested is not None and o.strict:
             active_instances_or_raise(context, key, requested)
-        if o.config:
-            load_config(context, key, o.config, o.bindings, o.read_json)
+        config = load_config(context, key, o.config, o.bindings, o.read_json) \
+            if o.config else None
         tasks = {t.assignedTask.instanceId: t.assignedTask.taskId
                  for t in active_tasks(context, key)}
         if not tasks:
             raise InvalidParameter(f"No active instances found in job {key}; nothing to restart",
                                    hint=f"check the job key, e.g. aurora job status {key}")
         queue = sorted(tasks) if requested is None else [i for i in requested if i in tasks]
-        restarted = self.rolling_restart(context, key, queue, tasks)
+        settings = {"batch_size": o.batch_size, "watch_secs": o.watch_secs,
+                    "max_per_instance_failures": o.max_per_instance_failures,
+                    "max_total_failures": o.max_total_failures}
+        restarted = hooked(context, config, key, "restart", (key, queue, settings),
+                           {"config": config},
+                           lambda: self.rolling_restart(context, key, queue, tasks))
         if o.open_browser:
             open_in_browser(job_url(context, key.cluster, key.role, key.env, key.name))
         return Result(data={"job": str(key), "restarted": restarted},
