@@ -70,6 +70,8 @@ def scheduler_client(context: Context, cluster_name: str) -> SchedulerClient:
     cluster = context.get_cluster(cluster_name)
     http = http_options(context, cluster)
     base = endpoint_of(cluster, http.connect_timeout)
+    routed = context.plugins.hook.rewrite_endpoint(context=context, cluster=cluster, url=base)
+    base = routed or base
     context.plugins.hook.prepare_request(context=context, cluster=cluster, url=base,
                                          headers=http.headers)
     if cluster.name == DEVCLUSTER and context.settings.devcluster_autostart:
@@ -78,7 +80,8 @@ def scheduler_client(context: Context, cluster_name: str) -> SchedulerClient:
 
     retries = context.settings.scheduler.get("retries")
     retry = RetryPolicy() if retries is None else RetryPolicy(retries=int(retries))
-    resolve = (lambda: endpoint_of(cluster, http.connect_timeout)) if cluster.get("zk") else None
+    resolve = (lambda: endpoint_of(cluster, http.connect_timeout)) \
+        if cluster.get("zk") and not routed else None
     return SchedulerClient(cluster.name, base, http, retry, resolve=resolve)
 
 

@@ -109,6 +109,17 @@ def prepare_request(context: Context | None, cluster: Any, url: str,
     """
 
 
+@hookspec(firstresult=True)
+def rewrite_endpoint(context: Context | None, cluster: Any, url: str) -> str | None:
+    """Return a base URL to use instead of ``url`` for this cluster, or None.
+
+    Called once per scheduler client, after discovery; a tunnel plugin returns
+    the local end of its tunnel here. Whatever the plugin starts for this
+    must be registered with ``context.service(...)`` so that it is closed at
+    the end of the command, also on errors and Ctrl-C.
+    """
+
+
 HOOK_NAMES: tuple[str, ...] = (
     "register_nouns",
     "register_verbs",
@@ -118,6 +129,7 @@ HOOK_NAMES: tuple[str, ...] = (
     "post_execute",
     "format_output",
     "prepare_request",
+    "rewrite_endpoint",
 )
 
 

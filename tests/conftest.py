@@ -135,3 +135,16 @@ def site_example(tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = tmp_path_factory.mktemp("site-example")
     pip_install_target(ROOT / "contrib" / "aurora-site-example", target)
     return target
+
+
+@pytest.fixture(scope="session")
+def sshd(tmp_path_factory: pytest.TempPathFactory):
+    """A real OpenSSH server on 127.0.0.1 with a throwaway key pair."""
+    from tests.support.sshd import Sshd
+
+    try:
+        server = Sshd(tmp_path_factory.mktemp("sshd")).start()
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    yield server
+    server.stop()
