@@ -12,7 +12,23 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
-REFERENCE = ROOT.parent / "shared" / "reference"
+
+
+def _reference_dir() -> Path:
+    """The shared reference (CLIENT-SPEC, api.thrift, examples) next to the checkout.
+
+    `$AURORA_REFERENCE_DIR` wins; else `../shared/reference` beside the clone, else
+    the workplace's `/work/shared/reference` (for clones made elsewhere, e.g. /tmp).
+    """
+    candidates = [os.environ.get("AURORA_REFERENCE_DIR"), ROOT.parent / "shared" / "reference",
+                  "/work/shared/reference"]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "api.thrift").exists():
+            return Path(candidate)
+    return ROOT.parent / "shared" / "reference"
+
+
+REFERENCE = _reference_dir()
 EXAMPLES = REFERENCE / "examples"
 REFERENCE_IDL = REFERENCE / "api.thrift"
 BIN = Path(sys.executable).parent
