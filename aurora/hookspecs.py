@@ -104,8 +104,9 @@ def prepare_request(context: Context | None, cluster: Any, url: str,
     """Adjust the HTTP headers sent to a scheduler, in place.
 
     Called once per scheduler client before its first call; an auth plugin adds
-    e.g. ``Authorization`` here. Credentials must never be logged or put in
-    error messages.
+    e.g. ``Authorization`` here. A value may be a zero-argument callable, called
+    for every request (one-time tokens such as Kerberos). Credentials must
+    never be logged or put in error messages.
     """
 
 

@@ -87,7 +87,8 @@ def prepare_request(context: Any, cluster: Any, url: str, headers: dict[str, str
     if "Authorization" in headers:
         return                      # a site plugin has already taken care of it
     if mechanism == "KERBEROS":
-        headers["Authorization"] = kerberos_header(host)
+        kerberos_header(host)               # fail now, clearly, when there is no ticket
+        headers["Authorization"] = lambda: kerberos_header(host)   # a fresh token per call
         return
     credentials = netrc_credentials(host)
     if credentials is None and mechanism == "BASIC":

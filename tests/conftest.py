@@ -164,3 +164,16 @@ def sshd(tmp_path_factory: pytest.TempPathFactory):
         pytest.fail(str(exc))
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def kerberos_realm(tmp_path_factory: pytest.TempPathFactory):
+    """A real MIT Kerberos realm on 127.0.0.1 with a ticket for alice."""
+    from tests.support.kerberos import Realm
+
+    try:
+        realm = Realm(tmp_path_factory.mktemp("kerberos")).start()
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    yield realm
+    realm.stop()

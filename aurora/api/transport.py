@@ -109,7 +109,9 @@ class HttpTransport:
 
     def _exchange(self, url: str, body: bytes) -> http.client.HTTPResponse:
         headers = {"Content-Type": THRIFT_BINARY, "Accept": THRIFT_BINARY,
-                   "User-Agent": USER_AGENT, **self.options.headers}
+                   "User-Agent": USER_AGENT}
+        for name, value in self.options.headers.items():   # a callable: fresh per request
+            headers[name] = value() if callable(value) else value
         for attempt in (1, 2):
             conn, path = self._connection(url)
             try:

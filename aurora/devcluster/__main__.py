@@ -64,6 +64,9 @@ def parser() -> argparse.ArgumentParser:
                    help="ServerSet path (default /aurora/scheduler)")
     p.add_argument("--users", metavar="FILE",
                    help="require HTTP Basic auth; users, password hashes, roles, admin flags")
+    p.add_argument("--kerberos-keytab", metavar="FILE",
+                   help="also accept Kerberos (SPNEGO) for HTTP/<host> from this keytab "
+                        "(needs the kerberos extra)")
     p.add_argument("--cron-clock-speed", type=float, default=1.0, metavar="FACTOR",
                    help="run the cron clock FACTOR times faster than real time (for tests)")
     p.add_argument("-v", "--verbose", action="store_true", help="log every request")
@@ -131,11 +134,14 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise Failure(f"cannot listen on {args.bind}:{args.port} ({exc.strerror}); "
                       "choose another --port or stop what uses it") from None
-    if args.users:
+    if args.users or args.kerberos_keytab:
         from aurora.devcluster.auth import Authenticator, load_users
 
+        if args.kerberos_keytab:
+            os.environ["KRB5_KTNAME"] = os.path.abspath(args.kerberos_keytab)
         try:
-            server.authenticator = Authenticator(load_users(args.users))
+            users = load_users(args.users) if args.users else {}
+            server.authenticator = Authenticator(users, kerberos=bool(args.kerberos_keytab))
         except (OSError, ValueError, KeyError, TypeError) as exc:
             server.server_close()
             raise Failure(f"cannot read the users file {args.users}: {exc}") from None
@@ -207,6 +213,8 @@ def start(args: argparse.Namespace) -> int:
         command += ["--zk", args.zk, "--zk-path", args.zk_path]
     if args.users:
         command += ["--users", os.path.abspath(args.users)]
+    if args.kerberos_keytab:
+        command += ["--kerberos-keytab", os.path.abspath(args.kerberos_keytab)]
     with open(log_path, "ab") as log:
         child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                  start_new_session=True, close_fds=True)

@@ -1,9 +1,12 @@
-"""Optional HTTP Basic auth for the devcluster (`--users FILE`), with roles and admins.
+"""Optional auth for the devcluster: HTTP Basic (`--users FILE`) and Kerberos (SPNEGO).
 
 The users file is JSON: `[{"user": "alice", "password": "<hash>", "roles":
 ["www-data"], "admin": false}, ...]`, the hash made by `aurora-devcluster
-hash-password` (PBKDF2-SHA256, salted). Any authenticated user may read; a
-user may change only jobs of their own roles; only admins may set quota.
+hash-password` (PBKDF2-SHA256, salted). With `--kerberos-keytab`, requests
+may instead carry `Authorization: Negotiate ...`; the principal's name (before
+the `@`) is looked up in the same users file for its roles. Any authenticated
+user may read; a user may change only jobs of their own roles; only admins may
+set quota.
 """
 
 from __future__ import annotations
@@ -53,12 +56,31 @@ def load_users(path: str) -> dict[str, User]:
 
 
 class Authenticator:
-    def __init__(self, users: dict[str, User]):
+    def __init__(self, users: dict[str, User], kerberos: bool = False):
         self.users = users
+        self.kerberos = kerberos
         self._verified: dict[str, str] = {}     # header -> user: PBKDF2 once per header
 
+    def challenge(self) -> str:
+        return "Negotiate" if self.kerberos else 'Basic realm="aurora-devcluster"'
+
+    def kerberos_user(self, header: str) -> User | None:
+        """The user a SPNEGO token proves (keytab from $KRB5_KTNAME), or None."""
+        try:
+            import spnego  # type: ignore[import-not-found]
+
+            context = spnego.server(service="HTTP", protocol="negotiate")
+            context.step(base64.b64decode(header[len("Negotiate "):]))
+            principal = str(context.client_principal or "")
+        except Exception:  # noqa: BLE001 - any failure is simply "not authenticated"
+            return None
+        name = principal.split("@", 1)[0]
+        return self.users.get(name) or User(name, "", set(), False) if name else None
+
     def user_of(self, header: str | None) -> User | None:
-        """The user a Basic `Authorization` header proves, or None."""
+        """The user an `Authorization` header proves (Basic or Negotiate), or None."""
+        if header and self.kerberos and header.startswith("Negotiate "):
+            return self.kerberos_user(header)
         if not header or not header.startswith("Basic "):
             return None
         if header in self._verified:

@@ -111,7 +111,7 @@ class RequestHandler(BaseHTTPRequestHandler):
             user = self.server.authenticator.user_of(self.headers.get("Authorization"))
             if user is None:
                 self.send_response(401)
-                self.send_header("WWW-Authenticate", 'Basic realm="aurora-devcluster"')
+                self.send_header("WWW-Authenticate", self.server.authenticator.challenge())
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return None

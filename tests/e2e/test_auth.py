@@ -144,3 +144,37 @@ def test_basic_prompts_on_a_terminal_without_echoing(home, secure):
     assert os.waitstatus_to_exitcode(status) == 0, output.decode(errors="replace")
     assert answered == ["user", "password"]
     assert SECRET.encode() not in output                     # not echoed
+
+
+def test_kerberos_spnego_end_to_end(home, kerberos_realm, tmp_path):
+    """KERBEROS with the extra installed: a ticket gets alice in, and her roles apply."""
+    users = tmp_path / "users.json"
+    users.write_text(json.dumps([{"user": "alice", "password": "-", "roles": ["www-data"]}]))
+    cluster = Devcluster(tmp_path / "krb", executor="simulate",
+                         args=("--users", str(users), "--kerberos-keytab",
+                               str(kerberos_realm.keytab)),
+                         env=dict(os.environ, **kerberos_realm.env()))
+    cluster.start()
+    try:
+        home.write_clusters([{"name": "devcluster", "auth_mechanism": "KERBEROS",
+                              "scheduler_uri": f"http://localhost:{cluster.port}"}])
+        home.write_client_config("[devcluster]\nautostart = false\n[scheduler]\nretries = 0\n")
+        env = home.env(**kerberos_realm.env())
+        key = "devcluster/www-data/test/kerberized"
+        done = home.run("job", "create", key, SERVICE, "--bind", "job=kerberized", "--bind",
+                        "count=1", env=env)
+        assert done.returncode == 0, done.stderr
+        text = Path(SERVICE).read_text().replace("role = 'www-data'", "role = 'payments'")
+        other = tmp_path / "other.aurora"
+        other.write_text(text)
+        refused = home.run("job", "create", "devcluster/payments/test/x", str(other), "--bind",
+                           "job=x", "--bind", "count=1", env=env)
+        assert refused.returncode == 30
+        assert "user alice may not change jobs of role payments" in refused.stderr
+        no_ticket = home.run("job", "list", "devcluster/www-data",
+                             env=home.env(**kerberos_realm.env(
+                                 KRB5CCNAME=f"FILE:{tmp_path / 'none'}")))
+        assert no_ticket.returncode == 30 and 'forget to run "kinit"' in no_ticket.stderr
+        assert home.run("job", "killall", key, env=env).returncode == 0
+    finally:
+        cluster.stop()

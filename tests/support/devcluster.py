@@ -28,6 +28,7 @@ class Devcluster:
     port: int = field(default_factory=free_port)
     executor: str = "process"
     args: tuple[str, ...] = ()       # extra options for every command (e.g. --zk ...)
+    env: dict[str, str] | None = None
 
     @property
     def url(self) -> str:
@@ -37,7 +38,7 @@ class Devcluster:
         return subprocess.run(
             [str(BIN / "aurora-devcluster"), action, "--port", str(self.port), "--state-dir",
              str(self.state_dir), "--executor", self.executor, *self.args, *extra],
-            capture_output=True, text=True, timeout=60)
+            capture_output=True, text=True, timeout=60, env=self.env)
 
     def start(self) -> Devcluster:
         done = self.command("start")
