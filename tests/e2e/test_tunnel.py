@@ -41,6 +41,9 @@ def test_commands_go_through_the_tunnel_and_it_closes(home, devcluster, sshd):
     per_cluster = home.run("job", "list", "devcluster/www-data")
     assert per_cluster.returncode == 0, per_cluster.stderr
     assert ssh_processes(sshd.port) == []
+    failing = home.run("job", "status", "devcluster/www-data/test/no-such-job")
+    assert failing.returncode == 6                     # an error after the tunnel opened ...
+    assert ssh_processes(sshd.port) == []              # ... still closes it
 
 
 def test_tunnel_failure_is_one_line_exit_7(home, devcluster, sshd):
