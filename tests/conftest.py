@@ -79,8 +79,9 @@ class Home:
 
     def run(self, *args: str, env: dict[str, str] | None = None, timeout: float = 120,
             cwd: str | None = None, input: str | None = None,
-            stdin: int | None = None) -> subprocess.CompletedProcess:
-        return subprocess.run([aurora_bin(), *args], capture_output=True, text=True,
+            stdin: int | None = None, python: Path | None = None) -> subprocess.CompletedProcess:
+        command = [str(python), "-m", "aurora"] if python else [aurora_bin()]
+        return subprocess.run([*command, *args], capture_output=True, text=True,
                               env=env or self.env(), timeout=timeout, cwd=cwd, input=input,
                               stdin=stdin if input is None else None)
 
@@ -147,10 +148,26 @@ def zookeeper(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="session")
 def site_example(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """contrib/aurora-site-example installed next to the client (used via PYTHONPATH)."""
-    target = tmp_path_factory.mktemp("site-example")
-    pip_install_target(ROOT / "contrib" / "aurora-site-example", target)
-    return target
+    """A virtualenv next to the client's, with contrib/aurora-site-example installed.
+
+    The new environment sees the client's packages through a .pth file (as a
+    site's environment layered on a shared client install would) and gets the
+    example package installed into its site-packages. Returns its python.
+    """
+    import site
+    import venv
+
+    folder = tmp_path_factory.mktemp("site-venv")
+    venv.EnvBuilder(with_pip=False).create(folder)
+    python = folder / "bin" / "python"
+    purelib = subprocess.run([str(python), "-c", "import sysconfig; "
+                              "print(sysconfig.get_paths()['purelib'])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    client_sites = [p for p in site.getsitepackages() if Path(p).exists()]
+    (Path(purelib) / "aurora-client.pth").write_text(
+        "import site; " + "; ".join(f"site.addsitedir({p!r})" for p in client_sites) + "\n")
+    pip_install_target(ROOT / "contrib" / "aurora-site-example", Path(purelib))
+    return python
 
 
 @pytest.fixture(scope="session")

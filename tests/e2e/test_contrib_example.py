@@ -10,7 +10,12 @@ SERVICE = str(FIXTURES / "jobs" / "service.aurora")
 
 
 def site_env(home, site_example, **extra):
-    return home.env(PYTHONPATH=str(site_example), **extra)
+    return home.env(**extra)
+
+
+def run(home, site_example, *args, **kw):
+    """`python -m aurora` of the site's virtualenv."""
+    return home.run(*args, python=site_example, **kw)
 
 
 def prod_service(tmp_path):
@@ -22,38 +27,38 @@ def prod_service(tmp_path):
 
 def test_site_noun_job_verb_and_markdown(dev_home, site_example, devcluster):
     env = site_env(dev_home, site_example)
-    clusters = dev_home.run("site", "clusters", "--output-format", "markdown", env=env)
+    clusters = run(dev_home, site_example, "site", "clusters", "--output-format", "markdown", env=env)
     assert clusters.returncode == 0, clusters.stderr
     assert clusters.stdout.splitlines()[0] == "| cluster | scheduler_uri | zk |"
     assert f"| devcluster | {devcluster.url} |" in clusters.stdout
-    who = json.loads(dev_home.run("site", "whoami", "devcluster", "--write-json", env=env).stdout)
+    who = json.loads(run(dev_home, site_example, "site", "whoami", "devcluster", "--write-json", env=env).stdout)
     assert who["auth_mechanism"] == "UNAUTHENTICATED"
     key = "devcluster/www-data/test/owned"
-    assert dev_home.run("job", "create", key, SERVICE, "--bind", "job=owned", "--bind",
+    assert run(dev_home, site_example, "job", "create", key, SERVICE, "--bind", "job=owned", "--bind",
                         "count=1", env=env).returncode == 0
-    owner = dev_home.run("job", "owner", key, env=env)
+    owner = run(dev_home, site_example, "job", "owner", key, env=env)
     assert owner.returncode == 0 and owner.stdout.strip()
-    listed = json.loads(dev_home.run("plugins", "list", "--write-json", env=env).stdout)
+    listed = json.loads(run(dev_home, site_example, "plugins", "list", "--write-json", env=env).stdout)
     site = {p["name"]: p for p in listed if p["distribution"] == "aurora-site-example"}
     assert set(site) == {"site", "site-policy", "site-audit", "site-markdown"}
     assert all(p["version"] == "1.0.0" and p["status"] == "loaded" for p in site.values())
     assert site["site-policy"]["hooks"] == ["pre_execute", "register_options"] or \
         set(site["site-policy"]["hooks"]) == {"pre_execute", "register_options"}
-    dev_home.run("job", "killall", key, env=env)
+    run(dev_home, site_example, "job", "killall", key, env=env)
 
 
 def test_prod_killall_policy_needs_force(dev_home, site_example, tmp_path):
     env = site_env(dev_home, site_example)
     key = "devcluster/www-data/prod/guarded"
-    assert dev_home.run("job", "create", key, prod_service(tmp_path), "--bind", "job=guarded",
+    assert run(dev_home, site_example, "job", "create", key, prod_service(tmp_path), "--bind", "job=guarded",
                         "--bind", "count=1", env=env).returncode == 0
-    refused = dev_home.run("job", "killall", key, env=env)
+    refused = run(dev_home, site_example, "job", "killall", key, env=env)
     assert refused.returncode == 4
     assert "site policy: killall of devcluster/www-data/prod/guarded in prod needs --force" in \
         refused.stderr
-    assert json.loads(dev_home.run("job", "status", key, "--write-json", env=env).stdout)[0][
+    assert json.loads(run(dev_home, site_example, "job", "status", key, "--write-json", env=env).stdout)[0][
         "active"]                                   # nothing was killed
-    forced = dev_home.run("job", "killall", key, "--force", env=env)
+    forced = run(dev_home, site_example, "job", "killall", key, "--force", env=env)
     assert forced.returncode == 0, forced.stderr
 
 
@@ -62,15 +67,15 @@ def test_command_hook_audit_veto_and_skip_hooks(dev_home, site_example, tmp_path
     env = site_env(dev_home, site_example, AURORA_SITE_AUDIT_LOG=str(log))
     key = "devcluster/www-data/test/audited"
     args = ("job", "create", key, SERVICE, "--bind", "job=audited", "--bind", "count=1")
-    assert dev_home.run(*args, env=env).returncode == 0
+    assert run(dev_home, site_example, *args, env=env).returncode == 0
     assert log.read_text().startswith("job create ")
-    dev_home.run("job", "killall", key, "--skip-hooks", "site-audit", env=env)
+    run(dev_home, site_example, "job", "killall", key, "--skip-hooks", "site-audit", env=env)
     assert "killall" not in log.read_text()                  # skipped by name
     blocked_env = dict(env, AURORA_SITE_AUDIT_BLOCK="1")
-    blocked = dev_home.run(*args, env=blocked_env)
+    blocked = run(dev_home, site_example, *args, env=blocked_env)
     assert blocked.returncode == 7
     assert "Command aborted by command hook site-audit with error code 7" in blocked.stderr
-    allowed = dev_home.run(*args, "--skip-hooks", "all", env=blocked_env)
+    allowed = run(dev_home, site_example, *args, "--skip-hooks", "all", env=blocked_env)
     assert allowed.returncode == 0, allowed.stderr
-    ignored = dev_home.run("job", "killall", key, "--skip-hooks", "no-such-hook", env=env)
+    ignored = run(dev_home, site_example, "job", "killall", key, "--skip-hooks", "no-such-hook", env=env)
     assert ignored.returncode == 0
