@@ -7,6 +7,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -133,15 +134,20 @@ def dev_home(home: Home, devcluster) -> Home:
     return home
 
 
+def started(make: Any) -> Any:
+    """Start a test server (installing its Debian package if needed) or fail the test."""
+    try:
+        return make().start()
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+
+
 @pytest.fixture(scope="session")
 def zookeeper(tmp_path_factory: pytest.TempPathFactory):
     """A real standalone ZooKeeper on 127.0.0.1 (installed from Debian's packages if needed)."""
     from tests.support.zookeeper import ZooKeeper
 
-    try:
-        server = ZooKeeper(tmp_path_factory.mktemp("zookeeper")).start()
-    except RuntimeError as exc:
-        pytest.fail(str(exc))
+    server = started(lambda: ZooKeeper(tmp_path_factory.mktemp("zookeeper")))
     yield server
     server.stop()
 
@@ -175,10 +181,7 @@ def sshd(tmp_path_factory: pytest.TempPathFactory):
     """A real OpenSSH server on 127.0.0.1 with a throwaway key pair."""
     from tests.support.sshd import Sshd
 
-    try:
-        server = Sshd(tmp_path_factory.mktemp("sshd")).start()
-    except RuntimeError as exc:
-        pytest.fail(str(exc))
+    server = started(lambda: Sshd(tmp_path_factory.mktemp("sshd")))
     yield server
     server.stop()
 
@@ -188,9 +191,6 @@ def kerberos_realm(tmp_path_factory: pytest.TempPathFactory):
     """A real MIT Kerberos realm on 127.0.0.1 with a ticket for alice."""
     from tests.support.kerberos import Realm
 
-    try:
-        realm = Realm(tmp_path_factory.mktemp("kerberos")).start()
-    except RuntimeError as exc:
-        pytest.fail(str(exc))
+    realm = started(lambda: Realm(tmp_path_factory.mktemp("kerberos")))
     yield realm
     realm.stop()

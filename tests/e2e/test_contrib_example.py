@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.conftest import FIXTURES
 
 SERVICE = str(FIXTURES / "jobs" / "service.aurora")
@@ -13,9 +15,10 @@ def site_env(home, site_example, **extra):
     return home.env(**extra)
 
 
-def run(home, site_example, *args, **kw):
+@pytest.fixture
+def aurora(dev_home, site_example):
     """`python -m aurora` of the site's virtualenv."""
-    return home.run(*args, python=site_example, **kw)
+    return lambda *args, **kw: dev_home.run(*args, python=site_example, **kw)
 
 
 def prod_service(tmp_path):
@@ -25,57 +28,57 @@ def prod_service(tmp_path):
     return str(path)
 
 
-def test_site_noun_job_verb_and_markdown(dev_home, site_example, devcluster):
+def test_site_noun_job_verb_and_markdown(aurora, dev_home, site_example, devcluster):
     env = site_env(dev_home, site_example)
-    clusters = run(dev_home, site_example, "site", "clusters", "--output-format", "markdown", env=env)
+    clusters = aurora("site", "clusters", "--output-format", "markdown", env=env)
     assert clusters.returncode == 0, clusters.stderr
     assert clusters.stdout.splitlines()[0] == "| cluster | scheduler_uri | zk |"
     assert f"| devcluster | {devcluster.url} |" in clusters.stdout
-    who = json.loads(run(dev_home, site_example, "site", "whoami", "devcluster", "--write-json", env=env).stdout)
+    who = json.loads(aurora("site", "whoami", "devcluster", "--write-json", env=env).stdout)
     assert who["auth_mechanism"] == "UNAUTHENTICATED"
     key = "devcluster/www-data/test/owned"
-    assert run(dev_home, site_example, "job", "create", key, SERVICE, "--bind", "job=owned", "--bind",
+    assert aurora("job", "create", key, SERVICE, "--bind", "job=owned", "--bind",
                         "count=1", env=env).returncode == 0
-    owner = run(dev_home, site_example, "job", "owner", key, env=env)
+    owner = aurora("job", "owner", key, env=env)
     assert owner.returncode == 0 and owner.stdout.strip()
-    listed = json.loads(run(dev_home, site_example, "plugins", "list", "--write-json", env=env).stdout)
+    listed = json.loads(aurora("plugins", "list", "--write-json", env=env).stdout)
     site = {p["name"]: p for p in listed if p["distribution"] == "aurora-site-example"}
     assert set(site) == {"site", "site-policy", "site-audit", "site-markdown"}
     assert all(p["version"] == "1.0.0" and p["status"] == "loaded" for p in site.values())
     assert site["site-policy"]["hooks"] == ["pre_execute", "register_options"] or \
         set(site["site-policy"]["hooks"]) == {"pre_execute", "register_options"}
-    run(dev_home, site_example, "job", "killall", key, env=env)
+    aurora("job", "killall", key, env=env)
 
 
-def test_prod_killall_policy_needs_force(dev_home, site_example, tmp_path):
+def test_prod_killall_policy_needs_force(aurora, dev_home, site_example, tmp_path):
     env = site_env(dev_home, site_example)
     key = "devcluster/www-data/prod/guarded"
-    assert run(dev_home, site_example, "job", "create", key, prod_service(tmp_path), "--bind", "job=guarded",
+    assert aurora("job", "create", key, prod_service(tmp_path), "--bind", "job=guarded",
                         "--bind", "count=1", env=env).returncode == 0
-    refused = run(dev_home, site_example, "job", "killall", key, env=env)
+    refused = aurora("job", "killall", key, env=env)
     assert refused.returncode == 4
     assert "site policy: killall of devcluster/www-data/prod/guarded in prod needs --force" in \
         refused.stderr
-    assert json.loads(run(dev_home, site_example, "job", "status", key, "--write-json", env=env).stdout)[0][
+    assert json.loads(aurora("job", "status", key, "--write-json", env=env).stdout)[0][
         "active"]                                   # nothing was killed
-    forced = run(dev_home, site_example, "job", "killall", key, "--force", env=env)
+    forced = aurora("job", "killall", key, "--force", env=env)
     assert forced.returncode == 0, forced.stderr
 
 
-def test_command_hook_audit_veto_and_skip_hooks(dev_home, site_example, tmp_path):
+def test_command_hook_audit_veto_and_skip_hooks(aurora, dev_home, site_example, tmp_path):
     log = tmp_path / "audit.log"
     env = site_env(dev_home, site_example, AURORA_SITE_AUDIT_LOG=str(log))
     key = "devcluster/www-data/test/audited"
     args = ("job", "create", key, SERVICE, "--bind", "job=audited", "--bind", "count=1")
-    assert run(dev_home, site_example, *args, env=env).returncode == 0
+    assert aurora(*args, env=env).returncode == 0
     assert log.read_text().startswith("job create ")
-    run(dev_home, site_example, "job", "killall", key, "--skip-hooks", "site-audit", env=env)
+    aurora("job", "killall", key, "--skip-hooks", "site-audit", env=env)
     assert "killall" not in log.read_text()                  # skipped by name
     blocked_env = dict(env, AURORA_SITE_AUDIT_BLOCK="1")
-    blocked = run(dev_home, site_example, *args, env=blocked_env)
+    blocked = aurora(*args, env=blocked_env)
     assert blocked.returncode == 7
     assert "Command aborted by command hook site-audit with error code 7" in blocked.stderr
-    allowed = run(dev_home, site_example, *args, "--skip-hooks", "all", env=blocked_env)
+    allowed = aurora(*args, "--skip-hooks", "all", env=blocked_env)
     assert allowed.returncode == 0, allowed.stderr
-    ignored = run(dev_home, site_example, "job", "killall", key, "--skip-hooks", "no-such-hook", env=env)
+    ignored = aurora("job", "killall", key, "--skip-hooks", "no-such-hook", env=env)
     assert ignored.returncode == 0
