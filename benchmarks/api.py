@@ -30,8 +30,8 @@ class CountingClient(SchedulerClient):
 
     received = 0
 
-    def _thrift(self):
-        client = super()._thrift()
+    def _thrift(self, service=None):
+        client = super()._thrift(service)
         transport = self._transport
         if not getattr(transport, "_counting", False):
             post = transport.post

@@ -14,7 +14,6 @@ or saved tracebacks.
 
 from __future__ import annotations
 
-import base64
 import os
 import sys
 from typing import Any
@@ -45,6 +44,8 @@ def netrc_credentials(host: str) -> tuple[str, str] | None:
 
 
 def basic_header(login: str, password: str) -> str:
+    import base64
+
     token = base64.b64encode(f"{login}:{password}".encode()).decode("ascii")
     return f"Basic {token}"
 
@@ -74,6 +75,8 @@ def kerberos_header(host: str) -> str:
                         f"({type(exc).__name__})",
                         hint='Communication with Aurora scheduler is kerberized. Did you '
                              'forget to run "kinit"?') from None
+    import base64
+
     return "Negotiate " + base64.b64encode(token).decode("ascii")
 
 

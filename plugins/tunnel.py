@@ -10,9 +10,7 @@ outcome (errors, Ctrl-C). Extra ssh options (an identity file, say) come from
 
 from __future__ import annotations
 
-import shlex
 import socket
-import subprocess
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -40,6 +38,8 @@ class Tunnel:
     """One running `ssh -L`; `close()` stops it."""
 
     def __init__(self, via: str, remote_host: str, remote_port: int, options: list[str]):
+        import subprocess
+
         target, ssh_port = split_host(via)
         self.local_port = free_port()
         self.command = ["ssh", "-N", "-o", "ExitOnForwardFailure=yes", "-o", "BatchMode=yes",
@@ -74,6 +74,8 @@ class Tunnel:
                            f"{READY_TIMEOUT:.0f}s")
 
     def close(self) -> None:
+        import subprocess
+
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -98,6 +100,8 @@ def rewrite_endpoint(context: Any, cluster: Any, url: str) -> str | None:
         "tunnel_host")
     if not via:
         return None
+    import shlex
+
     parts = urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
     options = shlex.split(str(context.settings.for_plugin("tunnel").get("ssh_options", "")))
