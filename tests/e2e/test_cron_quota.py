@@ -99,7 +99,8 @@ def test_collision_policies(cron_home, policy):
     if policy == "CANCEL_NEW":
         assert len(seen) == 1 and len(active) == 1           # later runs were skipped
     elif policy == "KILL_EXISTING":
-        assert len(seen) >= 2 and len(active) == 1           # each run replaced the last
+        assert len(seen) >= 2 and len(active) <= 1           # each run replaced the last
+        # (0 active is possible: deschedule can land between a kill and its new run)
         assert any(t["status"] in ("KILLED", "KILLING") for t in seen)
     else:
         assert len(active) >= 2                              # runs pile up side by side
