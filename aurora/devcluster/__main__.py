@@ -250,10 +250,24 @@ def healthy(url: str) -> bool:
         return False
 
 
+def other_instances(state_dir: str) -> list[str]:
+    """Ports of ZooKeeper-mode instances on this state dir (their own pid files)."""
+    try:
+        names = os.listdir(state_dir)
+    except OSError:
+        return []
+    return sorted(n[len("devcluster-"):-len(".pid")] for n in names
+                  if n.startswith("devcluster-") and n.endswith(".pid"))
+
+
 def stop(args: argparse.Namespace) -> int:
     port = args.port if args.port != DEFAULT_PORT else None
     info = read_pid_info(args.state_dir, port)
     if not info:
+        ports = other_instances(args.state_dir)
+        if ports and not port:
+            raise Failure(f"several devclusters share {args.state_dir} (ports "
+                          f"{', '.join(ports)}); say which with --port", 2)
         print("devcluster is not running")
         return 0
     os.kill(info["pid"], signal.SIGTERM)

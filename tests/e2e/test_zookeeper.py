@@ -81,6 +81,13 @@ def test_standby_redirects_and_failover_reaches_the_new_leader(home, zookeeper, 
         assert time.monotonic() - started < 30
         listed = home.run("job", "list", "zkc/www-data")
         assert listed.stdout.split() == [key]
+        import subprocess
+
+        from tests.conftest import BIN
+
+        ambiguous = subprocess.run([str(BIN / "aurora-devcluster"), "stop", "--state-dir",
+                                    str(state)], capture_output=True, text=True)
+        assert ambiguous.returncode == 2 and "say which with --port" in ambiguous.stderr
     finally:
         second.stop()
         first.stop()
