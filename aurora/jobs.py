@@ -33,8 +33,10 @@ def load_config(context: Context, key: JobKey, path: str, bindings: list[str] | 
     from aurora.config.job import load_job
 
     tiers = context.scheduler(key.cluster).get_tier_configs()
+    registry = context.get_cluster(key.cluster).get("docker_registry")
     return load_job(path, key, bindings, read_json, tiers,
-                    warn=lambda message: context.print_err(f"aurora: warning: {message}"))
+                    warn=lambda message: context.print_err(f"aurora: warning: {message}"),
+                    docker_registry=registry)
 
 
 def state_sets() -> dict[str, frozenset[int]]:

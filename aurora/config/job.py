@@ -24,15 +24,18 @@ class JobConfig:
 
 def load_job(path: str, key: JobKey, bindings: list[str] | None = None,
              read_json: bool = False, tiers: Any | None = None,
-             warn: Callable[[str], None] | None = None) -> JobConfig:
+             warn: Callable[[str], None] | None = None,
+             docker_registry: str | None = None) -> JobConfig:
     """Everything between a job file on disk and the JobConfiguration to submit."""
     from aurora.config.convert import backfill_tier, to_thrift
+    from aurora.config.docker import bind_docker_images
     from aurora.config.validate import validate
 
     config = load(path, read_json=read_json)
     warn = warn or (lambda message: None)
     try:
         job = pick(config, key, parse_bindings(bindings or []))
+        job = bind_docker_images(job, docker_registry)
         if job.has_production() and job.production().get() is True and not job.has_tier():
             warn(f"{path}: job {key.name}: 'production' is deprecated; set tier = "
                  "'preferred' instead")
