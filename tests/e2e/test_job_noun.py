@@ -324,3 +324,13 @@ def test_readme_example_job(dev_home):
     status = dev_home.run("job", "status", key)
     assert status.returncode == 0 and "status: RUNNING" in status.stdout
     assert dev_home.run("job", "killall", key).returncode == 0
+
+
+def test_config_list_needs_no_scheduler(home):
+    home.write_client_config("[devcluster]\nautostart = false\n")
+    done = home.run("config", "list", str(EXAMPLES / "hello_world.aurora"))
+    assert done.returncode == 0 and done.stdout == "jobs=[devcluster/www-data/prod/hello]\n"
+    bound = home.run("config", "list", SERVICE, "--bind", "job=x")
+    assert bound.stdout == "jobs=[devcluster/www-data/test/x]\n"
+    broken = home.run("config", "list", str(JOBS / "broken_syntax.aurora"))
+    assert broken.returncode == 3 and "invalid Python syntax" in broken.stderr

@@ -82,6 +82,7 @@ def test_every_command_matches_its_documented_json(dev_home):
                              "--ram", "1GB", "--disk", "1GB"),
         "quota get": as_json(dev_home, "quota", "get", "devcluster/shapes-role"),
         "plugins list": as_json(dev_home, "plugins", "list"),
+        "config list": as_json(dev_home, "config", "list", SERVICE, *bind),
     }
     cron_key = "devcluster/www-data/test/shapes-cron"
     cron_bind = ("--bind", "job=shapes-cron", "--bind", "policy=CANCEL_NEW")

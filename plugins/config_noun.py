@@ -1,0 +1,41 @@
+"""The `config` noun: `config list FILE` shows the jobs a job file defines.
+
+No scheduler is contacted and nothing is validated: it reads the file, applies
+`--bind`, and lists each job's key as the file spells it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aurora.command import CommandOption, Context, Noun, Verb
+from aurora.hookspecs import hookimpl
+from aurora.output import Result
+from aurora.plugins.job import options as opt
+
+
+class ListConfig(Verb):
+    name = "list"
+    help = "List the jobs a job file defines (no scheduler needed)."
+    options = (opt.BIND, opt.READ_JSON,
+               CommandOption("config_file", metavar="CONFIG_FILE", help="the job file"))
+
+    def execute(self, context: Context) -> Result:
+        from aurora.config.loader import bind, key_of, load, parse_bindings
+
+        o = context.options
+        config = load(o.config_file, read_json=o.read_json)
+        bindings = parse_bindings(o.bindings)
+        keys = [key_of(bind(job, bindings)) for job in config.jobs]
+        return Result(data={"jobs": keys}, text=f"jobs=[{', '.join(keys)}]\n",
+                      rows=[{"job": k} for k in keys])
+
+
+class ConfigNoun(Noun):
+    name = "config"
+    help = "Look inside job files."
+
+
+@hookimpl
+def register_nouns(cli: Any) -> None:
+    cli.register_noun(ConfigNoun().with_verbs(ListConfig()))
