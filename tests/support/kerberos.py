@@ -9,7 +9,6 @@ devcluster, and a user `alice` with a ticket cache. The kerberos extra
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.support.debian import ensure_package
+from tests.support.server import TestServer
 
 REALM = "TEST.AURORA"
 PASSWORD = "alice-kerberos-pw"
@@ -32,10 +32,7 @@ def install_extra(target: Path) -> None:
 
 
 @dataclass
-class Realm:
-    folder: Path
-    port: int = 0
-    process: subprocess.Popen | None = None
+class Realm(TestServer):
     extra: Path | None = None
 
     @property
@@ -100,8 +97,3 @@ class Realm:
                 if self.process.poll() is not None or time.monotonic() > deadline:
                     raise
                 time.sleep(0.3)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(10)

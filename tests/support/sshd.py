@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import getpass
 import os
-import signal
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from tests.support.debian import ensure_package
+from tests.support.server import TestServer
 
 
 @dataclass
-class Sshd:
-    folder: Path
-    port: int = 0
-    process: subprocess.Popen | None = None
+class Sshd(TestServer):
 
     @property
     def key(self) -> Path:
@@ -64,8 +61,3 @@ class Sshd:
                 raise RuntimeError(f"sshd did not start: {self.log.read_text()[-600:]}")
             time.sleep(0.1)
         return self
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(10)

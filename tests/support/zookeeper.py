@@ -8,12 +8,13 @@ the end.
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.support.server import TestServer
 
 ZK_SERVER = Path("/usr/share/zookeeper/bin/zkServer.sh")
 
@@ -34,10 +35,7 @@ def ruok(port: int) -> bool:
 
 
 @dataclass
-class ZooKeeper:
-    folder: Path
-    port: int = 0
-    process: subprocess.Popen | None = None
+class ZooKeeper(TestServer):
 
     @property
     def hosts(self) -> str:
@@ -66,12 +64,3 @@ class ZooKeeper:
                                    f"{(self.folder / 'zookeeper.log').read_text()[-800:]}")
             time.sleep(0.2)
         return self
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
