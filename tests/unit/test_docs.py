@@ -31,3 +31,15 @@ def test_every_declared_hookspec_is_listed() -> None:
     declared = {n for n, f in vars(hookspecs).items()
                 if callable(f) and hasattr(f, "aurora_spec")}
     assert declared == set(hookspecs.HOOK_NAMES)
+
+
+def test_ci_runs_the_readme_test_command_and_quick_start_files_exist() -> None:
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text()
+    quick = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    commands = [line for line in quick.splitlines() if line.startswith("python3 -m venv")]
+    assert len(commands) == 2, "the Quick start has exactly two commands"
+    ci = (root / ".ci" / "run").read_text().splitlines()
+    assert commands[1] in ci, ".ci/run must run the README's test command"
+    assert "docs/examples/hello_world.aurora" in commands[0]
+    assert (root / "docs" / "examples" / "hello_world.aurora").exists()
