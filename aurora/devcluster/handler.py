@@ -22,12 +22,14 @@ from aurora.devcluster.quota import QuotaRpcs
 from aurora.devcluster.rpc import (
     DEFAULT_TIER,
     IDENTIFIER,
+    SCALAR_RESOURCES,
     STOCK_TIERS,
     Invalid,
     Refused,
     job_path,
     ranges,
     require_role,
+    resource_totals,
 )
 from aurora.devcluster.store import Store
 
@@ -152,11 +154,7 @@ class SchedulerHandler(CronRpcs, QuotaRpcs):
         task = copy.copy(job.taskConfig)
         task.job = job.key
         task.owner = task.owner or job.owner
-        resources = {field: 0 for field in ("numCpus", "ramMb", "diskMb")}
-        for resource in task.resources or []:
-            for field in resources:
-                resources[field] += getattr(resource, field) or 0
-        for field, total in resources.items():
+        for field, total in zip(SCALAR_RESOURCES, resource_totals(task.resources), strict=True):
             if total <= 0:
                 raise Invalid(f"Task resources must include a positive {field}")
         tiers = {name: preemptible for name, preemptible, _ in STOCK_TIERS}

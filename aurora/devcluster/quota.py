@@ -12,7 +12,7 @@ from collections import defaultdict
 from typing import Any
 
 from aurora.api.idl import api
-from aurora.devcluster.rpc import IDENTIFIER, Invalid, require_admin
+from aurora.devcluster.rpc import IDENTIFIER, Invalid, require_admin, resource_totals
 
 
 class QuotaRpcs:
@@ -32,9 +32,8 @@ class QuotaRpcs:
             config = self.store.config(digest)
             dedicated = any(c.name == "dedicated" for c in config.constraints or [])
             bucket = totals[(bool(config.production), dedicated)]
-            for resource in config.resources or []:
-                for i, field in enumerate(("numCpus", "ramMb", "diskMb")):
-                    bucket[i] += (getattr(resource, field) or 0) * count
+            for i, amount in enumerate(resource_totals(config.resources, count)):
+                bucket[i] += amount
         return totals
 
     @staticmethod
@@ -46,16 +45,12 @@ class QuotaRpcs:
 
     def _check_quota(self, job: Any) -> None:
         task = job.taskConfig
-        row = self.store.db.execute("SELECT cpus, ram_mb, disk_mb FROM quotas WHERE role = ?",
-                                    (job.key.role,)).fetchone()
+        row = self.store.quota(job.key.role)
         if not task.production or row is None:
             return   # devcluster: quota binds only roles that were given one
         used = [sum(v[i] for (prod, _), v in self._consumption(job.key.role).items() if prod)
                 for i in range(3)]
-        asked = [0.0, 0, 0]
-        for resource in task.resources or []:
-            for i, field in enumerate(("numCpus", "ramMb", "diskMb")):
-                asked[i] += (getattr(resource, field) or 0) * job.instanceCount
+        asked = resource_totals(task.resources, job.instanceCount)
         for name, have, use, need in zip(("CPU", "RAM (MB)", "disk (MB)"), row, used, asked,
                                          strict=True):
             if use + need > have:
@@ -67,7 +62,7 @@ class QuotaRpcs:
             a = api()
             used = self._consumption(ownerRole)
             result = a.GetQuotaResult(
-                quota=self._aggregate(*self.store.quota(ownerRole)),
+                quota=self._aggregate(*(self.store.quota(ownerRole) or (0.0, 0, 0))),
                 prodSharedConsumption=self._aggregate(*used[(True, False)]),
                 nonProdSharedConsumption=self._aggregate(*used[(False, False)]),
                 prodDedicatedConsumption=self._aggregate(*used[(True, True)]),
@@ -80,14 +75,10 @@ class QuotaRpcs:
             require_admin()
             if not ownerRole or not IDENTIFIER.match(ownerRole):
                 raise Invalid(f"Role {ownerRole!r} is invalid")
-            values = {"numCpus": 0.0, "ramMb": 0, "diskMb": 0}
-            for resource in (quota.resources if quota else None) or []:
-                for field in values:
-                    values[field] += getattr(resource, field) or 0
-            if any(v < 0 for v in values.values()):
+            cpus, ram, disk = resource_totals(quota.resources if quota else None)
+            if min(cpus, ram, disk) < 0:
                 raise Invalid("Quota values must not be negative")
-            self.store.set_quota(ownerRole, values["numCpus"], values["ramMb"],
-                                 values["diskMb"])
+            self.store.set_quota(ownerRole, cpus, int(ram), int(disk))
             return None, []
         return self._rpc("setQuota", body)
 

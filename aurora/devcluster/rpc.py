@@ -37,6 +37,18 @@ def require_admin() -> None:
         raise Refused(problem)
 
 
+SCALAR_RESOURCES = ("numCpus", "ramMb", "diskMb")
+
+
+def resource_totals(resources: Any, times: int = 1) -> list[float]:
+    """[cpus, ram_mb, disk_mb] summed over a set of Resource unions, times `times`."""
+    totals = [0.0, 0.0, 0.0]
+    for resource in resources or []:
+        for i, field in enumerate(SCALAR_RESOURCES):
+            totals[i] += (getattr(resource, field) or 0) * times
+    return totals
+
+
 def job_path(key: Any) -> str:
     return f"{key.role}/{key.environment}/{key.name}"
 

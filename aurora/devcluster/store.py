@@ -202,10 +202,11 @@ class Store:
         return found
 
     # -- quotas ---------------------------------------------------------------------
-    def quota(self, role: str) -> tuple[float, int, int]:
+    def quota(self, role: str) -> tuple[float, int, int] | None:
+        """(cpus, ram_mb, disk_mb) set for `role`, or None when it was never given one."""
         row = self.db.execute("SELECT cpus, ram_mb, disk_mb FROM quotas WHERE role = ?",
                               (role,)).fetchone()
-        return tuple(row) if row else (0.0, 0, 0)  # type: ignore[return-value]
+        return tuple(row) if row else None  # type: ignore[return-value]
 
     def set_quota(self, role: str, cpus: float, ram_mb: int, disk_mb: int) -> None:
         self.db.execute("INSERT OR REPLACE INTO quotas VALUES (?, ?, ?, ?)",
