@@ -25,10 +25,9 @@ class HookConfig:
 
 
 def active_hooks(config: Any) -> list[Any]:
-    if config is None or not config.hooks:
+    if config is None or not config.hooks or not config.job.enable_hooks().get():
         return []
-    enabled = config.job.enable_hooks()
-    return list(config.hooks) if getattr(enabled, "get", lambda: False)() else []
+    return list(config.hooks)
 
 
 def _call(hook: Any, event: str, method: str, subject: Any, args: tuple, kw: dict,

@@ -270,10 +270,8 @@ class CommandLine:
         options.output_format = self.output_format_of(options)
         context = noun.create_context(self, verb, options, argv)
         skipped = skipped_plugins(self.plugins, getattr(options, "skip_hooks", None))
-        pre = self.plugins.pm.subset_hook_caller("pre_execute", skipped) if skipped else \
-            self.plugins.pm.hook.pre_execute
-        post = self.plugins.pm.subset_hook_caller("post_execute", skipped) if skipped else \
-            self.plugins.pm.hook.post_execute
+        pre = self.plugins.pm.subset_hook_caller("pre_execute", skipped)    # the plain hook
+        post = self.plugins.pm.subset_hook_caller("post_execute", skipped)  # when none skipped
         result: Result | None = None
         code = ExitCode.UNKNOWN_ERROR
         try:

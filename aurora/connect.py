@@ -19,7 +19,7 @@ from aurora.clusters import Cluster
 from aurora.errors import ConfigurationError
 
 if TYPE_CHECKING:
-    from aurora.api.client import SchedulerClient
+    from aurora.api.client import RetryPolicy, SchedulerClient
     from aurora.api.transport import HttpOptions
     from aurora.command import Context
 
@@ -37,6 +37,18 @@ def endpoint_of(cluster: Cluster, timeout: float | None = None) -> str:
         return uri
     raise ConfigurationError(f'cluster "{cluster.name}" does not specify zk or scheduler_uri',
                              hint="set one of them in clusters.json")
+
+
+def endpoint(context: Context, cluster: Cluster, timeout: float | None = None) -> str:
+    """`endpoint_of`, once per command: the client and the web links share one lookup."""
+    return context.service("endpoint", cluster.name, lambda: endpoint_of(cluster, timeout))
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def http_options(context: Context, cluster: Cluster) -> HttpOptions:
@@ -63,23 +75,28 @@ def http_options(context: Context, cluster: Cluster) -> HttpOptions:
     return http
 
 
-def scheduler_client(context: Context, cluster_name: str) -> SchedulerClient:
-    """Build the one client a command uses for `cluster_name` (cached by Context)."""
-    from aurora.api.client import SchedulerClient
+def scheduler_client(context: Context, cluster_name: str, http: HttpOptions | None = None,
+                     retry: RetryPolicy | None = None,
+                     autostart: bool = True) -> SchedulerClient:
+    """Build a client for `cluster_name`: endpoint, plugins' routing and headers, autostart.
+
+    Commands get theirs through `scheduler_for` (cached per run); `http` and
+    `retry` override the configured ones (completion wants short, single tries).
+    """
+    from aurora.api.client import RetryPolicy, SchedulerClient
 
     cluster = context.get_cluster(cluster_name)
-    http = http_options(context, cluster)
-    base = endpoint_of(cluster, http.connect_timeout)
+    http = http or http_options(context, cluster)
+    base = endpoint(context, cluster, http.connect_timeout)
     routed = context.plugins.hook.rewrite_endpoint(context=context, cluster=cluster, url=base)
     base = routed or base
     context.plugins.hook.prepare_request(context=context, cluster=cluster, url=base,
                                          headers=http.headers)
-    if cluster.name == DEVCLUSTER and context.settings.devcluster_autostart:
+    if autostart and cluster.name == DEVCLUSTER and context.settings.devcluster_autostart:
         ensure_devcluster(context, base)
-    from aurora.api.client import RetryPolicy
-
-    retries = context.settings.scheduler.get("retries")
-    retry = RetryPolicy() if retries is None else RetryPolicy(retries=int(retries))
+    if retry is None:
+        retries = context.settings.scheduler.get("retries")
+        retry = RetryPolicy() if retries is None else RetryPolicy(retries=int(retries))
     resolve = (lambda: endpoint_of(cluster, http.connect_timeout)) \
         if cluster.get("zk") and not routed else None
     return SchedulerClient(cluster.name, base, http, retry, resolve=resolve)

@@ -27,6 +27,12 @@ def thrift_key(key: JobKey) -> Any:
     return api().JobKey(role=key.role, environment=key.env, name=key.name)
 
 
+def hooks_config(context: Context, key: JobKey) -> JobConfig | None:
+    """The job file given with `--config` (read only for its API hooks), or None."""
+    o = context.options
+    return load_config(context, key, o.config, o.bindings, o.read_json) if o.config else None
+
+
 def load_config(context: Context, key: JobKey, path: str, bindings: list[str] | None = None,
                 read_json: bool = False) -> JobConfig:
     """Load `path` for `key`: the scheduler's tiers fill tier/production (CLIENT-SPEC §8.8)."""
@@ -68,14 +74,17 @@ def active_instances_or_raise(context: Context, key: JobKey,
     return sorted(active)
 
 
+def created_ms(task: Any) -> int:
+    """When a task was created: the time of its first event (0 when it has none)."""
+    return task.taskEvents[0].timestamp if task.taskEvents else 0
+
+
 def current_per_instance(tasks: Iterable[Any]) -> dict[int, Any]:
     """For each instance, the task created last (by its first event)."""
     latest: dict[int, Any] = {}
     for task in tasks:
-        born = task.taskEvents[0].timestamp if task.taskEvents else 0
         instance = task.assignedTask.instanceId
-        if instance not in latest or born >= (latest[instance].taskEvents[0].timestamp
-                                              if latest[instance].taskEvents else 0):
+        if instance not in latest or created_ms(task) >= created_ms(latest[instance]):
             latest[instance] = task
     return latest
 
@@ -102,10 +111,15 @@ def wait_for(context: Context, key: JobKey, instances: Iterable[int] | None,
 
 def display_url(context: Context, cluster_name: str) -> str:
     """The scheduler's web address: `proxy_url` when set, else the API endpoint's base."""
-    from aurora.connect import endpoint_of
+    from aurora.connect import endpoint
 
     cluster = context.get_cluster(cluster_name)
-    return cluster.get("proxy_url") or endpoint_of(cluster)
+    return cluster.get("proxy_url") or endpoint(context, cluster)
+
+
+def job_page(context: Context, key: JobKey) -> str:
+    """The web page of one job."""
+    return job_url(context, key.cluster, key.role, key.env, key.name)
 
 
 def job_url(context: Context, cluster: str, *parts: str | None) -> str:

@@ -60,17 +60,14 @@ def _takes_key(option: CommandOption) -> bool:
 
 def _job_keys(context: Context, cluster: str) -> list[str]:
     """Keys the scheduler knows for `cluster`; nothing when it does not answer quickly."""
-    from aurora.api.client import RetryPolicy, SchedulerClient
+    from aurora.api.client import RetryPolicy
     from aurora.api.transport import HttpOptions
-    from aurora.connect import endpoint_of
+    from aurora.connect import scheduler_client
 
     try:
-        found = context.get_cluster(cluster)
-        http = HttpOptions(connect_timeout=1.0, read_timeout=2.0)
-        client = SchedulerClient(cluster, endpoint_of(found, 1.0), http,
-                                 RetryPolicy(retries=0))
-        context.plugins.hook.prepare_request(context=context, cluster=found,
-                                             url=client.base_url, headers=http.headers)
+        client = scheduler_client(context, cluster,
+                                  HttpOptions(connect_timeout=1.0, read_timeout=2.0),
+                                  RetryPolicy(retries=0), autostart=False)
         keys = client.get_job_keys(None)
         client.close()
     except Exception:  # noqa: BLE001 - completion must never fail loudly

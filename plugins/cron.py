@@ -9,7 +9,7 @@ from aurora.api_hooks import hooked
 from aurora.command import Context, Noun, Verb
 from aurora.errors import CommandFailure, InvalidParameter
 from aurora.hookspecs import hookimpl
-from aurora.jobs import job_url, load_config, open_in_browser, thrift_key
+from aurora.jobs import hooks_config, job_page, load_config, open_in_browser, thrift_key
 from aurora.output import Result
 from aurora.plugins.job import options as opt
 
@@ -41,7 +41,7 @@ class ScheduleCron(Verb):
                                                  f"{o.config_file}")
         context.print_out(f"Registering job {key.name} with cron")
         cron_call(context, key, "scheduleCronJob", config.thrift, "Error scheduling cron job")
-        url = job_url(context, key.cluster, key.role, key.env, key.name)
+        url = job_page(context, key)
         return Result(data={"job": str(key), "url": url,
                             "schedule": config.thrift.cronSchedule},
                       text=f"Cron job scheduled, status can be viewed at {url}\n")
@@ -68,14 +68,13 @@ class StartCron(Verb):
     def execute(self, context: Context) -> Result:
         o = context.options
         key = o.jobspec
-        config = load_config(context, key, o.config, o.bindings, o.read_json) \
-            if o.config else None
+        config = hooks_config(context, key)
         context.print_out(f"Starting cron job: {key}")
         hooked(context, config, key, "start_cronjob", (key,), {"config": config},
                lambda: cron_call(context, key, "startCronJob", thrift_key(key),
                                  "Error starting cron job"))
         if o.open_browser:
-            open_in_browser(job_url(context, key.cluster, key.role, key.env, key.name))
+            open_in_browser(job_page(context, key))
         return Result(data={"job": str(key), "started": True}, text="")
 
 

@@ -16,16 +16,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aurora.command import CommandOption
+from aurora.connect import free_port
 from aurora.errors import NetworkError
 from aurora.hookspecs import hookimpl
 
 READY_TIMEOUT = 15.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def split_host(spec: str) -> tuple[str, str | None]:

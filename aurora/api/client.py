@@ -129,7 +129,8 @@ class SchedulerClient:
         """Call `method`; return the OK Response or raise with the exit code it deserves.
 
         `service` may be a slimmer view of the API whose reply structs leave fields
-        out: the binary protocol skips what a struct does not name (see `keys_only`).
+        out: the binary protocol skips what a struct does not name (see
+        `idl.keys_only_service`).
         """
         started = time.monotonic()
         delays = self.retry.delays()
@@ -172,7 +173,7 @@ class SchedulerClient:
     def _re_resolve(self) -> None:
         """Ask ZooKeeper for the leader again; a leader change moves us to the new one."""
         try:
-            base = self.resolve() if self.resolve else self.base_url
+            base = self.resolve()  # type: ignore[misc] - only called when it is set
         except AuroraError:
             return              # keep the old endpoint; the next attempt reports the failure
         if base != self.base_url:

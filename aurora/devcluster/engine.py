@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import threading
 import uuid
 from typing import Any
 
 from aurora.api.idl import api
+from aurora.connect import free_port
 from aurora.devcluster.executor import ProcessExecutor, SimulatedExecutor
 from aurora.devcluster.store import Store, now_ms
 
@@ -34,12 +34,6 @@ def status_value(name: str) -> int:
 def terminal_states() -> set[int]:
     s = api().ScheduleStatus
     return {s.FINISHED, s.FAILED, s.KILLED, s.LOST}
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def new_task_id(role: str, env: str, name: str, instance: int) -> str:

@@ -9,7 +9,7 @@ from aurora.jobkey import parse_task_instance
 from aurora.jobs import (
     active_instances_or_raise,
     active_tasks,
-    job_url,
+    job_page,
     load_config,
     open_in_browser,
     state_sets,
@@ -57,7 +57,7 @@ class CreateJob(Verb):
                    lambda: client.create_job(config.thrift))
         except SchedulerError as exc:
             raise CommandFailure(f"Job creation failed due to error: {exc}") from None
-        url = job_url(context, key.cluster, key.role, key.env, key.name)
+        url = job_page(context, key)
         if o.open_browser:
             open_in_browser(url)
         if o.wait_until != "PENDING":
@@ -98,7 +98,7 @@ class AddInstances(Verb):
                    api().InstanceKey(jobKey=thrift_key(key), instanceId=instance),
                    o.instance_count))
         new = list(range(start, start + o.instance_count))
-        url = job_url(context, key.cluster, key.role, key.env, key.name)
+        url = job_page(context, key)
         if o.open_browser:
             open_in_browser(url)
         if o.wait_until != "PENDING":

@@ -11,8 +11,8 @@ from aurora.jobkey import JobKey
 from aurora.jobs import (
     active_instances_or_raise,
     active_tasks,
-    job_url,
-    load_config,
+    hooks_config,
+    job_page,
     open_in_browser,
     state_sets,
     thrift_key,
@@ -32,7 +32,7 @@ COMMON = (opt.OPEN_BROWSER, opt.BIND, opt.READ_JSON, opt.CONFIG, opt.BATCH_SIZE,
 def kill(context: Context, key: JobKey, instances: list[int] | None) -> tuple[list[int], str]:
     """Kill `instances` (None = all) as the options ask; returns (killed ids, report)."""
     o = context.options
-    config = load_config(context, key, o.config, o.bindings, o.read_json) if o.config else None
+    config = hooks_config(context, key)
     client = context.scheduler(key.cluster)
 
     def kill_tasks(ids: Any) -> Any:
@@ -77,7 +77,7 @@ def kill(context: Context, key: JobKey, instances: list[int] | None) -> tuple[li
 def finish(context: Context, key: JobKey, killed: list[int], report: str,
            verb: str) -> Result:
     if context.options.open_browser:
-        open_in_browser(job_url(context, key.cluster, key.role, key.env, key.name))
+        open_in_browser(job_page(context, key))
     return Result(data={"job": str(key), "killed": killed},
                   text=f"{report}Job {verb} succeeded\n")
 

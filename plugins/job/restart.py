@@ -19,8 +19,8 @@ from aurora.jobkey import JobKey
 from aurora.jobs import (
     active_instances_or_raise,
     active_tasks,
-    job_url,
-    load_config,
+    hooks_config,
+    job_page,
     open_in_browser,
     thrift_key,
 )
@@ -119,8 +119,7 @@ class RestartJob(Verb):
         requested = o.instance_spec.instances
         if requested is not None and o.strict:
             active_instances_or_raise(context, key, requested)
-        config = load_config(context, key, o.config, o.bindings, o.read_json) \
-            if o.config else None
+        config = hooks_config(context, key)
         tasks = {t.assignedTask.instanceId: t.assignedTask.taskId
                  for t in active_tasks(context, key)}
         if not tasks:
@@ -134,7 +133,7 @@ class RestartJob(Verb):
                            {"config": config},
                            lambda: self.rolling_restart(context, key, queue, tasks))
         if o.open_browser:
-            open_in_browser(job_url(context, key.cluster, key.role, key.env, key.name))
+            open_in_browser(job_page(context, key))
         return Result(data={"job": str(key), "restarted": restarted},
                       text=f"Job {key} restarted successfully\n")
 

@@ -8,7 +8,7 @@ from typing import Any
 from aurora.command import CommandOption, Context, Verb
 from aurora.errors import InvalidParameter
 from aurora.jobkey import JobKey, PartialKey
-from aurora.jobs import job_url, open_in_browser, state_sets, thrift_json, thrift_key
+from aurora.jobs import created_ms, job_url, open_in_browser, state_sets, thrift_json, thrift_key
 from aurora.output import Result
 from aurora.plugins.job import options as opt
 
@@ -104,9 +104,7 @@ class StatusJob(Verb):
             tasks = context.scheduler(key.cluster).get_tasks_without_configs(query)
             if not tasks:
                 continue
-            order = sorted(tasks, key=lambda t: (t.assignedTask.instanceId,
-                                                 t.taskEvents[0].timestamp if t.taskEvents
-                                                 else 0))
+            order = sorted(tasks, key=lambda t: (t.assignedTask.instanceId, created_ms(t)))
             active = [t for t in order if t.status in active_states]
             inactive = [t for t in order if t.status not in active_states]
             jobs.append({"job": str(key), "active": active, "inactive": inactive})
