@@ -14,15 +14,11 @@ from typing import Any
 
 from aurora.api.idl import api
 from aurora.config.loader import ConfigError
+from aurora.config.loader import field_value as _get
 from aurora.config.schema import AURORA_EXECUTOR_NAME
 
 MB = 1024 * 1024
 PORT_REF = re.compile(r"\{\{\s*thermos\.ports\[([^\]\s]+)\]\s*\}\}")
-
-
-def _get(struct: Any, name: str) -> Any:
-    attr = getattr(struct, name)()
-    return attr.get() if hasattr(attr, "get") else attr
 
 
 def _unwrap(value: Any) -> Any:

@@ -174,6 +174,12 @@ def bind(job: Any, bindings: dict[str, str]) -> Any:
     return bound.bind(bindings) if bindings else bound
 
 
+def field_value(struct: Any, name: str) -> Any:
+    """The plain value of a pystachio struct's field (`job.name()` → 'hello')."""
+    attr = getattr(struct, name)()
+    return attr.get() if hasattr(attr, "get") else attr
+
+
 def _text(value: Any) -> str:
     return str(value.get()) if hasattr(value, "get") else str(value)
 

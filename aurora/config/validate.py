@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from aurora.config.loader import ConfigError
+from aurora.config.loader import ConfigError, field_value, one_line
 
 # Names the executor fills in; the client leaves them in the payload.
 EXECUTOR_REFS = re.compile(r"^(mesos\.instance|mesos\.hostname|thermos\.task_id|"
@@ -20,11 +20,6 @@ PORT_REF = re.compile(r"\{\{\s*thermos\.ports\[([^\]\s]+)\]\s*\}\}")
 BAD_PORT_REF = re.compile(r"\{\{\s*(thermos\.ports(?!\[)[^}]*)\}\}")
 PROCESS_NAME = re.compile(r"^[^./][^/]*$")
 IDENTIFIER = re.compile(r"^[\w\-.]+$")
-
-
-def _value(struct: Any, name: str) -> Any:
-    attr = getattr(struct, name)()
-    return attr.get() if hasattr(attr, "get") else attr
 
 
 class JobValidator:
@@ -43,8 +38,6 @@ class JobValidator:
         except ConfigError:
             raise
         except Exception as exc:   # pystachio coercion and similar: still one clear line
-            from aurora.config.loader import one_line
-
             self.fail(one_line(f"{type(exc).__name__}: {exc}"),
                       hint="a value has the wrong type for its field")
 
@@ -98,7 +91,7 @@ class JobValidator:
 
     def identifiers(self) -> None:
         for part in ("role", "environment", "name"):
-            value = str(_value(self.job.interpolate()[0], part))
+            value = str(field_value(self.job.interpolate()[0], part))
             if not IDENTIFIER.match(value):
                 self.fail(f"Invalid {part} '{value}'",
                           hint="use letters, digits, '_', '-' and '.' only")
@@ -109,13 +102,13 @@ class JobValidator:
             self.fail("Task must specify resources!",
                       hint="resources = Resources(cpu=..., ram=...*MB, disk=...*MB)")
         res = task.resources()
-        cpu, ram, disk = (_value(res, f) for f in ("cpu", "ram", "disk"))
+        cpu, ram, disk = (field_value(res, f) for f in ("cpu", "ram", "disk"))
         ram_mb, disk_mb = int(ram) // (1024 * 1024), int(disk) // (1024 * 1024)
         if float(cpu) <= 0 or ram_mb <= 0 or disk_mb <= 0:
             self.fail(f"Task has invalid resources: cpu, ram and disk must all be positive "
                       f"(cpu {cpu}, ram {ram_mb} MB, disk {disk_mb} MB)",
                       hint="ram and disk are in bytes: write ram = 128*MB")
-        if int(_value(res, "gpu")) < 0:
+        if int(field_value(res, "gpu")) < 0:
             self.fail("Task has invalid resources: gpu must not be negative")
 
     def processes(self) -> None:
@@ -138,9 +131,9 @@ class JobValidator:
                           f"'{unknown[0]}'", hint=f"known processes: {', '.join(procs)}")
             for before, after in zip(names, names[1:], strict=False):
                 first, second = procs[before], procs[after]
-                if _value(first, "daemon"):
+                if field_value(first, "daemon"):
                     self.fail(f"Process {after} may not depend upon daemon process {before}")
-                if _value(first, "ephemeral") and not _value(second, "ephemeral"):
+                if field_value(first, "ephemeral") and not field_value(second, "ephemeral"):
                     self.fail(f"Non-ephemeral process {after} may not depend upon ephemeral "
                               f"process {before}")
         self._acyclic(procs, task)
@@ -170,12 +163,12 @@ class JobValidator:
 
     def update_config(self) -> None:
         update = self.job.update_config()
-        instances = int(_value(self.job, "instances"))
+        instances = int(field_value(self.job, "instances"))
         if instances <= 0:
             self.fail(f"instances must be positive, got {instances}")
-        if int(_value(update, "batch_size")) <= 0:
+        if int(field_value(update, "batch_size")) <= 0:
             self.fail("Batch size should be greater than 0")
-        max_total = int(_value(update, "max_total_failures"))
+        max_total = int(field_value(update, "max_total_failures"))
         if max_total >= instances and instances > 0 and max_total > 0:
             self.fail("max_total_failures in update_config must be lesser than the job size",
                       hint=f"with {instances} instance(s) use max_total_failures <= "
@@ -186,15 +179,15 @@ class JobValidator:
                 self.fail("a dedicated job must allow max_total_failures of at least 2% of "
                           f"its instances ({needed})",
                           hint=f"set update_config max_total_failures >= {needed}")
-        if int(_value(update, "watch_secs")) < 0:
-            self.fail(f"Invalid value ({_value(update, 'watch_secs')}) specified for "
+        if int(field_value(update, "watch_secs")) < 0:
+            self.fail(f"Invalid value ({field_value(update, 'watch_secs')}) specified for "
                       "watch_secs. Value cannot be less than 0.")
 
     def health_check(self) -> None:
         health = self.job.health_check_config()
         for field_name in ("max_consecutive_failures", "min_consecutive_successes",
                            "initial_interval_secs", "interval_secs"):
-            value = _value(health, field_name)
+            value = field_value(health, field_name)
             if float(value) < 0:
                 self.fail(f"Invalid value ({value}) specified for {field_name}. Value cannot "
                           "be less than 0.")
@@ -204,7 +197,7 @@ class JobValidator:
             return
         announce = self.job.announce()
         portmap = {str(k): str(v) for k, v in announce.portmap().get().items()}
-        primary = str(_value(announce, "primary_port"))
+        primary = str(field_value(announce, "primary_port"))
         if primary not in self.port_names() and primary not in portmap:
             self.warn(f"{self.path}: job {self.name}: announce.primary_port '{primary}' is not "
                       f"used; reference it as {{{{thermos.ports[{primary}]}}}}")
@@ -216,13 +209,13 @@ class JobValidator:
     def cron(self) -> None:
         if not self.job.has_cron_schedule():
             return
-        schedule = str(_value(self.job.interpolate()[0], "cron_schedule"))
+        schedule = str(field_value(self.job.interpolate()[0], "cron_schedule"))
         from croniter import croniter
 
         if not croniter.is_valid(schedule) or len(schedule.split()) != 5:
             self.fail(f"invalid cron schedule '{schedule}'",
                       hint="use five fields: minute hour day-of-month month day-of-week")
-        policy = str(_value(self.job, "cron_collision_policy")).upper()
+        policy = str(field_value(self.job, "cron_collision_policy")).upper()
         if policy not in ("KILL_EXISTING", "CANCEL_NEW", "RUN_OVERLAP"):
             self.fail(f"Invalid cron_collision_policy '{policy}'",
                       hint="use KILL_EXISTING, CANCEL_NEW or RUN_OVERLAP")

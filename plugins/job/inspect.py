@@ -14,13 +14,10 @@ from aurora.output import Result
 from aurora.plugins.job import options as opt
 
 
-def _v(struct: Any, name: str) -> Any:
-    attr = getattr(struct, name)()
-    return attr.get() if hasattr(attr, "get") else attr
-
-
 def inspect_text(job: Any, thrift: Any) -> str:
     """The human summary of a job, laid out as upstream prints it."""
+    from aurora.config.loader import field_value as _v
+
     job = job.interpolate()[0]
     out = ["Job level information", f"  name:       '{_v(job, 'name')}'",
            f"  role:       '{_v(job, 'role')}'"]
