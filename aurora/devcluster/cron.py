@@ -36,7 +36,6 @@ class CronRpcs:
     _check_key: Any
     _check_quota: Any
     _cron_job: Any
-    _active_rows: Any
 
     def _cron_template(self, description: Any) -> Any:
         from aurora.devcluster.cron import valid_schedule
@@ -56,7 +55,7 @@ class CronRpcs:
         def body() -> tuple[Any, list[str]]:
             job = self._cron_template(description)
             require_role(job.key.role)
-            if self._cron_job(job.key) is None and self._active_rows(job.key):
+            if self._cron_job(job.key) is None and self.store.active_tasks(job.key):
                 raise Invalid(f"Job already exists: {job_path(job.key)} runs as a non-cron "
                               "job; kill it first")
             self._check_quota(job)
@@ -128,13 +127,6 @@ class CronRunner:
         self.engine = engine
         self.clock = clock
 
-    def active_rows(self, key: Any) -> list[Any]:
-        active = list(api().ACTIVE_STATES)
-        marks = ",".join("?" * len(active))
-        return self.engine.store.tasks(
-            f"role = ? AND env = ? AND name = ? AND status IN ({marks})",
-            (key.role, key.environment, key.name, *active))
-
     def launch(self, job: Any, reason: str) -> None:
         """Start one run of `job` now (its instances 0..n-1 as new tasks)."""
         task = job.taskConfig
@@ -144,7 +136,7 @@ class CronRunner:
         """One firing under the collision policy; returns the pending-run flag to keep."""
         policy = job.cronCollisionPolicy or 0
         policies = api().CronCollisionPolicy
-        active = self.active_rows(job.key)
+        active = self.engine.store.active_tasks(job.key)
         if not active or policy == policies.RUN_OVERLAP:
             self.launch(job, reason)
             return 0
@@ -157,9 +149,9 @@ class CronRunner:
         now = self.clock.now_ms()
         for job, last, pending in self.engine.store.cron_jobs():
             if pending:
-                if not self.active_rows(job.key):
+                if not self.engine.store.active_tasks(job.key):
                     self.launch(job, "Cron run (after the previous run was killed)")
-                    self.engine.store.set_cron_state(job.key, last, 0)
+                    self.engine.store.set_cron_pending(job.key, 0)
                 continue
             if last is None:
                 self.engine.store.set_cron_state(job.key, now, 0)
@@ -170,7 +162,4 @@ class CronRunner:
 
     def start_now(self, job: Any) -> None:
         """startCronJob: one run now, under the same collision policy."""
-        pending = self.fire(job, "Cron run started by request")
-        cron = {j.key.name: last for j, last, _ in self.engine.store.cron_jobs()
-                if (j.key.role, j.key.environment) == (job.key.role, job.key.environment)}
-        self.engine.store.set_cron_state(job.key, cron.get(job.key.name), pending)
+        self.engine.store.set_cron_pending(job.key, self.fire(job, "Cron run started by request"))

@@ -129,11 +129,6 @@ class SchedulerHandler(CronRpcs, QuotaRpcs):
                             for ts, st, msg in events[row["task_id"]]]))
         return tasks
 
-    def _active_rows(self, key: Any, instances: Any = None) -> list[Any]:
-        query = api().TaskQuery(jobKeys=[key], statuses=set(api().ACTIVE_STATES),
-                                instanceIds=set(instances) if instances else None)
-        return self._query_rows(query)
-
     # -- validation -------------------------------------------------------------------
     def _check_key(self, key: Any) -> None:
         if key is None:
@@ -170,7 +165,7 @@ class SchedulerHandler(CronRpcs, QuotaRpcs):
         return job
 
     def _job_exists(self, key: Any) -> bool:
-        return bool(self._active_rows(key)) or self._cron_job(key) is not None
+        return bool(self.store.active_tasks(key)) or self._cron_job(key) is not None
 
     def _cron_job(self, key: Any) -> Any | None:
         job = self.store.job(key.role, key.environment, key.name)
@@ -291,7 +286,7 @@ class SchedulerHandler(CronRpcs, QuotaRpcs):
             a = api()
             self._check_key(job)
             groups: dict[str, list[int]] = defaultdict(list)
-            for row in self._active_rows(job):
+            for row in self.store.active_tasks(job):
                 groups[row["config_hash"]].append(row["instance"])
             summary = a.ConfigSummary(key=job, groups=[
                 a.ConfigGroup(config=self.store.config(d), instances=ranges(i))
@@ -320,7 +315,7 @@ class SchedulerHandler(CronRpcs, QuotaRpcs):
         def body() -> tuple[Any, list[str]]:
             self._check_key(job)
             require_role(job.role)
-            rows = self._active_rows(job, instances)
+            rows = self.store.active_tasks(job, instances)
             if not rows:
                 return None, ["No tasks to kill."]
             self.engine.kill(rows, f"Killed by request{': ' + message if message else ''}")
@@ -333,7 +328,7 @@ class SchedulerHandler(CronRpcs, QuotaRpcs):
             require_role(job.role)
             if not shardIds:
                 raise Invalid("At least one instance to restart is required")
-            rows = self._active_rows(job, shardIds)
+            rows = self.store.active_tasks(job, shardIds)
             if {r["instance"] for r in rows} != set(shardIds):
                 raise Invalid("Not all requested shards are active.")
             self.engine.restart(rows)
@@ -350,7 +345,7 @@ class SchedulerHandler(CronRpcs, QuotaRpcs):
                 raise Invalid("Instance count must be positive.")
             if self._cron_job(key.jobKey) is not None:
                 raise Invalid("Instances may not be added to cron jobs.")
-            rows = self._active_rows(key.jobKey)
+            rows = self.store.active_tasks(key.jobKey)
             template = [r for r in rows if r["instance"] == key.instanceId]
             if not template:
                 raise Invalid(f"Instance {key.instanceId} of {job_path(key.jobKey)} is not "
@@ -382,7 +377,7 @@ class SchedulerHandler(CronRpcs, QuotaRpcs):
             sets: dict[str, dict[str, list[int]]] = {
                 "add": defaultdict(list), "remove": defaultdict(list),
                 "update": defaultdict(list), "unchanged": defaultdict(list)}
-            active = {r["instance"]: r["config_hash"] for r in self._active_rows(key)}
+            active = {r["instance"]: r["config_hash"] for r in self.store.active_tasks(key)}
             for instance in sorted(wanted | set(active)):
                 digest = active.get(instance)
                 if scope is not None and instance not in scope:

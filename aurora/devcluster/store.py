@@ -127,6 +127,10 @@ class Store:
         return [(deserialize(api().JobConfiguration, c), last, pending)
                 for c, last, pending in rows]
 
+    def set_cron_pending(self, key: Any, pending_run: int) -> None:
+        self.db.execute("UPDATE jobs SET pending_run = ? WHERE role = ? AND env = ? AND "
+                        "name = ?", (pending_run, key.role, key.environment, key.name))
+
     def set_cron_state(self, key: Any, last_run_ms: int | None, pending_run: int) -> None:
         self.db.execute("UPDATE jobs SET last_run_ms = ?, pending_run = ? WHERE role = ? AND "
                         "env = ? AND name = ?", (last_run_ms, pending_run, key.role,
@@ -184,6 +188,18 @@ class Store:
                                    "ORDER BY role, env, name, instance, rowid", args).fetchall()
         finally:
             self.db.row_factory = None
+
+    def active_tasks(self, key: Any, instances: Any = None) -> list[sqlite3.Row]:
+        """Rows of the job's active tasks (ACTIVE_STATES), optionally of some instances."""
+        active = list(api().ACTIVE_STATES)
+        where = (f"role = ? AND env = ? AND name = ? AND status IN "
+                 f"({','.join('?' * len(active))})")
+        args = [key.role, key.environment, key.name, *active]
+        if instances:
+            ids = list(instances)
+            where += f" AND instance IN ({','.join('?' * len(ids))})"
+            args += ids
+        return self.tasks(where, tuple(args))
 
     def events(self, task_ids: list[str]) -> dict[str, list[tuple[int, int, str | None]]]:
         found: dict[str, list[tuple[int, int, str | None]]] = {t: [] for t in task_ids}
