@@ -229,10 +229,9 @@ class SchedulerHandler(CronRpcs, QuotaRpcs):
                     key=a.JobKey(role=r, environment=e, name=n), owner=task.owner,
                     taskConfig=task, instanceCount=count)
             jobs[(r, e, n)] = job
-        for job in self.store.jobs(role):
+        for job in self.store.cron_templates(role):   # a cron job is its template
             k = job.key
-            if job.cronSchedule:        # a cron job is its template, running or not
-                jobs[(k.role, k.environment, k.name)] = job
+            jobs[(k.role, k.environment, k.name)] = job
         return [jobs[k] for k in sorted(jobs)]
 
     def getJobs(self, ownerRole: str | None) -> Any:

@@ -141,10 +141,11 @@ class Store:
                               (role, env, name)).fetchone()
         return deserialize(api().JobConfiguration, row[0]) if row else None
 
-    def jobs(self, role: str | None = None) -> list[Any]:
-        sql, args = "SELECT config FROM jobs", ()
+    def cron_templates(self, role: str | None = None) -> list[Any]:
+        """The JobConfigurations of cron jobs (of `role`, or all)."""
+        sql, args = "SELECT config FROM jobs WHERE cron_schedule IS NOT NULL", ()
         if role:
-            sql, args = sql + " WHERE role = ?", (role,)
+            sql, args = sql + " AND role = ?", (role,)
         return [deserialize(api().JobConfiguration, r[0]) for r in self.db.execute(sql, args)]
 
     def delete_job(self, role: str, env: str, name: str) -> None:
