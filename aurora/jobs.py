@@ -38,9 +38,9 @@ def load_config(context: Context, key: JobKey, path: str, bindings: list[str] | 
     """Load `path` for `key`: the scheduler's tiers fill tier/production (CLIENT-SPEC §8.8)."""
     from aurora.config.job import load_job
 
-    tiers = context.scheduler(key.cluster).get_tier_configs()
     registry = context.get_cluster(key.cluster).get("docker_registry")
-    return load_job(path, key, bindings, read_json, tiers,
+    return load_job(path, key, bindings, read_json,
+                    lambda: context.scheduler(key.cluster).get_tier_configs(),
                     warn=lambda message: context.print_err(f"aurora: warning: {message}"),
                     docker_registry=registry)
 

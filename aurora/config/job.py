@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aurora.config.loader import ConfigError, load, one_line, parse_bindings, pick
+from aurora.errors import AuroraError
 from aurora.jobkey import JobKey
 
 
@@ -23,10 +24,15 @@ class JobConfig:
 
 
 def load_job(path: str, key: JobKey, bindings: list[str] | None = None,
-             read_json: bool = False, tiers: Any | None = None,
+             read_json: bool = False, tiers: Any | Callable[[], Any] | None = None,
              warn: Callable[[str], None] | None = None,
              docker_registry: str | None = None) -> JobConfig:
-    """Everything between a job file on disk and the JobConfiguration to submit."""
+    """Everything between a job file on disk and the JobConfiguration to submit.
+
+    `tiers` may be a callable: the scheduler is then asked only once the file
+    has loaded and the job is picked, so file errors never wait on the network
+    (upstream reads the file first too).
+    """
     from aurora.config.convert import backfill_tier, to_thrift
     from aurora.config.docker import bind_docker_images
     from aurora.config.validate import validate
@@ -39,10 +45,10 @@ def load_job(path: str, key: JobKey, bindings: list[str] | None = None,
         if job.has_production() and job.production().get() is True and not job.has_tier():
             warn(f"{path}: job {key.name}: 'production' is deprecated; set tier = "
                  "'preferred' instead")
-        job = backfill_tier(job, tiers)
+        job = backfill_tier(job, tiers() if callable(tiers) else tiers)
         validate(path, job, warn)
         thrift = to_thrift(job)
-    except ConfigError:
+    except AuroraError:        # ours, with their own exit code (e.g. the tier RPC's)
         raise
     except Exception as exc:   # pystachio and conversion errors: one line, exit 3
         raise ConfigError(f"{path}: The configuration was invalid: "

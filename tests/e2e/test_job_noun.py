@@ -334,3 +334,16 @@ def test_config_list_needs_no_scheduler(home):
     assert bound.stdout == "jobs=[devcluster/www-data/test/x]\n"
     broken = home.run("config", "list", str(JOBS / "broken_syntax.aurora"))
     assert broken.returncode == 3 and "invalid Python syntax" in broken.stderr
+
+
+def test_job_file_errors_come_before_any_scheduler_contact(home):
+    home.write_clusters([{"name": "devcluster", "scheduler_uri": "http://127.0.0.1:9"}])
+    home.write_client_config("[devcluster]\nautostart = false\n[scheduler]\nretries = 0\n")
+    key = "devcluster/www-data/test/x"
+    missing = home.run("job", "create", key, str(JOBS / "missing.aurora"))
+    assert missing.returncode == 3 and "Could not load resource" in missing.stderr
+    bad_bind = home.run("job", "create", key, SERVICE, "--bind", "nonsense")
+    assert bad_bind.returncode == 3 and "is not of the form name=value" in bad_bind.stderr
+    reachable_needed = home.run("job", "create", key, SERVICE, "--bind", "job=x", "--bind",
+                                "count=1")
+    assert reachable_needed.returncode == 7 and "getTierConfigs" in reachable_needed.stderr
