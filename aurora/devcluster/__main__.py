@@ -306,6 +306,8 @@ def main(argv: list[str] | None = None) -> int:
     args.state_dir = os.path.abspath(args.state_dir or default_state_dir())
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not args.verbose:      # kazoo retries loudly; our own messages say what matters
+        logging.getLogger("aurora.devcluster.kazoo").setLevel(logging.ERROR)
     try:
         return {"run": run, "start": start, "stop": stop, "status": status,
                 "hash-password": hash_password_command}[args.action](args)
