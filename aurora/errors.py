@@ -40,7 +40,9 @@ class AuroraError(Exception):
         self.message = message
         self.hint = hint
         if exit_code is not None:
-            self.exit_code = ExitCode(exit_code)
+            # A site's hook may ask for any status (upstream hooks often return 1).
+            known = exit_code in ExitCode._value2member_map_
+            self.exit_code = ExitCode(exit_code) if known else int(exit_code)  # type: ignore
 
     def __str__(self) -> str:
         return f"{self.message}; {self.hint}" if self.hint else self.message
