@@ -3,7 +3,8 @@
 Files are read exactly where the upstream client reads them: `$AURORA_CONFIG_ROOT`
 (or `/etc/aurora` when that is unset or empty), then `~/.aurora`. A later file
 replaces a same-named cluster from an earlier one. The built-in `devcluster`
-points at the local aurora-devcluster and any file may override it.
+points at the local aurora-devcluster and any file may override it; only the
+built-in entry, or an entry saying `"autostart": true`, is ever started on demand.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from aurora.errors import ConfigurationError
 CLUSTERS_FILE = "clusters.json"
 DEVCLUSTER_NAME = "devcluster"
 DEVCLUSTER_URI = "http://127.0.0.1:8081"
+BUILT_IN = "built-in"
 
 # Every field the upstream client knows, with its default; None = unset.
 FIELD_DEFAULTS: dict[str, Any] = {
@@ -69,6 +71,17 @@ class Cluster(Mapping[str, Any]):
     def __len__(self) -> int:
         return len(set(FIELD_DEFAULTS) | set(self._values))
 
+    @property
+    def autostarts(self) -> bool:
+        """Whether the client may start aurora-devcluster for this cluster.
+
+        Only the built-in entry or one that asks for it with `"autostart": true`;
+        never a cluster found through ZooKeeper, and never because of its name.
+        """
+        if self._values.get("zk"):
+            return False
+        return self.source == BUILT_IN or self._values.get("autostart") is True
+
     def __repr__(self) -> str:
         return f"Cluster({self._values!r})"
 
@@ -82,7 +95,7 @@ def config_dirs() -> list[str]:
 def builtin_clusters() -> dict[str, Cluster]:
     return {
         DEVCLUSTER_NAME: Cluster(
-            {"name": DEVCLUSTER_NAME, "scheduler_uri": DEVCLUSTER_URI}, source="built-in"
+            {"name": DEVCLUSTER_NAME, "scheduler_uri": DEVCLUSTER_URI}, source=BUILT_IN
         )
     }
 
@@ -109,6 +122,9 @@ def _check_entry(path: str, index: int, entry: Any) -> dict[str, Any] | None:
     if not isinstance(entry["name"], str) or not entry["name"]:
         raise ConfigurationError(f"{path}: cluster entry {index + 1} has an empty or "
                                  "non-string name")
+    if not isinstance(entry.get("autostart", False), bool):
+        raise ConfigurationError(f"{path}: cluster '{entry['name']}' field autostart must be "
+                                 f"true or false, got {entry['autostart']!r}")
     for field, kind in _FIELD_TYPES.items():
         if field in entry and not isinstance(entry[field], kind):
             try:

@@ -4,7 +4,9 @@ Resolves the endpoint (CLIENT-SPEC §5.1: `zk` wins over `scheduler_uri`),
 gathers the HTTP options (command-line flags over client.toml over defaults),
 lets plugins adjust the request headers (`prepare_request`, where auth plugins
 attach credentials), and starts the embedded devcluster when the built-in
-`devcluster` cluster is targeted and nothing answers on its port.
+`devcluster` cluster (or an entry with `"autostart": true`) is targeted and
+nothing answers on its port. A leader found through ZooKeeper that does not
+answer is looked up again until its successor does (`failover`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ if TYPE_CHECKING:
     from aurora.api.transport import HttpOptions
     from aurora.command import Context
 
-DEVCLUSTER = "devcluster"
+FAILOVER_TIMEOUT = 30.0     # seconds to wait for a new leader (client.toml can change it)
 
 
 def endpoint_of(cluster: Cluster, timeout: float | None = None) -> str:
@@ -39,9 +41,35 @@ def endpoint_of(cluster: Cluster, timeout: float | None = None) -> str:
                              hint="set one of them in clusters.json")
 
 
+def _found(context: Context, cluster: Cluster, timeout: float | None) -> dict[str, str]:
+    return context.service("endpoint", cluster.name,
+                           lambda: {"url": endpoint_of(cluster, timeout)})
+
+
 def endpoint(context: Context, cluster: Cluster, timeout: float | None = None) -> str:
     """`endpoint_of`, once per command: the client and the web links share one lookup."""
-    return context.service("endpoint", cluster.name, lambda: endpoint_of(cluster, timeout))
+    return _found(context, cluster, timeout)["url"]
+
+
+def failover(context: Context, cluster: Cluster, http: HttpOptions, wait: bool = True) -> str:
+    """The leader that answers, when the one ZooKeeper named first does not.
+
+    A leader killed outright stays in the ServerSet until its ZooKeeper session
+    expires; the standby takes over then. Read the ServerSet again until a
+    leader answers or `[scheduler] failover_timeout` seconds have passed (exit 7);
+    without `wait` (no retries wanted) the ServerSet is read only once more.
+    """
+    from aurora.discovery import discover_scheduler
+
+    probe_timeout = min(http.connect_timeout, 5.0)
+    seconds = float(context.settings.scheduler.get("failover_timeout") or FAILOVER_TIMEOUT)
+    found = _found(context, cluster, http.connect_timeout)
+    if url_answers(found["url"], probe_timeout):
+        return found["url"]
+    found["url"] = discover_scheduler(
+        cluster, http.connect_timeout, answers=lambda url: url_answers(url, probe_timeout),
+        failover=seconds if wait else 0.0)
+    return found["url"]
 
 
 def free_port() -> int:
@@ -92,11 +120,13 @@ def scheduler_client(context: Context, cluster_name: str, http: HttpOptions | No
     base = routed or base
     context.plugins.hook.prepare_request(context=context, cluster=cluster, url=base,
                                          headers=http.headers)
-    if autostart and cluster.name == DEVCLUSTER and context.settings.devcluster_autostart:
-        ensure_devcluster(context, base)
     if retry is None:
         retries = context.settings.scheduler.get("retries")
         retry = RetryPolicy() if retries is None else RetryPolicy(retries=int(retries))
+    if cluster.get("zk") and not routed:
+        base = failover(context, cluster, http, wait=retry.retries > 0)
+    if autostart and cluster.autostarts and context.settings.devcluster_autostart:
+        ensure_devcluster(context, base)
     resolve = (lambda: endpoint_of(cluster, http.connect_timeout)) \
         if cluster.get("zk") and not routed else None
     return SchedulerClient(cluster.name, base, http, retry, resolve=resolve)
@@ -118,12 +148,21 @@ def _loopback_port(base: str) -> tuple[str, int] | None:
     return host, parts.port or 80
 
 
-def answers(host: str, port: int) -> bool:
+def answers(host: str, port: int, timeout: float = 0.5) -> bool:
     try:
-        with socket.create_connection((host, port), timeout=0.5):
+        with socket.create_connection((host, port), timeout=timeout):
             return True
     except OSError:
         return False
+
+
+def url_answers(url: str, timeout: float) -> bool:
+    """Whether something accepts connections at `url`'s host and port."""
+    parts = urlsplit(url)
+    if not parts.hostname:
+        return False
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return answers(parts.hostname, port, timeout)
 
 
 def ensure_devcluster(context: Context, base: str) -> None:

@@ -4,18 +4,24 @@ The schedulers announce themselves as a ServerSet: children `member_<seq>` of
 `scheduler_zk_path`, each holding JSON with `serviceEndpoint` and
 `additionalEndpoints`. The lowest sequence number is the leader; its `https`
 endpoint is preferred over `http`. The ZooKeeper session lives only as long as
-the lookup.
+the lookup. A leader that does not answer is looked up again until a new one
+does or the failover time is up (`discover_scheduler`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from aurora.clusters import Cluster
 from aurora.errors import ConfigurationError, NetworkError
 
 ZK_TIMEOUT = 10.0
+FAILOVER_POLL = 0.2
 log = logging.getLogger("aurora.discovery")
 
 
@@ -39,17 +45,22 @@ def endpoint_from_member(data: bytes) -> str | None:
     return None
 
 
-def discover_scheduler(cluster: Cluster, timeout: float = ZK_TIMEOUT) -> str:
-    """Ask ZooKeeper for the leading scheduler's base URL."""
+def _zk_path(cluster: Cluster) -> str:
     path = cluster.get("scheduler_zk_path")
     if not path:
         raise ConfigurationError(f"cluster {cluster.name} has zk but no scheduler_zk_path",
                                  hint="set scheduler_zk_path in clusters.json")
+    return path
+
+
+@contextmanager
+def _session(cluster: Cluster, timeout: float) -> Iterator[Any]:
+    """A read-only ZooKeeper session for one lookup; kazoo's errors become exit 7."""
     from kazoo.client import KazooClient
     from kazoo.exceptions import KazooException, NoNodeError
     from kazoo.handlers.threading import KazooTimeoutError
 
-    hosts = connect_string(cluster)
+    hosts, path = connect_string(cluster), _zk_path(cluster)
     kazoo_log = logging.getLogger("aurora.discovery.kazoo")
     if not logging.getLogger().handlers:      # not --verbose: our one line says it all
         kazoo_log.setLevel(logging.CRITICAL)
@@ -57,12 +68,7 @@ def discover_scheduler(cluster: Cluster, timeout: float = ZK_TIMEOUT) -> str:
                      connection_retry={"max_tries": 1, "delay": 0.2}, logger=kazoo_log)
     try:
         zk.start(timeout=timeout)
-        members = sorted(c for c in zk.get_children(path) if c.startswith("member_"))
-        log.debug("ServerSet %s on %s: %s", path, hosts, members)
-        if not members:
-            raise NetworkError(f"No schedulers detected in {cluster.name}!",
-                               hint=f"nothing is registered under {path} on {hosts}")
-        data, _ = zk.get(f"{path.rstrip('/')}/{members[0]}")
+        yield zk
     except NoNodeError:
         raise NetworkError(f"No schedulers detected in {cluster.name}!",
                            hint=f"{path} does not exist on {hosts}") from None
@@ -77,8 +83,58 @@ def discover_scheduler(cluster: Cluster, timeout: float = ZK_TIMEOUT) -> str:
             zk.close()
         except Exception:  # noqa: BLE001 - closing must not hide the lookup's result
             pass
+
+
+def _leader(zk: Any, cluster: Cluster) -> str | None:
+    """The leading member's endpoint, or None while nobody is registered."""
+    path = _zk_path(cluster)
+    members = sorted(c for c in zk.get_children(path) if c.startswith("member_"))
+    log.debug("ServerSet %s on %s: %s", path, connect_string(cluster), members)
+    if not members:
+        return None
+    data, _ = zk.get(f"{path.rstrip('/')}/{members[0]}")
     endpoint = endpoint_from_member(data)
     if endpoint is None:
         raise NetworkError(f"the leading scheduler of {cluster.name} ({members[0]}) "
                            "advertises no http or https endpoint")
     return endpoint
+
+
+def discover_scheduler(cluster: Cluster, timeout: float = ZK_TIMEOUT,
+                       answers: Callable[[str], bool] | None = None,
+                       failover: float = 0.0) -> str:
+    """Ask ZooKeeper for the leading scheduler's base URL.
+
+    With `answers`, the leader must also answer: a leader that died keeps its
+    member node until its ZooKeeper session expires, so the ServerSet is read
+    again (for up to `failover` seconds, an empty one too) until the new leader
+    shows up.
+    """
+    with _session(cluster, timeout) as zk:
+        endpoint = _leader(zk, cluster)
+        if answers is None:
+            if endpoint is None:
+                raise NetworkError(f"No schedulers detected in {cluster.name}!",
+                                   hint=f"nothing is registered under {_zk_path(cluster)} "
+                                        f"on {connect_string(cluster)}")
+            return endpoint
+        give_up, tried = time.monotonic() + failover, []
+        while endpoint is None or not answers(endpoint):
+            if endpoint is not None and endpoint not in tried:
+                tried.append(endpoint)
+                log.info("the leader of %s at %s does not answer; reading %s again",
+                         cluster.name, endpoint, _zk_path(cluster))
+            if time.monotonic() >= give_up:
+                raise _nobody_answers(cluster, tried, failover)
+            time.sleep(FAILOVER_POLL)
+            endpoint = _leader(zk, cluster)
+        return endpoint
+
+
+def _nobody_answers(cluster: Cluster, tried: list[str], failover: float) -> NetworkError:
+    return NetworkError(
+        f"no scheduler of cluster {cluster.name} answered within {failover:g}s; ZooKeeper "
+        f"{connect_string(cluster)} path {_zk_path(cluster)} named "
+        f"{', '.join(tried) or 'no scheduler'}",
+        hint="check that a scheduler is running (failover_timeout under [scheduler] in "
+             "client.toml sets the wait)")

@@ -16,6 +16,7 @@ table by table. Recognised keys::
     timeout = 60                 # seconds for an answer (flag --timeout)
     ca_bundle = "/etc/ssl/site-ca.pem"   # TLS trust (flag --ca-bundle)
     retries = 5                  # retries of a failed call (0 = fail at once)
+    failover_timeout = 30        # seconds to wait for a new ZooKeeper leader to answer
 
     [devcluster]
     autostart = true             # start aurora-devcluster on demand
@@ -109,7 +110,7 @@ def load_settings(dirs: list[str] | None = None) -> ClientSettings:
     disabled = _expect(where, plugins, "disable", list, "plugins.disable") or []
     if not all(isinstance(n, str) for n in disabled):
         raise ConfigurationError(f"{where}: plugins.disable must be a list of plugin names")
-    for key in ("connect_timeout", "timeout"):
+    for key in ("connect_timeout", "timeout", "failover_timeout"):
         value = scheduler.get(key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
                                   or value <= 0):

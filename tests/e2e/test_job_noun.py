@@ -266,7 +266,8 @@ def test_cron_job_is_refused_by_create(dev_home):
 
 def test_devcluster_autostart_and_opt_out(home, tmp_path):
     port = free_port()
-    home.write_clusters([{"name": "devcluster", "scheduler_uri": f"http://127.0.0.1:{port}"}])
+    home.write_clusters([{"name": "devcluster", "scheduler_uri": f"http://127.0.0.1:{port}",
+                          "autostart": True}])
     state = Path(home.env()["HOME"]) / ".aurora" / "devcluster"
     try:
         done = home.run("job", "list", "devcluster/www-data")
