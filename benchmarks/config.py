@@ -1,7 +1,7 @@
 """Job file load + convert time, in process.
 
-Prints the median time to load, pick, validate and convert the reference
-hello_world example (target <= 30 ms), and the same for one job picked out of a
+Prints the median time to load, pick, validate and convert the
+docs/examples/hello_world.aurora example (target <= 30 ms), and the same for one job picked out of a
 generated file with 1,000 jobs (target <= 1 s), plus the first (cold) run of
 each, which includes importing pystachio and loading the thrift IDL.
 
@@ -19,9 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-HELLO = ROOT.parent / "shared" / "reference" / "examples" / "hello_world.aurora"
-if not HELLO.exists():
-    HELLO = ROOT / "docs" / "examples" / "hello_world.aurora"
+HELLO = ROOT / "docs" / "examples" / "hello_world.aurora"
 RUNS = 20
 
 GENERATED = """

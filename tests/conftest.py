@@ -16,22 +16,21 @@ FIXTURES = ROOT / "tests" / "fixtures"
 
 
 def _reference_dir() -> Path:
-    """The shared reference (CLIENT-SPEC, api.thrift, examples) next to the checkout.
+    """The upstream reference (api.thrift) that the IDL checks compare against.
 
-    `$AURORA_REFERENCE_DIR` wins; else `../shared/reference` beside the clone, else
-    the workplace's `/work/shared/reference` (for clones made elsewhere, e.g. /tmp).
+    `$AURORA_REFERENCE_DIR` when set, else `../shared/reference` beside the clone.
+    Only those checks need it; they skip (outside CI) when it is missing.
     """
-    candidates = [os.environ.get("AURORA_REFERENCE_DIR"), ROOT.parent / "shared" / "reference",
-                  "/work/shared/reference"]
-    for candidate in candidates:
-        if candidate and (Path(candidate) / "api.thrift").exists():
-            return Path(candidate)
-    return ROOT.parent / "shared" / "reference"
+    configured = os.environ.get("AURORA_REFERENCE_DIR")
+    return Path(configured) if configured else ROOT.parent / "shared" / "reference"
 
 
 REFERENCE = _reference_dir()
-EXAMPLES = REFERENCE / "examples"
 REFERENCE_IDL = REFERENCE / "api.thrift"
+REFERENCE_MISSING = (f"the upstream reference IDL {REFERENCE_IDL} is missing: put api.thrift "
+                     "in ../shared/reference beside the clone or point AURORA_REFERENCE_DIR "
+                     "at its folder")
+EXAMPLES = ROOT / "docs" / "examples"
 BIN = Path(sys.executable).parent
 
 
@@ -85,6 +84,19 @@ class Home:
         return subprocess.run([*command, *args], capture_output=True, text=True,
                               env=env or self.env(), timeout=timeout, cwd=cwd, input=input,
                               stdin=stdin if input is None else None)
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("true", "1", "yes")
+
+
+def reference_idl() -> Path:
+    """The reference IDL, or skip with one line saying where to put it (fail in CI)."""
+    if not REFERENCE_IDL.exists():
+        if in_ci():
+            pytest.fail(f"CI=true but {REFERENCE_MISSING}")
+        pytest.skip(REFERENCE_MISSING)
+    return REFERENCE_IDL
 
 
 @pytest.fixture

@@ -36,8 +36,9 @@ def terminal_states() -> set[int]:
     return {s.FINISHED, s.FAILED, s.KILLED, s.LOST}
 
 
-def new_task_id(role: str, env: str, name: str, instance: int) -> str:
-    return f"{now_ms()}-{role}-{env}-{name}-{instance}-{uuid.uuid4()}"
+def new_task_id(role: str, env: str, name: str, instance: int, at: int) -> str:
+    """A task id that starts with `at`, the time of the task's first event."""
+    return f"{at}-{role}-{env}-{name}-{instance}-{uuid.uuid4()}"
 
 
 class Engine:
@@ -63,8 +64,10 @@ class Engine:
         key = config.job
         ids = []
         for instance in instances:
-            task_id = new_task_id(key.role, key.environment, key.name, instance)
-            self.store.add_task(task_id, key, instance, digest, failure_count, ancestor, message)
+            at = now_ms()       # one clock reading: the id and the first event agree
+            task_id = new_task_id(key.role, key.environment, key.name, instance, at)
+            self.store.add_task(task_id, key, instance, digest, failure_count, ancestor, message,
+                                at=at)
             ids.append(task_id)
         self._wake.set()
         return ids
@@ -116,15 +119,15 @@ class Engine:
             reason = f"Rescheduled after failure {failures} of {config.maxTaskFailures}"
         else:
             return
-        status, ready_at = s.PENDING, 0
+        status, ready_at, at = s.PENDING, 0, now_ms()
         if config.isService and new_status in (s.FINISHED, s.FAILED) and self._flapped(row):
             delay = min(THROTTLE_FIRST_MS * 2 ** min(failures, 4), THROTTLE_MAX_MS)
-            status, ready_at = s.THROTTLED, now_ms() + delay
+            status, ready_at = s.THROTTLED, at + delay
             reason += f" (it ran less than {FLAP_SECONDS}s: held back {delay // 1000}s)"
-        task_id = new_task_id(row["role"], row["env"], row["name"], row["instance"])
+        task_id = new_task_id(row["role"], row["env"], row["name"], row["instance"], at)
         key = api().JobKey(role=row["role"], environment=row["env"], name=row["name"])
         self.store.add_task(task_id, key, row["instance"], row["config_hash"], failures,
-                            row["task_id"], reason, status=status, ready_at=ready_at)
+                            row["task_id"], reason, status=status, ready_at=ready_at, at=at)
 
     def _flapped(self, row: Any) -> bool:
         running = api().ScheduleStatus.RUNNING

@@ -155,18 +155,20 @@ class Store:
     def add_task(self, task_id: str, key: Any, instance: int, config_hash: str,
                  failure_count: int = 0, ancestor: str | None = None,
                  message: str = "Task created", status: int | None = None,
-                 ready_at: int = 0) -> None:
+                 ready_at: int = 0, at: int | None = None) -> None:
         status = api().ScheduleStatus.PENDING if status is None else status
         self.db.execute(
             "INSERT INTO tasks (task_id, role, env, name, instance, status, failure_count, "
             "ancestor, config_hash, ready_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (task_id, key.role, key.environment, key.name, instance,
              status, failure_count, ancestor, config_hash, ready_at))
-        self.add_event(task_id, status, message)
+        self.add_event(task_id, status, message, at)
 
-    def add_event(self, task_id: str, status: int, message: str | None) -> None:
+    def add_event(self, task_id: str, status: int, message: str | None,
+                  at: int | None = None) -> None:
+        """Record a transition at `at` (ms), or now: one clock reading per transition."""
         self.db.execute("INSERT INTO task_events VALUES (?, ?, ?, ?)",
-                        (task_id, now_ms(), status, message))
+                        (task_id, now_ms() if at is None else at, status, message))
 
     def set_status(self, task_id: str, status: int, message: str | None, **fields: Any) -> None:
         assignments = ", ".join(["status = ?"] + [f"{k} = ?" for k in fields])

@@ -62,7 +62,7 @@ def test_hello_world_example_runs_and_writes_its_output(dev_home, devcluster):
     assert lines[0] == "Active tasks (1):"
     assert lines[1] == ("\tTask role: www-data, env: prod, name: hello, instance: 0, status: "
                         "RUNNING on localhost")
-    assert lines[2] == "\t  CPU: 1.0 core(s), RAM: 128 MB, Disk: 128 MB"
+    assert lines[2] == "\t  CPU: 0.1 core(s), RAM: 32 MB, Disk: 32 MB"
     assert "\t  events:" in lines and lines[-1] == "Inactive tasks (0):"
     assert any(" RUNNING: " in line for line in lines)
     again = dev_home.run("job", "create", key, str(EXAMPLES / "hello_world.aurora"))

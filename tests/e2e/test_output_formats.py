@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import EXAMPLES, FIXTURES, ROOT
+from tests.conftest import FIXTURES, ROOT
 
 DOC = (ROOT / "docs" / "output.md").read_text()
 SERVICE = str(FIXTURES / "jobs" / "service.aurora")
@@ -132,7 +132,12 @@ def test_errors_in_structured_formats(dev_home, fmt):
         assert json.loads(done.stdout)["error"]["exit_code"] == 6
 
 
-def test_yaml_of_awkward_values(dev_home):
-    text = dev_home.run("job", "inspect", "devcluster/www-data/prod/hello",
-                        str(EXAMPLES / "hello_world.aurora"), "--output-format", "yaml").stdout
+def test_yaml_of_awkward_values(dev_home, tmp_path):
+    awkward = tmp_path / "awkward.aurora"
+    awkward.write_text(
+        "jobs = [Service(cluster='devcluster', role='www-data', environment='prod', "
+        "name='hello',\n  task=SimpleTask('hello', '''\n    while true; do\n"
+        "      echo \"hello\"\n    done'''))]\n")
+    text = dev_home.run("job", "inspect", "devcluster/www-data/prod/hello", str(awkward),
+                        "--output-format", "yaml").stdout
     assert "cmdline: \"\\n    while true; do\\n" in text and 'name: "hello"' in text

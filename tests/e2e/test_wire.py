@@ -1,8 +1,8 @@
 """Byte compatibility with the real scheduler's API, checked with the reference IDL.
 
-Our client's requests are decoded with a module loaded from
-`shared/reference/api.thrift` (never our IDL), and a client built from that
-reference module talks to our devcluster.
+Our client's requests are decoded with a module loaded from the upstream
+`api.thrift` (never our IDL; see `reference_idl` in conftest.py), and a client
+built from that reference module talks to our devcluster.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 
 from aurora.api.client import SchedulerClient
 from aurora.api.transport import HttpOptions, HttpTransport, api_url
-from tests.conftest import REFERENCE_IDL
+from tests.conftest import reference_idl
 from tests.support.fakehttp import FakeScheduler
 from tests.support.jobs import job, process
 
@@ -20,9 +20,7 @@ from tests.support.jobs import job, process
 def ref():
     import thriftpy2
 
-    if not REFERENCE_IDL.exists():
-        pytest.fail(f"{REFERENCE_IDL} is missing")
-    return thriftpy2.load(str(REFERENCE_IDL), module_name="reference_api_thrift")
+    return thriftpy2.load(str(reference_idl()), module_name="reference_api_thrift")
 
 
 def decode_call(ref, body: bytes):

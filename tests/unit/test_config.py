@@ -73,7 +73,7 @@ def job_text(procs="Process(name='p', cmdline='true')", ram="64*MB", task_extra=
     ("hello_world.aurora", "devcluster/www-data/prod/hello"),
     ("cron_hello_world.aurora", "devcluster/www-data/test/cron_hello_world"),
 ])
-def test_reference_examples_load_and_convert(example, key):
+def test_examples_load_and_convert(example, key):
     config = load(EXAMPLES / example, key)
     thrift = config.thrift
     assert thrift.key.name == key.rsplit("/", 1)[1] and thrift.instanceCount == 1
@@ -93,15 +93,15 @@ def test_hello_world_conversion_field_by_field():
     assert task.job == t.key and task.isService is True and task.priority == 0
     assert task.maxTaskFailures == 1 and task.production is False
     assert task.tier == "preemptible"                           # backfilled (§8.8)
-    assert task.resources == {a.Resource(numCpus=1.0), a.Resource(ramMb=128),
-                              a.Resource(diskMb=128)}
+    assert task.resources == {a.Resource(numCpus=0.1), a.Resource(ramMb=32),
+                              a.Resource(diskMb=32)}
     assert task.constraints == set() and task.metadata == set() and task.taskLinks == {}
     assert task.contactEmail is None and task.partitionPolicy is None and task.slaPolicy is None
     assert task.container == a.Container(mesos=a.MesosContainer())
     data = json.loads(task.executorConfig.data)
     assert data["name"] == "hello" and data["service"] is True and data["tier"] == "preemptible"
     assert data["task"]["constraints"] == [{"order": ["hello"]}]     # SequentialTask
-    assert data["task"]["resources"] == {"cpu": 1.0, "ram": 128 * MB, "disk": 128 * MB,
+    assert data["task"]["resources"] == {"cpu": 0.1, "ram": 32 * MB, "disk": 32 * MB,
                                          "gpu": 0}
     assert data["health_check_config"]["health_checker"]["http"]["endpoint"] == "/health"
     assert data["lifecycle"]["http"]["port"] == "health"

@@ -8,12 +8,12 @@ import pytest
 import thriftpy2
 
 from aurora.api.idl import api
-from tests.conftest import REFERENCE_IDL
+from tests.conftest import reference_idl
 
 
 @pytest.fixture(scope="module")
 def reference() -> Any:
-    return thriftpy2.load(str(REFERENCE_IDL), module_name="reference_idl_thrift")
+    return thriftpy2.load(str(reference_idl()), module_name="reference_idl_thrift")
 
 
 def _shape(spec: Any) -> Any:
