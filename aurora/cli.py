@@ -21,7 +21,7 @@ from typing import Any
 from aurora import __version__, helptext, index
 from aurora.command import CommandOption, Context, Noun, Verb
 from aurora.command_hooks import skipped_plugins
-from aurora.errors import AuroraError, ExitCode, PluginError, UsageError
+from aurora.errors import AuroraError, ConfigurationError, ExitCode, PluginError, UsageError
 from aurora.output import Result, emit, emit_err
 from aurora.plugin_manager import (
     PluginManager,
@@ -32,6 +32,7 @@ from aurora.plugin_manager import (
 from aurora.settings import ClientSettings, load_settings
 
 DEFAULT_FORMAT = "text"
+ERROR_DOCUMENT_FORMATS = ("json", "yaml")   # formats whose errors are also a document
 
 
 class _ParserExit(Exception):
@@ -43,7 +44,22 @@ class ArgumentParser(argparse.ArgumentParser):
     """argparse that raises instead of exiting, so `run` keeps control of exit codes."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
+        unknown = self._unknown_option(message)
+        if unknown is not None:
+            known = [o for o in self._option_string_actions if o.startswith("--")]
+            close = suggest(unknown.split("=", 1)[0], known)
+            raise UsageError(f"unknown option '{unknown}'" + (f"; {close}" if close else ""),
+                             hint=f"see the options with: aurora help {self.prog[7:]}")
         raise UsageError(message, usage=self.format_usage())
+
+    @staticmethod
+    def _unknown_option(message: str) -> str | None:
+        """The first option argparse did not recognize, if that is the complaint."""
+        prefix = "unrecognized arguments: "
+        if not message.startswith(prefix):
+            return None
+        options = [a for a in message[len(prefix):].split() if a.startswith("-")]
+        return options[0] if options else None
 
     def exit(self, status: int = 0, message: str | None = None) -> None:  # type: ignore[override]
         if message:
@@ -89,7 +105,9 @@ def suggest(word: str, choices: Sequence[str]) -> str | None:
     import difflib
 
     match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"did you mean '{match[0]}'?" if match else None
+    if not match:
+        return None
+    return f"did you mean {match[0]}?" if word.startswith("-") else f"did you mean '{match[0]}'?"
 
 
 class CommandLine:
@@ -169,6 +187,13 @@ class CommandLine:
         return parser
 
     def _lookup_noun(self, name: str) -> Noun:
+        if name not in self.nouns and name in self.plugins.disabled:
+            where = ("AURORA_DISABLE_PLUGINS" if name in env_disabled_plugins()
+                     else " or ".join(self.settings.files) or "client.toml")
+            raise UsageError(f"unknown noun '{name}': the {name} plugin is disabled in {where}",
+                             hint=f"remove '{name}' from [plugins] disable there to use it"
+                             if where != "AURORA_DISABLE_PLUGINS" else
+                             f"remove '{name}' from AURORA_DISABLE_PLUGINS to use it")
         if name not in self.nouns:
             raise UsageError(f"unknown noun '{name}'",
                              hint=suggest(name, list(self.nouns)) or "run 'aurora help' for "
@@ -260,10 +285,14 @@ class CommandLine:
     def output_format_of(self, options: argparse.Namespace) -> str:
         name = "json" if options.write_json else (
             options.output_format or self.settings.output_format or DEFAULT_FORMAT)
-        if name not in self.output_formats:
-            raise UsageError(f"unknown output format '{name}'",
-                             hint=f"choose one of: {', '.join(self.output_formats)}")
-        return name
+        if name in self.output_formats:
+            return name
+        choices = f"choose one of: {', '.join(self.output_formats)}"
+        if not options.write_json and not options.output_format:    # it came from the file
+            where = " or ".join(self.settings.files) or "client.toml"
+            raise ConfigurationError(f"{where}: [output] format '{name}' is not an output "
+                                     "format", hint=choices)
+        raise UsageError(f"unknown output format '{name}'", hint=choices)
 
     def execute(self, noun: Noun, verb: Verb, options: argparse.Namespace,
                 argv: list[str]) -> int:
@@ -297,8 +326,8 @@ class CommandLine:
         emit(text)
 
     def render_error(self, context: Context, exc: AuroraError) -> None:
-        """Structured formats also get the error as a document on stdout."""
-        if context.output_format == DEFAULT_FORMAT:
+        """JSON and YAML also get the error as a document on stdout (others: stderr only)."""
+        if context.output_format not in ERROR_DOCUMENT_FORMATS:
             return
         error = Result(data={"error": {"message": str(exc), "exit_code": int(exc.exit_code)}},
                        exit_code=int(exc.exit_code))

@@ -101,14 +101,51 @@ def builtin_clusters() -> dict[str, Cluster]:
 
 
 def _entries(path: str, document: Any) -> list[Any]:
+    """The cluster entries: a list, or (tolerated) an object whose values are clusters."""
     if isinstance(document, list):
         return document
-    if isinstance(document, dict):
+    if isinstance(document, dict) and document and all(
+            isinstance(v, dict) for v in document.values()):
         return list(document.values())
+    found = "an object" if isinstance(document, dict) else f"a {type(document).__name__}"
     raise ConfigurationError(
-        f"{path}: the top level must be a list of clusters or an object of clusters",
-        hint="see docs/user-guide.md#clustersjson",
+        f"{path}: the top level must be a JSON list of clusters, not {found}",
+        hint='write [{"name": "west", "scheduler_uri": "https://..."}, ...] '
+             "(see docs/user-guide.md#clustersjson)",
     )
+
+
+def _warn_misspelt_keys(path: str, index: int, entry: dict[str, Any]) -> None:
+    """Keys that look like a misspelt field draw a warning; other keys are for plugins."""
+    import difflib
+
+    known = ["name", "autostart", *FIELD_DEFAULTS]
+    for key in entry:
+        close = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
+        if key not in known and close:
+            from aurora.output import emit_err
+
+            emit_err(f"aurora: warning: {path}: cluster entry {index + 1} has an unknown key "
+                     f"'{key}' (did you mean '{close[0]}'?)")
+
+
+def _check_uri(path: str, entry: dict[str, Any]) -> None:
+    """`scheduler_uri` must be an http(s) URL with a host (exit 3, not minutes of retries)."""
+    from urllib.parse import urlsplit
+
+    uri = entry.get("scheduler_uri")
+    if uri is None:
+        return
+    try:
+        parts = urlsplit(uri) if isinstance(uri, str) else None
+        valid = parts is not None and parts.scheme in ("http", "https") \
+            and bool(parts.hostname) and (parts.port or 1) > 0
+    except ValueError:          # e.g. a port that is not a number
+        valid = False
+    if not valid:
+        raise ConfigurationError(
+            f"{path}: cluster '{entry['name']}' field scheduler_uri {uri!r} is not an "
+            "http(s) URL", hint="write it like https://aurora.example.com:8081")
 
 
 def _check_entry(path: str, index: int, entry: Any) -> dict[str, Any] | None:
@@ -117,6 +154,7 @@ def _check_entry(path: str, index: int, entry: Any) -> dict[str, Any] | None:
             f"{path}: cluster entry {index + 1} is a {type(entry).__name__}, not an object",
             hint="write each cluster as {\"name\": ..., \"scheduler_uri\": ...}",
         )
+    _warn_misspelt_keys(path, index, entry)
     if "name" not in entry:
         return None  # upstream silently ignores nameless entries
     if not isinstance(entry["name"], str) or not entry["name"]:
@@ -125,6 +163,7 @@ def _check_entry(path: str, index: int, entry: Any) -> dict[str, Any] | None:
     if not isinstance(entry.get("autostart", False), bool):
         raise ConfigurationError(f"{path}: cluster '{entry['name']}' field autostart must be "
                                  f"true or false, got {entry['autostart']!r}")
+    _check_uri(path, entry)
     for field, kind in _FIELD_TYPES.items():
         if field in entry and not isinstance(entry[field], kind):
             try:

@@ -170,3 +170,8 @@ def thrift_json(obj: Any, enum_fields: dict[str, Callable[[int], str]] | None = 
     if isinstance(obj, bool):
         return int(obj)
     return obj
+
+
+def tidy_number(value: Any) -> Any:
+    """A float as people write it (0.3, not 0.30000000000000004); other values unchanged."""
+    return round(value, 6) if isinstance(value, float) else value

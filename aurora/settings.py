@@ -91,12 +91,31 @@ def client_config_paths(dirs: list[str] | None = None) -> list[str]:
     return [os.path.join(d, CLIENT_CONFIG_FILE) for d in (dirs or config_dirs())]
 
 
+SECTIONS = ("output", "plugins", "scheduler", "devcluster", "plugin")
+
+
+def _warn_unknown_sections(path: str, document: dict[str, Any]) -> None:
+    """A misspelt section would be ignored without a word: name it and the file."""
+    import difflib
+
+    from aurora.output import emit_err
+
+    for name, value in document.items():
+        if name not in SECTIONS:
+            close = difflib.get_close_matches(name, SECTIONS, n=1, cutoff=0.6)
+            guess = f" (did you mean [{close[0]}]?)" if close else ""
+            what = f"section [{name}]" if isinstance(value, dict) else f"top-level key '{name}'"
+            emit_err(f"aurora: warning: {path}: unknown {what}{guess}; it is ignored")
+
+
 def load_settings(dirs: list[str] | None = None) -> ClientSettings:
     merged: dict[str, Any] = {}
     files = []
     for path in client_config_paths(dirs):
         if os.path.isfile(path):
-            merged = _merge(merged, _read_toml(path))
+            document = _read_toml(path)
+            _warn_unknown_sections(path, document)
+            merged = _merge(merged, document)
             files.append(path)
     where = " or ".join(files) or "client.toml"
     output = merged.get("output", {})

@@ -17,7 +17,7 @@ from typing import Any
 from aurora.command import CommandOption
 from aurora.errors import UsageError
 from aurora.hookspecs import hookimpl
-from aurora.output import Result, use_color
+from aurora.output import Result, emit_err, use_color
 
 FORMATS = ["text", "json", "yaml", "table", "csv"]
 PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
@@ -178,6 +178,10 @@ def register_options(cli: Any) -> None:
 
 @hookimpl
 def format_output(context: Any, result: Result, format_name: str) -> str | None:
+    if format_name in FORMATS and format_name not in ("table", "csv") \
+            and _wanted_columns(context):
+        emit_err(f"aurora: warning: --columns applies to table and csv output only; "
+                 f"ignored with {format_name} (add --output-format table)")
     if format_name == "text":
         return render_text(result, color=use_color(sys.stdout))
     if format_name == "json":

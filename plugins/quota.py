@@ -9,7 +9,7 @@ from aurora.command import CommandOption, Context, Noun, Verb
 from aurora.errors import CommandFailure, InvalidParameter
 from aurora.hookspecs import hookimpl
 from aurora.jobkey import parse_role_key
-from aurora.jobs import thrift_json
+from aurora.jobs import thrift_json, tidy_number
 from aurora.output import Result
 
 ROLE = CommandOption("role", metavar="CLUSTER/ROLE", type=parse_role_key,
@@ -29,7 +29,7 @@ def resource_lines(aggregate: Any) -> list[str]:
     for resource in sorted(aggregate.resources or [], key=lambda r: min(
             order[f] for f in order if getattr(r, f) is not None)):
         if resource.numCpus is not None:
-            lines.append(f"  CPU: {resource.numCpus} core(s)")
+            lines.append(f"  CPU: {tidy_number(resource.numCpus)} core(s)")
         elif resource.ramMb is not None:
             lines.append(f"  RAM: {resource.ramMb} MB")
         elif resource.diskMb is not None:

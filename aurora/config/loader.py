@@ -31,6 +31,9 @@ class LoadedConfig:
 
 
 def _read(path: str) -> str:
+    if os.path.isdir(path):
+        raise ConfigError(f"Could not load resource {path}: is a directory",
+                          hint="give the job file inside it")
     if not os.path.isfile(path):
         raise ConfigError(f"Could not load resource {path}: no such file",
                           hint="check the path of the job file")

@@ -40,9 +40,20 @@ class Failure(Exception):
         self.code = code
 
 
+USAGE_ERROR = 5      # the exit status `aurora` uses for a bad command line
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, but a bad command line exits 5 as it does for `aurora`, not 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(USAGE_ERROR, f"{self.prog}: error: {message}\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="aurora-devcluster",
-                                description="A local Aurora scheduler for development and tests.")
+    p = ArgumentParser(prog="aurora-devcluster",
+                       description="A local Aurora scheduler for development and tests.")
     p.add_argument("action", choices=["start", "stop", "status", "run", "hash-password"],
                    help="start in the background, stop, show status, run in the foreground, "
                         "or hash a password (read from stdin) for a --users file")
@@ -105,7 +116,7 @@ def check_bind(args: argparse.Namespace) -> None:
         loopback = args.bind == "localhost"
     if not loopback and not args.allow_remote:
         raise Failure(f"refusing to listen on {args.bind}: the devcluster runs commands for "
-                      "anyone who can reach it; add --allow-remote if you mean it", 2)
+                      "anyone who can reach it; add --allow-remote if you mean it", USAGE_ERROR)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -226,11 +237,23 @@ def start(args: argparse.Namespace) -> int:
         info = read_pid_info(args.state_dir, port)
         if info and info["pid"] == child.pid and healthy(url_of(info)):
             print(f"devcluster started at {url_of(info)} (pid {child.pid}, log {log_path}); "
-                  "stop it with: aurora-devcluster stop")
+                  f"stop it with: {stop_command(args)}")
             return 0
         time.sleep(0.05)
     child.terminate()
     raise Failure(f"devcluster did not answer within {START_TIMEOUT:.0f}s (log: {log_path})")
+
+
+def stop_command(args: argparse.Namespace) -> str:
+    """The stop command for the devcluster these arguments started (same port, state dir)."""
+    import shlex
+
+    command = ["aurora-devcluster", "stop"]
+    if args.port != DEFAULT_PORT:
+        command += ["--port", str(args.port)]
+    if args.state_dir != default_state_dir():
+        command += ["--state-dir", args.state_dir]
+    return shlex.join(command)
 
 
 def last_line(path: str) -> str:
@@ -267,7 +290,7 @@ def stop(args: argparse.Namespace) -> int:
         ports = other_instances(args.state_dir)
         if ports and not port:
             raise Failure(f"several devclusters share {args.state_dir} (ports "
-                          f"{', '.join(ports)}); say which with --port", 2)
+                          f"{', '.join(ports)}); say which with --port", USAGE_ERROR)
         print("devcluster is not running")
         return 0
     os.kill(info["pid"], signal.SIGTERM)
@@ -296,7 +319,7 @@ def hash_password_command(args: argparse.Namespace) -> int:
 
     password = sys.stdin.readline().rstrip("\n")
     if not password:
-        raise Failure("give the password on standard input", 2)
+        raise Failure("give the password on standard input", USAGE_ERROR)
     print(hash_password(password))
     return 0
 

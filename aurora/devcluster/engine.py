@@ -121,7 +121,8 @@ class Engine:
             return
         status, ready_at, at = s.PENDING, 0, now_ms()
         if config.isService and new_status in (s.FINISHED, s.FAILED) and self._flapped(row):
-            delay = min(THROTTLE_FIRST_MS * 2 ** min(failures, 4), THROTTLE_MAX_MS)
+            earlier = failures - 1 if new_status == s.FAILED else failures   # not this one
+            delay = min(THROTTLE_FIRST_MS * 2 ** min(earlier, 4), THROTTLE_MAX_MS)
             status, ready_at = s.THROTTLED, at + delay
             reason += f" (it ran less than {FLAP_SECONDS}s: held back {delay // 1000}s)"
         task_id = new_task_id(row["role"], row["env"], row["name"], row["instance"], at)

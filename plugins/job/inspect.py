@@ -71,9 +71,16 @@ class InspectJob(Verb):
         return Result(data=data, text=inspect_text(config.job, config.thrift))
 
 
+UNORDERED_FIELDS = ("resources", "constraints", "metadata", "mesosFetcherUris")
+
+
 def render_task(config: Any) -> str:
     """A task config as sorted, indented JSON, executor data expanded, for diffing."""
     data = thrift_json(config)
+    for unordered in UNORDERED_FIELDS:      # sets on the wire: the same order on both sides
+        if isinstance(data.get(unordered), list):
+            data[unordered] = sorted(data[unordered],
+                                     key=lambda item: json.dumps(item, sort_keys=True))
     executor = data.get("executorConfig", {})
     if isinstance(executor.get("data"), str):
         try:

@@ -35,6 +35,12 @@ class Progress:
         self.total = total
         self.tty = sys.stderr.isatty()
 
+    def starting(self, batch: list[int], watch_secs: int) -> None:
+        """Off a terminal, say what each batch waits for (a batch can take minutes)."""
+        if not self.tty:
+            emit_err(f"Restarting instances {batch}; watching them stay RUNNING for "
+                     f"{watch_secs}s")
+
     def update(self, done: list[int], batch: list[int]) -> None:
         if self.tty:
             width = 30
@@ -149,6 +155,7 @@ class RestartJob(Verb):
         try:
             while queue:
                 batch, queue = queue[:o.batch_size], queue[o.batch_size:]
+                progress.starting(batch, o.watch_secs)
                 client.restart_shards(thrift_key(key), set(batch))
                 failed = watcher.watch(batch, old_ids)
                 done += [i for i in batch if i not in failed]

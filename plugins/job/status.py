@@ -8,7 +8,15 @@ from typing import Any
 from aurora.command import CommandOption, Context, Verb
 from aurora.errors import InvalidParameter
 from aurora.jobkey import JobKey, PartialKey
-from aurora.jobs import created_ms, job_url, open_in_browser, state_sets, thrift_json, thrift_key
+from aurora.jobs import (
+    created_ms,
+    job_url,
+    open_in_browser,
+    state_sets,
+    thrift_json,
+    thrift_key,
+    tidy_number,
+)
 from aurora.output import Result
 from aurora.plugins.job import options as opt
 
@@ -42,7 +50,7 @@ def resources_text(task_config: Any) -> str:
             ports.append(r.namedPort)
         elif r.numGpus is not None:
             gpus = r.numGpus
-    parts = [f"CPU: {cpus} core(s)", f"RAM: {ram} MB", f"Disk: {disk} MB"]
+    parts = [f"CPU: {tidy_number(cpus)} core(s)", f"RAM: {ram} MB", f"Disk: {disk} MB"]
     parts += [f"Port: {p}" for p in sorted(ports)]
     if gpus:
         parts.append(f"GPU: {gpus} GPU(s)")
@@ -54,9 +62,10 @@ def task_block(task: Any) -> str:
 
     at = task.assignedTask
     config = at.task
+    host = f" on {at.slaveHost}" if at.slaveHost else ""      # not placed yet: no host
     lines = [f"\tTask role: {config.job.role}, env: {config.job.environment}, name: "
              f"{config.job.name}, instance: {at.instanceId}, status: "
-             f"{status_name(task.status)} on {at.slaveHost}",
+             f"{status_name(task.status)}{host}",
              f"\t  {resources_text(config)}"]
     if at.assignedPorts:
         ports = ", ".join(f"{k}: {v}" for k, v in sorted(at.assignedPorts.items()))
@@ -87,6 +96,15 @@ def task_json(task: Any) -> dict[str, Any]:
     return data
 
 
+def cron_schedule(context: Context, key: JobKey) -> str | None:
+    """The schedule of `key` when it is a cron template (its tasks exist only while it runs)."""
+    configs = context.service("cron templates", f"{key.cluster}/{key.role}", lambda: {
+        (c.key.environment, c.key.name): c.cronSchedule
+        for c in context.scheduler(key.cluster).get_jobs(key.role).configs or []
+        if c.cronSchedule})
+    return configs.get((key.env, key.name))
+
+
 class StatusJob(Verb):
     name = "status"
     help = "Show the active and recent tasks of one or more jobs."
@@ -103,6 +121,12 @@ class StatusJob(Verb):
             query = api().TaskQuery(jobKeys=[thrift_key(key)])
             tasks = context.scheduler(key.cluster).get_tasks_without_configs(query)
             if not tasks:
+                schedule = cron_schedule(context, key)
+                if schedule:
+                    jobs.append({"job": str(key), "active": [], "inactive": [],
+                                 "cron_schedule": schedule})
+                    texts.append(f"Job {key}:\nA cron template with no active tasks; "
+                                 f"schedule: {schedule} (aurora cron show {key})\n")
                 continue
             order = sorted(tasks, key=lambda t: (t.assignedTask.instanceId, created_ms(t)))
             active = [t for t in order if t.status in active_states]
@@ -112,8 +136,7 @@ class StatusJob(Verb):
                       "status": status_name(t.status), "host": t.assignedTask.slaveHost,
                       "failures": t.failureCount, "task_id": t.assignedTask.taskId}
                      for t in active + inactive]
-            header = f"Job {key}:\n" if len(keys) > 1 else ""
-            texts.append(header + f"Active tasks ({len(active)}):\n"
+            texts.append(f"Job {key}:\nActive tasks ({len(active)}):\n"
                          + "".join(task_block(t) for t in active)
                          + f"Inactive tasks ({len(inactive)}):\n"
                          + "".join(task_block(t) for t in inactive))
@@ -126,7 +149,7 @@ class StatusJob(Verb):
                 entry["active"] = [task_json(t) for t in entry["active"]]
                 entry["inactive"] = [task_json(t) for t in entry["inactive"]]
         else:
-            jobs = [{"job": entry["job"], "active": len(entry["active"]),
+            jobs = [{**entry, "active": len(entry["active"]),
                      "inactive": len(entry["inactive"])} for entry in jobs]
         return Result(data=jobs, text="".join(texts), rows=rows)
 

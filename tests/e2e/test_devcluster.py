@@ -209,7 +209,7 @@ def test_simulated_executor_handles_ten_thousand_instances(tmp_path):
 @pytest.mark.parametrize("bind", ["0.0.0.0", "10.1.2.3"])
 def test_refuses_non_loopback_bind_without_allow_remote(tmp_path, bind):
     done = Devcluster(tmp_path).command("run", "--bind", bind)
-    assert done.returncode == 2
+    assert done.returncode == 5
     assert "--allow-remote" in done.stderr and "Traceback" not in done.stderr
 
 

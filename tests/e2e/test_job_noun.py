@@ -59,10 +59,10 @@ def test_hello_world_example_runs_and_writes_its_output(dev_home, devcluster):
     text = dev_home.run("job", "status", key)
     assert text.returncode == 0
     lines = text.stdout.splitlines()
-    assert lines[0] == "Active tasks (1):"
-    assert lines[1] == ("\tTask role: www-data, env: prod, name: hello, instance: 0, status: "
+    assert lines[:2] == [f"Job {key}:", "Active tasks (1):"]       # one job: same shape
+    assert lines[2] == ("\tTask role: www-data, env: prod, name: hello, instance: 0, status: "
                         "RUNNING on localhost")
-    assert lines[2] == "\t  CPU: 0.1 core(s), RAM: 32 MB, Disk: 32 MB"
+    assert lines[3] == "\t  CPU: 0.1 core(s), RAM: 32 MB, Disk: 32 MB"
     assert "\t  events:" in lines and lines[-1] == "Inactive tasks (0):"
     assert any(" RUNNING: " in line for line in lines)
     again = dev_home.run("job", "create", key, str(EXAMPLES / "hello_world.aurora"))
@@ -139,8 +139,11 @@ def test_restart_replaces_every_instance_in_batches(dev_home):
                         "--healthcheck-interval-seconds", "0.2")
     assert done.returncode == 0, done.stderr
     assert done.stdout == f"Job {key} restarted successfully\n"
-    assert "Restarted instances [0, 1] (2/3)" in done.stderr
-    assert "Restarted instances [2] (3/3)" in done.stderr
+    assert done.stderr.splitlines()[:4] == [   # off a terminal: a line as each batch starts
+        "Restarting instances [0, 1]; watching them stay RUNNING for 1s",
+        "Restarted instances [0, 1] (2/3)",
+        "Restarting instances [2]; watching them stay RUNNING for 1s",
+        "Restarted instances [2] (3/3)"]
     after = {t["assignedTask"]["instanceId"]: t for t in current(dev_home, key)}
     assert sorted(after) == [0, 1, 2]
     for instance, old_id in before.items():

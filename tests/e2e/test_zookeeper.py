@@ -87,7 +87,7 @@ def test_standby_redirects_and_failover_reaches_the_new_leader(home, zookeeper, 
 
         ambiguous = subprocess.run([str(BIN / "aurora-devcluster"), "stop", "--state-dir",
                                     str(state)], capture_output=True, text=True)
-        assert ambiguous.returncode == 2 and "say which with --port" in ambiguous.stderr
+        assert ambiguous.returncode == 5 and "say which with --port" in ambiguous.stderr
     finally:
         second.stop()
         first.stop()

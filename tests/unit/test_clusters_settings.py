@@ -53,7 +53,11 @@ def test_unknown_keys_are_kept(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("text, fragment", [
     ('[{"name": "x",}]', "line 1 column 15"),
-    ('"just a string"', "top level must be a list"),
+    ('"just a string"', "top level must be a JSON list of clusters, not a str"),
+    ('{"name": "x", "scheduler_uri": "http://x"}', "must be a JSON list of clusters, not an "
+                                                  "object"),
+    ('[{"name": "x", "scheduler_uri": "not a url"}]', "field scheduler_uri 'not a url' is not"),
+    ('[{"name": "x", "scheduler_uri": "http://h:port"}]', "field scheduler_uri"),
     ('[["not", "an", "object"]]', "cluster entry 1 is a list"),
     ('[{"name": "x", "zk_port": "abc"}]', "zk_port must be int"),
 ])
