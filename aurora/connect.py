@@ -1,6 +1,6 @@
 """From a cluster name to a ready SchedulerClient.
 
-Resolves the endpoint (CLIENT-SPEC §5.1: `zk` wins over `scheduler_uri`),
+Resolves the endpoint (`zk` wins over `scheduler_uri`, as upstream),
 gathers the HTTP options (command-line flags over client.toml over defaults),
 lets plugins adjust the request headers (`prepare_request`, where auth plugins
 attach credentials), and starts the embedded devcluster when the built-in

@@ -1,4 +1,4 @@
-"""Finding the leading scheduler through ZooKeeper (CLIENT-SPEC §5.1).
+"""Finding the leading scheduler through ZooKeeper, as the upstream client finds it.
 
 The schedulers announce themselves as a ServerSet: children `member_<seq>` of
 `scheduler_zk_path`, each holding JSON with `serviceEndpoint` and
