@@ -93,9 +93,14 @@ def config_dirs() -> list[str]:
 
 
 def builtin_clusters() -> dict[str, Cluster]:
+    """The local aurora-devcluster with its default state dir (its agent's sandbox root)."""
+    from aurora.devcluster.layout import RUN_DIRECTORY, default_state_dir, slave_root
+
     return {
         DEVCLUSTER_NAME: Cluster(
-            {"name": DEVCLUSTER_NAME, "scheduler_uri": DEVCLUSTER_URI}, source=BUILT_IN
+            {"name": DEVCLUSTER_NAME, "scheduler_uri": DEVCLUSTER_URI,
+             "slave_root": slave_root(default_state_dir()),
+             "slave_run_directory": RUN_DIRECTORY}, source=BUILT_IN
         )
     }
 

@@ -22,14 +22,16 @@ import time
 import urllib.request
 from typing import Any
 
+from aurora.devcluster.layout import RUN_DIRECTORY, default_state_dir, slave_root
+
 DEFAULT_PORT = 8081
 DEFAULT_BIND = "127.0.0.1"
+# Tasks' host (slaveHost): what `aurora task ssh` connects to. 127.0.0.1 is reachable
+# whenever an sshd listens on loopback; "localhost" may resolve to ::1 first and the
+# machine's name to an address no local sshd listens on.
+DEFAULT_HOSTNAME = "127.0.0.1"
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 30.0
-
-
-def default_state_dir() -> str:
-    return os.path.join(os.path.expanduser("~"), ".aurora", "devcluster")
 
 
 class Failure(Exception):
@@ -68,7 +70,9 @@ def parser() -> argparse.ArgumentParser:
                    help="run tasks as local processes, or only simulate them")
     p.add_argument("--cluster-name", default="devcluster",
                    help="cluster name the scheduler reports (default devcluster)")
-    p.add_argument("--hostname", default="localhost", help="host name given to tasks")
+    p.add_argument("--hostname", default=DEFAULT_HOSTNAME,
+                   help="the agent host name tasks report, which `aurora task ssh` connects "
+                        f"to (default {DEFAULT_HOSTNAME})")
     p.add_argument("--zk", metavar="HOST:PORT[,HOST:PORT]",
                    help="announce in a ZooKeeper ServerSet and contend for leadership")
     p.add_argument("--zk-path", default="/aurora/scheduler",
@@ -158,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
             raise Failure(f"cannot read the users file {args.users}: {exc}") from None
     port = server.server_address[1]
     info = {"pid": os.getpid(), "port": port, "bind": args.bind, "executor": args.executor,
-            "state_dir": args.state_dir, "zk": args.zk}
+            "state_dir": args.state_dir, "zk": args.zk, "hostname": args.hostname}
     own_pid_file = pid_file(args.state_dir, port if args.zk else None)
     with open(own_pid_file + ".tmp", "w") as f:
         json.dump(info, f)
@@ -311,6 +315,8 @@ def status(args: argparse.Namespace) -> int:
         return 3
     print(f"devcluster running at {url_of(info)} (pid {info['pid']}, executor "
           f"{info.get('executor')}, state dir {args.state_dir})")
+    print(f"tasks run on host {info.get('hostname', DEFAULT_HOSTNAME)}; slave_root "
+          f"{slave_root(args.state_dir)}, slave_run_directory {RUN_DIRECTORY}")
     return 0
 
 

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from aurora.devcluster.layout import new_run_sandbox, slave_root
 from aurora.devcluster.runner import KILL_GRACE_SECONDS, kill_group, write_json_atomically
 
 AURORA_EXECUTOR = "AuroraExecutor"
@@ -56,19 +57,20 @@ class SimulatedExecutor:
 
 
 class ProcessExecutor:
-    """Runs each task's Thermos process graph in a sandbox under the state dir."""
+    """Runs each task's Thermos process graph in a sandbox laid out as on a Mesos agent."""
 
     simulated = False
 
     def __init__(self, state_dir: str):
-        self.sandboxes = os.path.join(state_dir, "sandboxes")
+        self.state_dir = state_dir
+        self.sandboxes = slave_root(state_dir)
         os.makedirs(self.sandboxes, exist_ok=True)
         self.children: dict[str, subprocess.Popen] = {}
         self.kill_started: dict[str, float] = {}
 
     def launch(self, task_id: str, instance: int, hostname: str, ports: dict[str, int],
                config: Any) -> tuple[int | None, str | None]:
-        sandbox = os.path.join(self.sandboxes, task_id)
+        sandbox = new_run_sandbox(self.state_dir, hostname, task_id)
         meta = os.path.join(sandbox, ".runner")
         os.makedirs(meta, exist_ok=True)
         executor = config.executorConfig
@@ -168,8 +170,10 @@ class ProcessExecutor:
                 child.wait()
 
     def remove_sandbox(self, sandbox: str | None) -> None:
-        if sandbox and sandbox.startswith(self.sandboxes):
-            shutil.rmtree(sandbox, ignore_errors=True)
+        """Remove a task's executor directory (every run of it) under the agent root."""
+        if sandbox and sandbox.startswith(self.sandboxes + os.sep):
+            run = os.path.dirname(sandbox)                      # .../runs/<run id>
+            shutil.rmtree(os.path.dirname(os.path.dirname(run)), ignore_errors=True)
 
 
 def make_executor(kind: str, state_dir: str) -> ProcessExecutor | SimulatedExecutor:

@@ -18,6 +18,7 @@ from typing import Any
 from aurora.api.idl import api, canonical
 from aurora.devcluster.cron import CronRpcs
 from aurora.devcluster.engine import Engine
+from aurora.devcluster.layout import agent_id
 from aurora.devcluster.quota import QuotaRpcs
 from aurora.devcluster.rpc import (
     DEFAULT_TIER,
@@ -118,7 +119,7 @@ class SchedulerHandler(CronRpcs, QuotaRpcs):
                     config.executorConfig = None
                 configs[digest] = config
             assigned = a.AssignedTask(
-                taskId=row["task_id"], slaveId=row["host"] and f"devcluster-{row['host']}",
+                taskId=row["task_id"], slaveId=row["host"] and agent_id(row["host"]),
                 slaveHost=row["host"], task=configs[digest],
                 assignedPorts=json.loads(row["ports"]), instanceId=row["instance"])
             tasks.append(a.ScheduledTask(

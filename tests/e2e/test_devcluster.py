@@ -15,7 +15,7 @@ from tests.support.jobs import job, process, statuses, tasks_of
 
 
 def sandbox_of(devcluster: Devcluster, task) -> Path:
-    return devcluster.state_dir / "sandboxes" / task.assignedTask.taskId
+    return devcluster.sandbox(task.assignedTask.taskId)
 
 
 def log_of(devcluster: Devcluster, task, proc: str, run: int = 0) -> str:
@@ -39,7 +39,7 @@ def test_service_runs_through_states_with_ports_and_executor_names(devcluster):
         port = task.assignedTask.assignedPorts["http"]
         out = wait_for(lambda t=task: log_of(devcluster, t, "hello"), what="process output")
         assert out.strip() == (f"instance={task.assignedTask.instanceId} port={port} "
-                               f"host=localhost id={task.assignedTask.taskId}")
+                               f"host=127.0.0.1 id={task.assignedTask.taskId}")
         assert task.assignedTask.task.executorConfig is None   # "without configs"
     full = client.get_tasks_status(api().TaskQuery(jobKeys=[config.key]))
     assert all(t.assignedTask.task.executorConfig.name == "AuroraExecutor" for t in full)

@@ -43,7 +43,7 @@ def running(home, key: str, count: int) -> list[dict]:
 
 
 def sandbox(devcluster: Devcluster, task: dict) -> Path:
-    return devcluster.state_dir / "sandboxes" / task["assignedTask"]["taskId"]
+    return devcluster.sandbox(task["assignedTask"]["taskId"])
 
 
 def test_hello_world_example_runs_and_writes_its_output(dev_home, devcluster):
@@ -61,7 +61,7 @@ def test_hello_world_example_runs_and_writes_its_output(dev_home, devcluster):
     lines = text.stdout.splitlines()
     assert lines[:2] == [f"Job {key}:", "Active tasks (1):"]       # one job: same shape
     assert lines[2] == ("\tTask role: www-data, env: prod, name: hello, instance: 0, status: "
-                        "RUNNING on localhost")
+                        "RUNNING on 127.0.0.1")
     assert lines[3] == "\t  CPU: 0.1 core(s), RAM: 32 MB, Disk: 32 MB"
     assert "\t  events:" in lines and lines[-1] == "Inactive tasks (0):"
     assert any(" RUNNING: " in line for line in lines)

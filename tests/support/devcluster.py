@@ -71,7 +71,15 @@ class Devcluster:
         return SchedulerClient("devcluster", self.url, retry=RetryPolicy(retries=2, budget=5))
 
     def cluster_entry(self, name: str = "devcluster") -> dict[str, str]:
-        return {"name": name, "scheduler_uri": self.url}
+        return {"name": name, "scheduler_uri": self.url,
+                "slave_root": str(self.state_dir / "agent"), "slave_run_directory": "latest"}
+
+    def sandbox(self, task_id: str) -> Path:
+        """A process-executor task's sandbox (its latest run), as `aurora task` finds it."""
+        found = list((self.state_dir / "agent").glob(
+            f"slaves/*/frameworks/*/executors/thermos-{task_id}/runs/latest/sandbox"))
+        assert len(found) == 1, f"no single sandbox for {task_id}: {found}"
+        return found[0]
 
 
 def wait_for(predicate: Any, timeout: float = 20.0, interval: float = 0.1,

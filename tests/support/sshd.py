@@ -51,7 +51,8 @@ class Sshd(TestServer):
             f"AuthorizedKeysFile {self.folder / 'authorized_keys'}\nPidFile "
             f"{self.folder / 'sshd.pid'}\nPasswordAuthentication no\n"
             "KbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\n"
-            "PermitRootLogin prohibit-password\nAllowTcpForwarding yes\nLogLevel DEBUG1\n")
+            "PermitRootLogin prohibit-password\nAllowTcpForwarding yes\nLogLevel DEBUG1\n"
+            "Subsystem sftp internal-sftp\n")     # scp speaks SFTP since OpenSSH 9
         self.process = subprocess.Popen([sshd, "-D", "-e", "-f", str(config)],
                                         stdout=open(self.log, "wb"), stderr=subprocess.STDOUT,
                                         start_new_session=True)

@@ -1,0 +1,26 @@
+"""The `task` noun: reach into running tasks over ssh (run, ssh, scp).
+
+Each verb lives in the module named after it; `sandbox.py` holds what they
+share (finding tasks, their hosts and sandboxes, templating commands).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aurora.command import Noun
+from aurora.hookspecs import hookimpl
+
+
+class TaskNoun(Noun):
+    name = "task"
+    help = "Work with running tasks: run commands in, ssh into and copy files to sandboxes."
+
+
+@hookimpl
+def register_nouns(cli: Any) -> None:
+    from aurora.plugins.task.run import RunCommand
+    from aurora.plugins.task.scp import CopyFiles
+    from aurora.plugins.task.ssh import SshToTask
+
+    cli.register_noun(TaskNoun().with_verbs(RunCommand(), SshToTask(), CopyFiles()))
