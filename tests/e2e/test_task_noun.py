@@ -18,6 +18,7 @@ import pytest
 
 from aurora.api.idl import api
 from tests.conftest import aurora_bin
+from tests.e2e.test_output_formats import documented, same_shape
 from tests.support.devcluster import free_port, wait_for
 from tests.support.jobs import job, process, statuses, tasks_of
 
@@ -81,6 +82,7 @@ def test_task_run_in_every_sandbox(ssh_home, reach, tmp_path):
         assert remote(record["output"]) == (f"{task.instanceId} {task.taskId} "
                                     f"{task.assignedPorts['http']} 3 {{{{other.name}}}}\n")
         assert record["host"] == "127.0.0.1" and record["exit_status"] == 0
+    same_shape(documented()["task run"][0], records, "task run")
 
 
 def test_task_run_reports_failed_and_unreachable_instances(ssh_home, reach):
@@ -107,6 +109,7 @@ def test_task_ssh_command_status_and_errors(ssh_home, reach):
     executor = ssh_home.run("task", "ssh", f"{KEY}/0", "--executor-sandbox", "-c", "ls",
                             *ssh_home.ssh, "--write-json")
     assert remote(json.loads(executor.stdout)["output"]).split() == ["sandbox"]
+    same_shape(documented()["task ssh"][0], json.loads(executor.stdout), "task ssh")
     no_instance = ssh_home.run("task", "ssh", KEY, "-c", "true", *ssh_home.ssh)
     assert no_instance.returncode == 6
     assert "INSTANCE must be specified when --command option is given" in no_instance.stderr
@@ -157,8 +160,9 @@ def test_task_scp_to_and_from_sandboxes(ssh_home, reach, tmp_path, devcluster):
         assert landed.read_text() == "uploaded\n"
     local = tmp_path / "got"
     down = ssh_home.run("task", "scp", f"{KEY}/2:.logs/web/0/stdout", str(local),
-                        *ssh_home.scp)
+                        *ssh_home.scp, "--write-json")
     assert down.returncode == 0, down.stderr
+    same_shape(documented()["task scp"][0], json.loads(down.stdout), "task scp")
     assert local.read_text().startswith("hello-2\n")
     (tmp_path / "a:b").write_text("colon\n")
     colon = ssh_home.run("task", "scp", "./a:b", f"{KEY}/1:colon.txt", *ssh_home.scp,
