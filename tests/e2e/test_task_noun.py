@@ -205,3 +205,10 @@ def test_non_ok_answer_is_exit_10(home):
         done = home.run("task", "run", "fake/r/e/n", "true")
     assert done.returncode == 10
     assert "Unable to get information about instance: bad query" in done.stderr
+
+
+def test_devcluster_status_names_the_agent_layout(devcluster):
+    done = devcluster.command("status")
+    assert done.returncode == 0, done.stderr
+    assert (f"tasks run on host 127.0.0.1; slave_root {devcluster.state_dir / 'agent'}, "
+            "slave_run_directory latest") in done.stdout
