@@ -98,7 +98,7 @@ def job_uptimes(context: Context, key: JobKey) -> list[int]:
 
     query = api().TaskQuery(jobKeys=[thrift_key(key)], statuses=set(state_sets()["LIVE"]))
     try:
-        tasks = context.scheduler(key.cluster).get_tasks_without_configs(query)
+        tasks = context.scheduler(key.cluster).get_task_events(query)
     except SchedulerError as exc:
         raise ApiError(f"Error retrieving the tasks of {key}: {exc}") from None
     return sorted(instance_uptimes(tasks, time.time()).values())

@@ -212,6 +212,13 @@ class SchedulerClient:
         result = self.call("getTasksWithoutConfigs", query).result
         return result.scheduleStatusResult.tasks or []
 
+    def get_task_events(self, query: Any) -> list[Any]:
+        """getTasksWithoutConfigs decoding only each task's ids, host, status and events."""
+        from aurora.api.idl import task_events_service
+
+        result = self.call("getTasksWithoutConfigs", query, service=task_events_service()).result
+        return result.scheduleStatusResult.tasks or []
+
     def get_pending_reason(self, query: Any) -> Any:
         return self.call("getPendingReason", query).result.getPendingReasonResult
 
