@@ -56,6 +56,13 @@ def write_pid(path: str, child: subprocess.Popen) -> None:
         raise InvalidParameter(f"cannot write the pid file {path}: {exc.strerror}") from None
 
 
+def session_stdout(context: Context) -> Any:
+    """Where ssh writes: the terminal in text mode; else captured for `-c`, or stderr."""
+    if context.output_format == "text":
+        return None
+    return subprocess.PIPE if context.options.command else sys.stderr
+
+
 def exit_status(returncode: int) -> int:
     """ssh's exit status; 128+N when a signal N ended it, as a shell reports it."""
     return 128 - returncode if returncode < 0 else returncode
@@ -91,11 +98,8 @@ class SshToTask(Verb):
         argv = ["ssh", "-t", *ssh_options, *tunnel_options(o.tunnels, task),
                 login(o.ssh_user, key, task),
                 remote_command(layout, task, o.command or "bash", o.executor_sandbox)]
-        structured = context.output_format != "text"
-        capture = subprocess.PIPE if structured and o.command else (
-            sys.stderr if structured else None)
         try:
-            child = subprocess.Popen(argv, stdout=capture)
+            child = subprocess.Popen(argv, stdout=session_stdout(context))
         except OSError as exc:
             raise InvalidParameter(f"cannot run ssh: {exc.strerror}",
                                    hint="install the OpenSSH client") from None
