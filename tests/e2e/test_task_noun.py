@@ -87,7 +87,7 @@ def test_task_run_in_every_sandbox(ssh_home, reach, tmp_path):
 
 def test_task_run_reports_failed_and_unreachable_instances(ssh_home, reach):
     failing = ssh_home.run("task", "run", f"{KEY}/0-2", "test {{mesos.instance}} -ne 2",
-                           *ssh_home.ssh, "--write-json")
+                           "-l", ROLE, *ssh_home.ssh, "--write-json")
     assert failing.returncode == 4
     assert [r["exit_status"] for r in json.loads(failing.stdout)] == [0, 0, 1]
     assert "instance 2 on 127.0.0.1 exited 1" in failing.stderr
