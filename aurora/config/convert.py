@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import getpass
 import json
-import re
 from typing import Any
 
 from aurora.api.idl import api
@@ -18,7 +17,6 @@ from aurora.config.loader import field_value as _get
 from aurora.config.schema import AURORA_EXECUTOR_NAME
 
 MB = 1024 * 1024
-PORT_REF = re.compile(r"\{\{\s*thermos\.ports\[([^\]\s]+)\]\s*\}\}")
 
 
 def _unwrap(value: Any) -> Any:
@@ -50,11 +48,38 @@ def backfill_tier(job: Any, tiers: Any | None) -> Any:
     return job
 
 
+def port_refs(obj: Any) -> set[str]:
+    """NAME of every `{{thermos.ports[NAME]}}` left in `obj` once it is interpolated.
+
+    Interpolating first resolves a port name that is itself a template
+    (`{{thermos.ports[{{pname}}]}}` with `pname` bound), as upstream does.
+    """
+    from pystachio import Ref
+
+    scope = Ref.from_address("thermos.ports")
+    _, refs = obj.interpolate()
+    names = set()
+    for ref in refs:
+        sub = scope.scoped_to(ref)
+        if sub is not None and sub.is_index():
+            names.add(str(sub.action().value))
+    return names
+
+
+def process_ports(job: Any) -> set[str]:
+    """Ports the task's processes reference; other fields (e.g. the task name) do not count."""
+    task, _ = job.task().interpolate()
+    names: set[str] = set()
+    for process in task.processes() if task.has_processes() else []:
+        names |= port_refs(process)
+    return names
+
+
 def requested_ports(job: Any) -> set[str]:
-    """Named ports the scheduler must assign (§8.3)."""
+    """Named ports the scheduler must assign: the announced ones and those processes use."""
     portmap: dict[str, Any] = {}
     if job.has_announce():
-        for key, value in job.announce().portmap().get().items():
+        for key, value in job.announce().interpolate()[0].portmap().get().items():
             portmap[str(key)] = int(value) if str(value).isdigit() else str(value)
 
     def resolve(name: Any) -> Any:
@@ -67,7 +92,7 @@ def requested_ports(job: Any) -> set[str]:
         return name
 
     ports = {resolve(v) for v in portmap.values()}
-    ports |= {resolve(n) for n in PORT_REF.findall(job.task().json_dumps())}
+    ports |= {resolve(n) for n in process_ports(job)}
     return {p for p in ports if isinstance(p, str)}
 
 

@@ -173,8 +173,13 @@ def parse_bindings(pairs: list[str]) -> dict[str, str]:
 
 
 def bind(job: Any, bindings: dict[str, str]) -> Any:
-    bound = job.bind(ALIASES)
-    return bound.bind(bindings) if bindings else bound
+    """`--bind` values first, then the deprecated aliases, which therefore win.
+
+    Upstream binds the aliases last, so `--bind thermos.user=bob` cannot hide the
+    job's real role from `{{thermos.user}}` (nor `mesos.cluster` its cluster).
+    """
+    bound = job.bind(bindings) if bindings else job
+    return bound.bind(ALIASES)
 
 
 def field_value(struct: Any, name: str) -> Any:

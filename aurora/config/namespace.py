@@ -14,6 +14,20 @@ PYSTACHIO_NAMES = ("Struct", "Required", "Default", "Empty", "String", "Integer"
                    "MustacheParser", "Type", "TypeCheck", "TypeFactory")
 
 
+def _pystachio_star() -> dict[str, Any]:
+    """What `from pystachio import *` binds, as upstream's loader seeds every file.
+
+    pystachio has no `__all__`, so the star import also hands job files its
+    submodules and the `sys` module it imports; upstream's loader has imported
+    `pystachio.config` by then, so `config` is among them. Files written for
+    upstream use `sys` without importing it.
+    """
+    import pystachio
+    import pystachio.config  # noqa: F401 - imported upstream before any job file runs
+
+    return {n: v for n, v in vars(pystachio).items() if not n.startswith("_")}
+
+
 @lru_cache(maxsize=1)
 def _base() -> dict[str, Any]:
     import pystachio
@@ -21,6 +35,7 @@ def _base() -> dict[str, Any]:
     from aurora.config import helpers, schema
 
     names: dict[str, Any] = {n: getattr(pystachio, n) for n in PYSTACHIO_NAMES}
+    names.update(_pystachio_star())
     for module in (schema, helpers):
         for name, value in vars(module).items():
             if not name.startswith("_") and getattr(value, "__module__", module.__name__) in (

@@ -11,12 +11,12 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from aurora.config.convert import port_refs, process_ports
 from aurora.config.loader import ConfigError, field_value, one_line
 
 # Names the executor fills in; the client leaves them in the payload.
 EXECUTOR_REFS = re.compile(r"^(mesos\.instance|mesos\.hostname|thermos\.task_id|"
                            r"thermos\.user|thermos\.ports\[[^\]]+\])$")
-PORT_REF = re.compile(r"\{\{\s*thermos\.ports\[([^\]\s]+)\]\s*\}\}")
 BAD_PORT_REF = re.compile(r"\{\{\s*(thermos\.ports(?!\[)[^}]*)\}\}")
 PROCESS_NAME = re.compile(r"^[^./][^/]*$")
 IDENTIFIER = re.compile(r"^[\w\-.]+$")
@@ -45,6 +45,7 @@ class JobValidator:
         self.required_parts()
         self.type_check()
         self.unbound_refs()
+        self.nested_refs()
         self.identifiers()
         self.resources()
         self.processes()
@@ -74,7 +75,8 @@ class JobValidator:
                       hint="a required field is missing or a value has the wrong type")
 
     def port_names(self) -> set[str]:
-        return set(PORT_REF.findall(repr(self.job.get())))
+        """Every port referenced anywhere in the job, template names resolved."""
+        return port_refs(self.job)
 
     def unbound_refs(self) -> None:
         text = self.job.json_dumps()
@@ -88,6 +90,20 @@ class JobValidator:
         if unbound:
             self.fail(f"Config contains unbound variables: {' '.join(unbound)}",
                       hint="bind them with --bind name=value or .bind(name=...) in the file")
+
+    def nested_refs(self) -> None:
+        """A template inside a reference that only the executor can resolve never resolves.
+
+        `{{a[{{mesos.instance}}]}}` looks fine here (only `mesos.instance` is
+        left); with the executor's names filled in, `a[31337]` remains.
+        """
+        _, refs = self._with_executor_names().task().interpolate()
+        left = sorted({r.address() for r in refs if not EXECUTOR_REFS.match(r.address())})
+        if left:
+            self.fail(f"Task is invalid: Unexpected unbound refs: {' '.join(left)}. Make sure "
+                      "you are not nesting template variables.",
+                      hint="the inner variable is only known on the agent; compute the value "
+                           "another way")
 
     def identifiers(self) -> None:
         for part in ("role", "environment", "name"):
@@ -196,9 +212,10 @@ class JobValidator:
         if not self.job.has_announce():
             return
         announce = self.job.announce()
+        announce = announce.interpolate()[0]
         portmap = {str(k): str(v) for k, v in announce.portmap().get().items()}
         primary = str(field_value(announce, "primary_port"))
-        if primary not in self.port_names() and primary not in portmap:
+        if primary not in process_ports(self.job) and primary not in portmap:
             self.warn(f"{self.path}: job {self.name}: announce.primary_port '{primary}' is not "
                       f"used; reference it as {{{{thermos.ports[{primary}]}}}}")
         dedicated = self.job.has_constraints() and "dedicated" in self.job.constraints().get()
