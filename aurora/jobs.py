@@ -18,6 +18,7 @@ from aurora.jobkey import JobKey
 
 if TYPE_CHECKING:
     from aurora.command import Context
+    from aurora.config.aurora_config import AuroraConfig
     from aurora.config.job import JobConfig
 
 
@@ -27,10 +28,14 @@ def thrift_key(key: JobKey) -> Any:
     return api().JobKey(role=key.role, environment=key.env, name=key.name)
 
 
-def hooks_config(context: Context, key: JobKey) -> JobConfig | None:
+def hooks_config(context: Context, key: JobKey) -> AuroraConfig | None:
     """The job file given with `--config` (read only for its API hooks), or None."""
+    from aurora.api_hooks import hook_view
+
     o = context.options
-    return load_config(context, key, o.config, o.bindings, o.read_json) if o.config else None
+    if not o.config:
+        return None
+    return hook_view(load_config(context, key, o.config, o.bindings, o.read_json))
 
 
 def load_config(context: Context, key: JobKey, path: str, bindings: list[str] | None = None,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from aurora.api_hooks import hooked
 from aurora.command import Context, Noun, Verb
+from aurora.config.aurora_config import AuroraJobKey
 from aurora.errors import CommandFailure, InvalidParameter
 from aurora.hookspecs import hookimpl
 from aurora.jobs import hooks_config, job_page, load_config, open_in_browser, thrift_key
@@ -16,12 +18,16 @@ from aurora.plugins.job import options as opt
 NEXT_RUNS = 3
 
 
-def cron_call(context: Context, key: Any, method: str, argument: Any, failure: str) -> None:
-    """One cron RPC; a refusal becomes `<failure> <key>: <scheduler's message>`, exit 10."""
+def cron_call(context: Context, key: Any, method: str, argument: Any, failure: str,
+              hook: Callable[[Callable[[], Any]], Any] = lambda call: call()) -> Any:
+    """One cron RPC (run through `hook`, e.g. the API hooks) and its Response.
+
+    A refusal becomes `<failure> <key>: <scheduler's message>`, exit 10.
+    """
     from aurora.api.client import SchedulerError
 
     try:
-        context.scheduler(key.cluster).call(method, argument)
+        return hook(lambda: context.scheduler(key.cluster).call(method, argument))
     except SchedulerError as exc:
         raise CommandFailure(f"{failure} {key}: {exc}", exit_code=10) from None
 
@@ -70,9 +76,10 @@ class StartCron(Verb):
         key = o.jobspec
         config = hooks_config(context, key)
         context.print_out(f"Starting cron job: {key}")
-        hooked(context, config, key, "start_cronjob", (key,), {"config": config},
-               lambda: cron_call(context, key, "startCronJob", thrift_key(key),
-                                 "Error starting cron job"))
+        job_key = AuroraJobKey.of(key)
+        cron_call(context, key, "startCronJob", thrift_key(key), "Error starting cron job",
+                  lambda call: hooked(context, config, job_key, "start_cronjob", (job_key,),
+                                      {"config": config}, call))
         if o.open_browser:
             open_in_browser(job_page(context, key))
         return Result(data={"job": str(key), "started": True}, text="")

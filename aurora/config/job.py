@@ -33,9 +33,8 @@ def load_job(path: str, key: JobKey, bindings: list[str] | None = None,
     has loaded and the job is picked, so file errors never wait on the network
     (upstream reads the file first too).
     """
-    from aurora.config.convert import backfill_tier, to_thrift
+    from aurora.config.convert import backfill_tier
     from aurora.config.docker import bind_docker_images
-    from aurora.config.validate import validate
 
     config = load(path, read_json=read_json)
     warn = warn or (lambda message: None)
@@ -46,11 +45,27 @@ def load_job(path: str, key: JobKey, bindings: list[str] | None = None,
             warn(f"{path}: job {key.name}: 'production' is deprecated; set tier = "
                  "'preferred' instead")
         job = backfill_tier(job, tiers() if callable(tiers) else tiers)
-        validate(path, job, warn)
-        thrift = to_thrift(job)
     except AuroraError:        # ours, with their own exit code (e.g. the tier RPC's)
         raise
     except Exception as exc:   # pystachio and conversion errors: one line, exit 3
-        raise ConfigError(f"{path}: The configuration was invalid: "
-                          f"{one_line(f'{type(exc).__name__}: {exc}')}") from None
-    return JobConfig(path, job, thrift, config.hooks)
+        raise _invalid(path, exc) from None
+    return JobConfig(path, job, convert_job(path, job, warn), config.hooks)
+
+
+def _invalid(path: str, exc: Exception) -> ConfigError:
+    return ConfigError(f"{path}: The configuration was invalid: "
+                       f"{one_line(f'{type(exc).__name__}: {exc}')}")
+
+
+def convert_job(path: str, job: Any, warn: Callable[[str], None] | None = None) -> Any:
+    """Validate a picked, bound job and convert it to the JobConfiguration to send."""
+    from aurora.config.convert import to_thrift
+    from aurora.config.validate import validate
+
+    try:
+        validate(path, job, warn or (lambda message: None))
+        return to_thrift(job)
+    except AuroraError:
+        raise
+    except Exception as exc:   # pystachio and conversion errors: one line, exit 3
+        raise _invalid(path, exc) from None

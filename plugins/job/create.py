@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from aurora.api_hooks import hooked
+from aurora.api_hooks import hook_view, hooked
 from aurora.command import CommandOption, Context, Verb
+from aurora.config.aurora_config import AuroraJobKey
 from aurora.errors import CommandFailure
 from aurora.jobkey import parse_task_instance
 from aurora.jobs import (
@@ -52,9 +53,10 @@ class CreateJob(Verb):
                                                  f"{o.config_file}")
         client = context.scheduler(key.cluster)
         context.print_out(f"Creating job {key.name}")
+        view = hook_view(config)
         try:
-            hooked(context, config, key, "create_job", (config.thrift,), {},
-                   lambda: client.create_job(config.thrift))
+            hooked(context, view, None, "create_job", (view,), {},
+                   lambda: client.create_job(view.job()))
         except SchedulerError as exc:
             raise CommandFailure(f"Job creation failed due to error: {exc}") from None
         url = job_page(context, key)
@@ -93,7 +95,8 @@ class AddInstances(Verb):
             context.print_out("WARNING: Adding instances without updating SlaPolicy.")
         context.print_out(f"Adding {o.instance_count} instances to {key} using the task "
                           f"config of instance {instance}")
-        hooked(context, None, key, "add_instances", (key, instance, o.instance_count), {},
+        hooked(context, None, AuroraJobKey.of(key), "add_instances",
+               (AuroraJobKey.of(key), instance, o.instance_count), {"config": None},
                lambda: context.scheduler(key.cluster).add_instances(
                    api().InstanceKey(jobKey=thrift_key(key), instanceId=instance),
                    o.instance_count))

@@ -6,6 +6,7 @@ from typing import Any
 
 from aurora.api_hooks import hooked
 from aurora.command import CommandOption, Context, Verb
+from aurora.config.aurora_config import AuroraJobKey
 from aurora.errors import CommandFailure, InvalidParameter, SchedulerTimeout
 from aurora.jobkey import JobKey
 from aurora.jobs import (
@@ -36,7 +37,7 @@ def kill(context: Context, key: JobKey, instances: list[int] | None) -> tuple[li
     client = context.scheduler(key.cluster)
 
     def kill_tasks(ids: Any) -> Any:
-        return hooked(context, config, key, "kill_job", (key,),
+        return hooked(context, config, AuroraJobKey.of(key), "kill_job", (AuroraJobKey.of(key),),
                       {"instances": ids, "config": config, "message": o.message},
                       lambda: client.kill_tasks(thrift_key(key), set(ids) if ids else None,
                                                 o.message))

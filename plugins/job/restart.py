@@ -1,4 +1,4 @@
-"""`job restart`: a client-driven rolling restart, batch by batch (CLIENT-SPEC §9.4).
+"""`job restart`: a client-driven rolling restart, batch by batch, as upstream.
 
 Each batch is restarted with restartShards, then watched: an instance is
 healthy once the same new task has been RUNNING for `--watch-secs`; it fails
@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import dataclass
 
 from aurora.api_hooks import hooked
 from aurora.command import CommandOption, Context, Verb
+from aurora.config.aurora_config import AuroraJobKey
 from aurora.errors import CommandFailure, InvalidParameter
 from aurora.jobkey import JobKey
 from aurora.jobs import (
@@ -97,6 +99,17 @@ class Watcher:
         return sorted(failed)
 
 
+@dataclass
+class RestartSettings:
+    """What restart hooks get as their third argument (upstream's attribute names)."""
+    batch_size: int
+    restart_threshold: int
+    watch_secs: int
+    max_per_instance_failures: int
+    max_total_failures: int
+    health_check_interval_seconds: float
+
+
 class RestartJob(Verb):
     name = "restart"
     help = "Restart the instances of a job in batches, watching each batch come back."
@@ -132,19 +145,27 @@ class RestartJob(Verb):
             raise InvalidParameter(f"No active instances found in job {key}; nothing to restart",
                                    hint=f"check the job key, e.g. aurora job status {key}")
         queue = sorted(tasks) if requested is None else [i for i in requested if i in tasks]
-        settings = {"batch_size": o.batch_size, "watch_secs": o.watch_secs,
-                    "max_per_instance_failures": o.max_per_instance_failures,
-                    "max_total_failures": o.max_total_failures}
-        restarted = hooked(context, config, key, "restart", (key, queue, settings),
-                           {"config": config},
-                           lambda: self.rolling_restart(context, key, queue, tasks))
+        settings = RestartSettings(o.batch_size, o.restart_threshold, o.watch_secs,
+                                   o.max_per_instance_failures, o.max_total_failures,
+                                   o.healthcheck_interval_seconds)
+        restarted: list[int] = []
+
+        def restart() -> object:
+            done, response = self.rolling_restart(context, key, queue, tasks)
+            restarted.extend(done)
+            return response
+        job_key = AuroraJobKey.of(key)
+        shards = list(requested) if requested is not None else None
+        hooked(context, config, job_key, "restart", (job_key, shards, settings),
+               {"config": config}, restart)
         if o.open_browser:
             open_in_browser(job_page(context, key))
         return Result(data={"job": str(key), "restarted": restarted},
                       text=f"Job {key} restarted successfully\n")
 
     def rolling_restart(self, context: Context, key: JobKey, queue: list[int],
-                        old_ids: dict[int, str]) -> list[int]:
+                        old_ids: dict[int, str]) -> tuple[list[int], object]:
+        """Restart `queue` batch by batch: (instances back healthy, last restartShards Response)."""
         o = context.options
         client = context.scheduler(key.cluster)
         watcher = Watcher(context, key)
@@ -152,11 +173,14 @@ class RestartJob(Verb):
         failures: dict[int, int] = {}
         done: list[int] = []
         batch: list[int] = []
+        from aurora.api.idl import api
+
+        response = api().Response(responseCode=api().ResponseCode.OK)   # nothing to restart
         try:
             while queue:
                 batch, queue = queue[:o.batch_size], queue[o.batch_size:]
                 progress.starting(batch, o.watch_secs)
-                client.restart_shards(thrift_key(key), set(batch))
+                response = client.restart_shards(thrift_key(key), set(batch))
                 failed = watcher.watch(batch, old_ids)
                 done += [i for i in batch if i not in failed]
                 progress.update(done, [i for i in batch if i not in failed])
@@ -175,4 +199,4 @@ class RestartJob(Verb):
                      f"restarting (not yet watched healthy) {sorted(batch) or 'none'}; "
                      f"not restarted {waiting or 'none'}")
             raise
-        return sorted(done)
+        return sorted(done), response
