@@ -183,7 +183,8 @@ class JobValidator:
         if instances <= 0:
             self.fail(f"instances must be positive, got {instances}")
         if int(field_value(update, "batch_size")) <= 0:
-            self.fail("Batch size should be greater than 0")
+            self.fail("Batch size should be greater than 0",
+                      hint="set update_config batch_size to 1 or more")
         max_total = int(field_value(update, "max_total_failures"))
         if max_total >= instances and instances > 0 and max_total > 0:
             self.fail("max_total_failures in update_config must be lesser than the job size",
