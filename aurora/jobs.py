@@ -40,7 +40,7 @@ def hooks_config(context: Context, key: JobKey) -> AuroraConfig | None:
 
 def load_config(context: Context, key: JobKey, path: str, bindings: list[str] | None = None,
                 read_json: bool = False) -> JobConfig:
-    """Load `path` for `key`: the scheduler's tiers fill tier/production (CLIENT-SPEC §8.8)."""
+    """Load `path` for `key`: the scheduler's tiers fill tier/production."""
     from aurora.config.job import load_job
 
     registry = context.get_cluster(key.cluster).get("docker_registry")

@@ -1,4 +1,4 @@
-"""A validated pystachio Job → the scheduler's JobConfiguration (CLIENT-SPEC §8).
+"""A validated pystachio Job → the scheduler's JobConfiguration.
 
 Field by field as the upstream client sends it, including the executor JSON
 the Thermos executor reads (the interpolated Job minus `update_config` and
@@ -31,7 +31,7 @@ def _tier_flags(tier: Any) -> tuple[bool, bool]:
 
 
 def backfill_tier(job: Any, tiers: Any | None) -> Any:
-    """Fill `tier` from `production` or `production` from `tier` (§8.8)."""
+    """Fill `tier` from `production` or `production` from `tier` as upstream does."""
     if tiers is None:
         return job
     known = {t.name: _tier_flags(t) for t in tiers.tiers or []}

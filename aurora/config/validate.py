@@ -1,4 +1,4 @@
-"""Checks a picked job must pass before anything is sent (CLIENT-SPEC §7.9).
+"""Checks a picked job must pass before anything is sent.
 
 Each check raises `ConfigError` (exit 3) with a message naming the job file,
 the job and the field, and saying how to fix it. Warnings (deprecated
