@@ -54,10 +54,14 @@ def port_refs(obj: Any) -> set[str]:
     Interpolating first resolves a port name that is itself a template
     (`{{thermos.ports[{{pname}}]}}` with `pname` bound), as upstream does.
     """
+    return ports_in(obj.interpolate()[1])
+
+
+def ports_in(refs: Any) -> set[str]:
+    """NAME of every `thermos.ports[NAME]` among pystachio refs."""
     from pystachio import Ref
 
     scope = Ref.from_address("thermos.ports")
-    _, refs = obj.interpolate()
     names = set()
     for ref in refs:
         sub = scope.scoped_to(ref)

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import cached_property
 from typing import Any
 
-from aurora.config.convert import port_refs, process_ports
+from aurora.config.convert import ports_in, process_ports
 from aurora.config.loader import ConfigError, field_value, one_line
 
 # Names the executor fills in; the client leaves them in the payload.
 EXECUTOR_REFS = re.compile(r"^(mesos\.instance|mesos\.hostname|thermos\.task_id|"
                            r"thermos\.user|thermos\.ports\[[^\]]+\])$")
+NESTED = re.compile(r"\{\{[^}]*\{\{")    # a template inside a template
 BAD_PORT_REF = re.compile(r"\{\{\s*(thermos\.ports(?!\[)[^}]*)\}\}")
 PROCESS_NAME = re.compile(r"^[^./][^/]*$")
 IDENTIFIER = re.compile(r"^[\w\-.]+$")
@@ -62,6 +64,16 @@ class JobValidator:
             self.fail("the task has no processes",
                       hint="give the Task processes = [Process(...), ...]")
 
+    @cached_property
+    def interpolated(self) -> tuple[Any, list[Any]]:
+        """The job interpolated as far as the client can, and the refs left (computed once)."""
+        return self.job.interpolate()
+
+    @cached_property
+    def text(self) -> str:
+        return self.job.json_dumps()
+
+    @cached_property
     def _with_executor_names(self) -> Any:
         ports = {name: 30000 + i for i, name in enumerate(sorted(self.port_names()))}
         return self.job.bind({"mesos.instance": 31337, "mesos.hostname": "",
@@ -69,23 +81,21 @@ class JobValidator:
                              thermos={"ports": ports})
 
     def type_check(self) -> None:
-        check = self._with_executor_names().check()
+        check = self._with_executor_names.check()
         if not check.ok():
             self.fail(check.message().replace("TypeCheck(FAILED): ", ""),
                       hint="a required field is missing or a value has the wrong type")
 
     def port_names(self) -> set[str]:
         """Every port referenced anywhere in the job, template names resolved."""
-        return port_refs(self.job)
+        return ports_in(self.interpolated[1])
 
     def unbound_refs(self) -> None:
-        text = self.job.json_dumps()
-        bad = BAD_PORT_REF.search(text)
+        bad = BAD_PORT_REF.search(self.text)
         if bad:
             self.fail(f'Bad port specification "{bad.group(1).strip()}" (should be of form '
                       '"thermos.ports[name]")')
-        _, refs = self.job.interpolate()
-        names = {r.address() for r in refs}
+        names = {r.address() for r in self.interpolated[1]}
         unbound = sorted(n for n in names if not EXECUTOR_REFS.match(n))
         if unbound:
             self.fail(f"Config contains unbound variables: {' '.join(unbound)}",
@@ -97,7 +107,9 @@ class JobValidator:
         `{{a[{{mesos.instance}}]}}` looks fine here (only `mesos.instance` is
         left); with the executor's names filled in, `a[31337]` remains.
         """
-        _, refs = self._with_executor_names().task().interpolate()
+        if not NESTED.search(self.text):
+            return
+        _, refs = self._with_executor_names.task().interpolate()
         left = sorted({r.address() for r in refs if not EXECUTOR_REFS.match(r.address())})
         if left:
             self.fail(f"Task is invalid: Unexpected unbound refs: {' '.join(left)}. Make sure "
@@ -107,7 +119,7 @@ class JobValidator:
 
     def identifiers(self) -> None:
         for part in ("role", "environment", "name"):
-            value = str(field_value(self.job.interpolate()[0], part))
+            value = str(field_value(self.interpolated[0], part))
             if not IDENTIFIER.match(value):
                 self.fail(f"Invalid {part} '{value}'",
                           hint="use letters, digits, '_', '-' and '.' only")
@@ -227,7 +239,7 @@ class JobValidator:
     def cron(self) -> None:
         if not self.job.has_cron_schedule():
             return
-        schedule = str(field_value(self.job.interpolate()[0], "cron_schedule"))
+        schedule = str(field_value(self.interpolated[0], "cron_schedule"))
         from croniter import croniter
 
         if not croniter.is_valid(schedule) or len(schedule.split()) != 5:
