@@ -36,9 +36,11 @@ def kill(context: Context, key: JobKey, instances: list[int] | None) -> tuple[li
     config = hooks_config(context, key)
     client = context.scheduler(key.cluster)
 
+    job_key = AuroraJobKey.of(key)
+
     def kill_tasks(ids: Any) -> Any:
-        return hooked(context, config, AuroraJobKey.of(key), "kill_job", (AuroraJobKey.of(key),),
-                      {"instances": ids, "config": config, "message": o.message},
+        return hooked(context, config, job_key, "kill_job", (job_key, ids),
+                      {"config": config, "message": o.message},
                       lambda: client.kill_tasks(thrift_key(key), set(ids) if ids else None,
                                                 o.message))
     terminal = state_sets()["TERMINAL"]
