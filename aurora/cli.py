@@ -22,7 +22,7 @@ from aurora import __version__, helptext, index
 from aurora.command import CommandOption, Context, Noun, Verb
 from aurora.command_hooks import skipped_plugins
 from aurora.errors import AuroraError, ConfigurationError, ExitCode, PluginError, UsageError
-from aurora.output import Result, emit, emit_err
+from aurora.output import Result, emit, emit_err, emit_error
 from aurora.plugin_manager import (
     PluginManager,
     discover_entry_points,
@@ -92,12 +92,16 @@ def _core_options() -> list[CommandOption]:
 
 
 def _seconds(text: str) -> float:
+    """A timeout flag: finite, above 0 and at most a day (nan, inf and 1e309 refused)."""
+    from aurora.settings import MAX_SECONDS, valid_seconds
+
     try:
         value = float(text)
     except ValueError:
         value = -1.0
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got '{text}'")
+    if not valid_seconds(value):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds above 0 and at most "
+                                         f"{MAX_SECONDS}, got '{text}'")
     return value
 
 
@@ -379,7 +383,7 @@ def _report_internal(exc: BaseException, show_traceback: bool, cli: CommandLine 
         saved = f"traceback saved in {path}"
     except OSError:
         saved = "rerun with --traceback to see where"
-    emit_err(f"aurora: {culprit}: {type(exc).__name__}: {exc} ({saved})")
+    emit_error(f"aurora: {culprit}: {type(exc).__name__}: {exc} ({saved})")
 
 
 def _setup_logging(argv: list[str]) -> None:
@@ -410,13 +414,13 @@ def run(argv: list[str]) -> int:
     except UsageError as exc:
         if exc.usage:
             sys.stderr.write(exc.usage)
-        emit_err(f"aurora: error: {exc}")
+        emit_error(f"aurora: error: {exc}")
         return exc.exit_code
     except PluginError as exc:
-        emit_err(f"aurora: error: {exc}")
+        emit_error(f"aurora: error: {exc}")
         return exc.exit_code
     except AuroraError as exc:
-        emit_err(f"aurora: {exc}")
+        emit_error(f"aurora: {exc}")
         return exc.exit_code
     except BrokenPipeError:
         # stdout closed early (`aurora job list ... | head`): not an error.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -34,6 +35,8 @@ FIELD_DEFAULTS: dict[str, Any] = {
     "docker_registry": "https://registry-1.docker.io",
 }
 _FIELD_TYPES: dict[str, type] = {"zk_port": int}
+_TEXT_FIELDS = ("zk", "scheduler_zk_path", "scheduler_uri", "proxy_url", "auth_mechanism",
+                "slave_root", "slave_run_directory", "docker_registry")
 
 
 class Cluster(Mapping[str, Any]):
@@ -148,8 +151,9 @@ def _check_uri(path: str, entry: dict[str, Any]) -> None:
     except ValueError:          # e.g. a port that is not a number
         valid = False
     if not valid:
+        shown = re.sub(r"//[^/@]*@", "//***@", uri) if isinstance(uri, str) else uri
         raise ConfigurationError(
-            f"{path}: cluster '{entry['name']}' field scheduler_uri {uri!r} is not an "
+            f"{path}: cluster '{entry['name']}' field scheduler_uri {shown!r} is not an "
             "http(s) URL", hint="write it like https://aurora.example.com:8081")
 
 
@@ -168,17 +172,30 @@ def _check_entry(path: str, index: int, entry: Any) -> dict[str, Any] | None:
     if not isinstance(entry.get("autostart", False), bool):
         raise ConfigurationError(f"{path}: cluster '{entry['name']}' field autostart must be "
                                  f"true or false, got {entry['autostart']!r}")
+    _check_fields(path, entry["name"], entry)
+    return entry
+
+
+def _check_fields(path: str, name: str, entry: dict[str, Any]) -> None:
+    """Known fields of the right type (a scheduler_uri that is an object is an error)."""
+    for field in _TEXT_FIELDS:
+        if entry.get(field) is not None and not isinstance(entry[field], str):
+            raise ConfigurationError(f"{path}: cluster '{name}' field {field} must be "
+                                     f"a string, got {type(entry[field]).__name__}")
     _check_uri(path, entry)
     for field, kind in _FIELD_TYPES.items():
         if field in entry and not isinstance(entry[field], kind):
             try:
                 entry[field] = kind(entry[field])
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise ConfigurationError(
-                    f"{path}: cluster '{entry['name']}' field {field} must be "
+                    f"{path}: cluster '{name}' field {field} must be "
                     f"{kind.__name__}, got {entry[field]!r}"
                 ) from None
-    return entry
+    port = entry.get("zk_port", 2181)
+    if isinstance(port, bool) or not 0 < port < 65536:
+        raise ConfigurationError(f"{path}: cluster '{name}' field zk_port must be a port "
+                                 f"number (1-65535), got {port!r}")
 
 
 def load_file(path: str) -> list[Cluster]:
@@ -188,6 +205,9 @@ def load_file(path: str) -> list[Cluster]:
             text = handle.read()
     except OSError as exc:
         raise ConfigurationError(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigurationError(f"{path}: not UTF-8 text (byte {exc.start})",
+                                 hint="save the file as UTF-8") from None
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -195,6 +215,9 @@ def load_file(path: str) -> list[Cluster]:
             f"{path} line {exc.lineno} column {exc.colno}: {exc.msg}",
             hint="fix the JSON syntax there",
         ) from None
+    except RecursionError:
+        raise ConfigurationError(f"{path}: values are nested too deeply to read",
+                                 hint="clusters.json is a list of flat objects") from None
     clusters = []
     for index, entry in enumerate(_entries(path, document)):
         checked = _check_entry(path, index, entry)

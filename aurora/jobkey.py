@@ -10,6 +10,8 @@ Forms accepted on the command line:
 * role key           ``CLUSTER/ROLE``
 
 Every problem raises `InvalidParameter` (exit 6) naming the bad part and the form.
+Instance ids are bounded (`MAX_INSTANCES`) and checked before any list of them is
+built, so a typo such as ``0-9999999999999999999`` is an error, not a memory blow-up.
 """
 
 from __future__ import annotations
@@ -24,6 +26,11 @@ from aurora.errors import InvalidParameter
 # Thrift constant GOOD_IDENTIFIER_PATTERN; ASCII only, as the JVM scheduler applies it.
 IDENTIFIER = re.compile(r"^[\w\-.]+$", re.ASCII)
 _GLOB_CHARS = frozenset("*?[")
+_NUMBER = re.compile(r"^[0-9]+$")
+
+# No scheduler runs jobs this large (Aurora's own default cap is 4,000 tasks per job);
+# ids run from 0 to MAX_INSTANCES - 1, and one instance list names at most this many.
+MAX_INSTANCES = 100_000
 
 JOB_KEY_FORM = "CLUSTER/ROLE/ENV/NAME"
 INSTANCE_KEY_FORM = "CLUSTER/ROLE/ENV/NAME[/INSTANCES]"
@@ -155,10 +162,10 @@ def parse_task_instance(text: str) -> tuple[JobKey, int]:
     if len(parts) != 5:
         raise _bad(text, f"it has {len(parts)} part(s) instead of 5", TASK_INSTANCE_FORM)
     job = _validated_job_key(text, parts[:4], TASK_INSTANCE_FORM)
-    if not parts[4].isdigit():
+    if not _NUMBER.match(parts[4]):
         raise _bad(text, f"instance '{parts[4]}' is not a non-negative integer",
                    TASK_INSTANCE_FORM)
-    return job, int(parts[4])
+    return job, _instance_id(parts[4])
 
 
 def parse_partial_key(text: str) -> PartialKey:
@@ -183,26 +190,63 @@ def parse_role_key(text: str) -> tuple[str, str]:
     return parts[0], parts[1]
 
 
+def _instance_id(digits: str) -> int:
+    """An instance id from ASCII digits, refused above the bound before int() sees it."""
+    value = int(digits) if len(digits) <= len(str(MAX_INSTANCES)) + 2 else MAX_INSTANCES
+    if value >= MAX_INSTANCES:
+        shown = digits if len(digits) <= 24 else f"{digits[:20]}...({len(digits)} digits)"
+        raise InvalidParameter(
+            f"invalid instance '{shown}': instance ids run from 0 to {MAX_INSTANCES - 1}",
+            hint=f"a job has at most {MAX_INSTANCES} instances")
+    return value
+
+
+def check_instance_count(count: int, what: str = "instance count") -> int:
+    """`count` new or listed instances, within 1..MAX_INSTANCES (exit 6 otherwise)."""
+    if count <= 0:
+        raise InvalidParameter(f"{what} must be positive, got {count}")
+    if count > MAX_INSTANCES:
+        raise InvalidParameter(f"{what} {count} is more than {MAX_INSTANCES}, the most "
+                               "instances a job may have", hint="ask for fewer instances")
+    return count
+
+
+def _range(item: str, text: str) -> range:
+    """One `N` or `N-M` item as a range (nothing is listed yet)."""
+    bounds = [b.strip() for b in item.split("-")]
+    if len(bounds) > 2 or not all(_NUMBER.match(b) for b in bounds):
+        raise InvalidParameter(
+            f"invalid instance list '{text}': '{item}' is not a number or a range",
+            hint="use ids and ranges such as 0-3,5,9",
+        )
+    start, end = _instance_id(bounds[0]), _instance_id(bounds[-1])
+    if start > end:
+        raise InvalidParameter(
+            f"invalid instance range '{item}': the start is greater than the end",
+            hint=f"write it as {end}-{start}",
+        )
+    return range(start, end + 1)
+
+
 def parse_instances(text: str) -> tuple[int, ...] | None:
-    """Parse `0-3,5,9` into sorted unique ids; the empty string means all (None)."""
+    """Parse `0-3,5,9` into sorted unique ids; the empty string means all (None).
+
+    Every bound is checked against MAX_INSTANCES and overlapping ranges are
+    merged first, so at most MAX_INSTANCES ids are ever built.
+    """
     if text == "":
         return None
-    ids: set[int] = set()
-    for item in text.split(","):
-        bounds = item.split("-")
-        if len(bounds) > 2 or not all(b.strip().isdigit() for b in bounds):
-            raise InvalidParameter(
-                f"invalid instance list '{text}': '{item}' is not a number or a range",
-                hint="use ids and ranges such as 0-3,5,9",
-            )
-        start, end = int(bounds[0]), int(bounds[-1])
-        if start > end:
-            raise InvalidParameter(
-                f"invalid instance range '{item}': the start is greater than the end",
-                hint=f"write it as {end}-{start}",
-            )
-        ids.update(range(start, end + 1))
-    return tuple(sorted(ids))
+    items = text.split(",")
+    if len(items) > MAX_INSTANCES:
+        raise InvalidParameter(f"invalid instance list: more than {MAX_INSTANCES} items",
+                               hint=f"a job has at most {MAX_INSTANCES} instances")
+    merged: list[list[int]] = []      # overlapping ranges joined before any id is listed
+    for span in sorted((_range(item, text) for item in items), key=lambda r: r.start):
+        if merged and span.start <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], span.stop - 1)
+        else:
+            merged.append([span.start, span.stop - 1])
+    return tuple(i for start, end in merged for i in range(start, end + 1))
 
 
 def format_instances(ids: tuple[int, ...] | list[int]) -> str:

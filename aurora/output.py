@@ -52,7 +52,31 @@ def emit(text: str, stream: TextIO | None = None) -> None:
     stream.flush()
 
 
+def escape_controls(text: str, keep: str = "\n") -> str:
+    """Control characters (ESC, BEL, CR, C1, ...) as visible escapes, so that bytes from
+    a server or a file can never move the cursor or retitle the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c in keep else _escaped(c) for c in text)
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    if char == "\t":
+        return "\\t"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 def emit_err(message: str) -> None:
-    """Human progress and warnings: always stderr, so stdout stays parseable."""
-    sys.stderr.write(message.rstrip("\n") + "\n")
+    """Human progress and warnings: always stderr, so stdout stays parseable.
+
+    Every message to the user passes here, so this is where control characters
+    are escaped (newlines between lines of one message are kept).
+    """
+    sys.stderr.write(escape_controls(message.rstrip("\n")) + "\n")
     sys.stderr.flush()
+
+
+def emit_error(message: str) -> None:
+    """An error: one line, whatever the message holds (embedded newlines escaped)."""
+    emit_err(escape_controls(message.rstrip("\n"), keep=""))

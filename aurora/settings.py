@@ -34,6 +34,15 @@ from typing import Any
 from aurora.errors import ConfigurationError
 
 CLIENT_CONFIG_FILE = "client.toml"
+MAX_RETRIES = 100
+MAX_SECONDS = 86_400     # a day: longer "timeouts" are typos, and sockets refuse huge ones
+
+
+def valid_seconds(value: Any) -> bool:
+    """A usable timeout: a finite number of seconds in (0, MAX_SECONDS] (not nan, not inf)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return 0 < value <= MAX_SECONDS
 
 
 def _read_toml(path: str) -> dict[str, Any]:
@@ -49,6 +58,12 @@ def _read_toml(path: str) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         # tomllib's message already says "(at line L, column C)".
         raise ConfigurationError(f"{path}: {exc}", hint="fix the TOML syntax there") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigurationError(f"{path}: not UTF-8 text (byte {exc.start})",
+                                 hint="save the file as UTF-8") from None
+    except RecursionError:
+        raise ConfigurationError(f"{path}: values are nested too deeply to read",
+                                 hint="client.toml needs only flat tables") from None
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -126,21 +141,23 @@ def load_settings(dirs: list[str] | None = None) -> ClientSettings:
                         ("[devcluster]", devcluster), ("[plugin]", merged.get("plugin", {}))):
         if not isinstance(table, dict):
             raise ConfigurationError(f"{where}: {name} must be a table")
+    for name, table in merged.get("plugin", {}).items():
+        if not isinstance(table, dict):
+            raise ConfigurationError(f"{where}: [plugin.{name}] must be a table")
     disabled = _expect(where, plugins, "disable", list, "plugins.disable") or []
     if not all(isinstance(n, str) for n in disabled):
         raise ConfigurationError(f"{where}: plugins.disable must be a list of plugin names")
     for key in ("connect_timeout", "timeout", "failover_timeout"):
         value = scheduler.get(key)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
-                                  or value <= 0):
-            raise ConfigurationError(f"{where}: scheduler.{key} must be a positive number of "
-                                     f"seconds, got {value!r}")
+        if value is not None and not valid_seconds(value):
+            raise ConfigurationError(f"{where}: scheduler.{key} must be a number of seconds "
+                                     f"above 0 and at most {MAX_SECONDS}, got {value!r}")
     _expect(where, scheduler, "ca_bundle", str, "scheduler.ca_bundle")
     retries = scheduler.get("retries")
     if retries is not None and (isinstance(retries, bool) or not isinstance(retries, int)
-                                or retries < 0):
-        raise ConfigurationError(f"{where}: scheduler.retries must be a whole number >= 0, "
-                                 f"got {retries!r}")
+                                or not 0 <= retries <= MAX_RETRIES):
+        raise ConfigurationError(f"{where}: scheduler.retries must be a whole number from 0 "
+                                 f"to {MAX_RETRIES}, got {retries!r}")
     autostart = _expect(where, devcluster, "autostart", bool, "devcluster.autostart")
     return ClientSettings(
         output_format=_expect(where, output, "format", str, "output.format"),

@@ -142,7 +142,13 @@ class Complete(Verb):
                CommandOption("words", nargs="*", help="the command line after 'aurora'"))
 
     def execute(self, context: Context) -> Result:
-        found = candidates(context, list(context.options.words), context.options.cword)
+        from aurora.errors import UsageError
+
+        words, cword = list(context.options.words), context.options.cword
+        if not 0 <= cword <= len(words):
+            raise UsageError(f"--cword {cword} does not point at one of the {len(words)} "
+                             "word(s) given", hint=f"use an index from 0 to {len(words)}")
+        found = candidates(context, words, cword)
         return Result(data=found, text="".join(f"{c}\n" for c in found))
 
 

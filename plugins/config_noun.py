@@ -21,12 +21,11 @@ class ListConfig(Verb):
                CommandOption("config_file", metavar="CONFIG_FILE", help="the job file"))
 
     def execute(self, context: Context) -> Result:
-        from aurora.config.loader import bind, key_of, load, parse_bindings
+        from aurora.config.loader import job_keys, load, parse_bindings
 
         o = context.options
         config = load(o.config_file, read_json=o.read_json)
-        bindings = parse_bindings(o.bindings)
-        keys = [key_of(bind(job, bindings)) for job in config.jobs]
+        keys = job_keys(config, parse_bindings(o.bindings))
         return Result(data={"jobs": keys}, text=f"jobs=[{', '.join(keys)}]\n",
                       rows=[{"job": k} for k in keys])
 

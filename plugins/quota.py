@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -18,6 +19,8 @@ SECTIONS = (("prodSharedConsumption", "Production shared pool resources consumed
             ("prodDedicatedConsumption", "Production dedicated pool resources consumed:"),
             ("nonProdSharedConsumption", "Non-production shared pool resources consumed:"),
             ("nonProdDedicatedConsumption", "Non-production dedicated pool resources consumed:"))
+MAX_SIZE_MB = 2**40      # 1 EiB: more is a typo, and the wire's 64-bit field overflows soon after
+MAX_CPUS = 1_000_000
 UNITS = {"": 1, "B": 1 / 2**20, "K": 1 / 1024, "KB": 1 / 1024, "M": 1, "MB": 1,
          "G": 1024, "GB": 1024, "T": 2**20, "TB": 2**20}
 
@@ -69,7 +72,11 @@ def size_mb(text: str, what: str) -> int:
     if not match or match.group(2) not in UNITS:
         raise InvalidParameter(f"invalid {what} size '{text}'",
                                hint="use a number with a unit, e.g. 512MB or 4GB")
-    return int(float(match.group(1)) * UNITS[match.group(2)])
+    size = float(match.group(1)) * UNITS[match.group(2)]
+    if not math.isfinite(size) or size > MAX_SIZE_MB:
+        raise InvalidParameter(f"{what} size '{text}' is more than {MAX_SIZE_MB} MB (1 EiB)",
+                               hint="check the number and its unit")
+    return int(size)
 
 
 class SetQuota(Verb):
@@ -88,8 +95,8 @@ class SetQuota(Verb):
         a = api()
         o = context.options
         cluster, role = o.role
-        if o.cpus < 0:
-            raise InvalidParameter(f"--cpus must not be negative, got {o.cpus:g}")
+        if not 0 <= o.cpus <= MAX_CPUS:     # also refuses nan and inf
+            raise InvalidParameter(f"--cpus must be from 0 to {MAX_CPUS}, got {o.cpus:g}")
         ram, disk = size_mb(o.ram, "RAM"), size_mb(o.disk, "disk")
         quota = a.ResourceAggregate(resources={a.Resource(numCpus=o.cpus),
                                                a.Resource(ramMb=ram), a.Resource(diskMb=disk)})

@@ -23,6 +23,21 @@ class JobConfig:
         return int(self.thrift.instanceCount)
 
 
+def fits_the_wire(path: str, thrift: Any) -> Any:
+    """`thrift`, once it is known to encode: a number too big for its field
+    (ram = 2**70*MB) is the job file's error (exit 3), not a failed call."""
+    from thriftpy2.thrift import TException
+
+    from aurora.api.idl import serialize
+
+    try:
+        serialize(thrift)
+    except (TException, OverflowError, ValueError, TypeError) as exc:
+        raise ConfigError(f"{path}: a value does not fit its field: {one_line(str(exc))}",
+                          hint="check the sizes and counts in the job file") from None
+    return thrift
+
+
 def load_job(path: str, key: JobKey, bindings: list[str] | None = None,
              read_json: bool = False, tiers: Any | Callable[[], Any] | None = None,
              warn: Callable[[str], None] | None = None,
@@ -33,8 +48,9 @@ def load_job(path: str, key: JobKey, bindings: list[str] | None = None,
     has loaded and the job is picked, so file errors never wait on the network
     (upstream reads the file first too).
     """
-    from aurora.config.convert import backfill_tier
+    from aurora.config.convert import backfill_tier, to_thrift
     from aurora.config.docker import bind_docker_images
+    from aurora.config.validate import validate
 
     config = load(path, read_json=read_json)
     warn = warn or (lambda message: None)
@@ -44,12 +60,15 @@ def load_job(path: str, key: JobKey, bindings: list[str] | None = None,
         if job.has_production() and job.production().get() is True and not job.has_tier():
             warn(f"{path}: job {key.name}: 'production' is deprecated; set tier = "
                  "'preferred' instead")
+        validate(path, job, warn)
+        fits_the_wire(path, to_thrift(job))     # input errors before any scheduler call
         job = backfill_tier(job, tiers() if callable(tiers) else tiers)
+        thrift = fits_the_wire(path, to_thrift(job))
     except AuroraError:        # ours, with their own exit code (e.g. the tier RPC's)
         raise
     except Exception as exc:   # pystachio and conversion errors: one line, exit 3
         raise _invalid(path, exc) from None
-    return JobConfig(path, job, convert_job(path, job, warn), config.hooks)
+    return JobConfig(path, job, thrift, config.hooks)
 
 
 def _invalid(path: str, exc: Exception) -> ConfigError:
@@ -64,7 +83,7 @@ def convert_job(path: str, job: Any, warn: Callable[[str], None] | None = None) 
 
     try:
         validate(path, job, warn or (lambda message: None))
-        return to_thrift(job)
+        return fits_the_wire(path, to_thrift(job))
     except AuroraError:
         raise
     except Exception as exc:   # pystachio and conversion errors: one line, exit 3

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,16 +99,52 @@ def _job_file_error(exc: BaseException, files: list[str]) -> ConfigError:
     return ConfigError(f"{files[0] if files else 'job file'}: {text}")
 
 
+@contextmanager
+def stdout_to_stderr() -> Iterator[None]:
+    """While a job file runs, whatever it prints (print(), os.write(1), a child process)
+    goes to stderr: the user still sees it, and stdout holds only the command's result
+    (`--write-json` stays parseable)."""
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+        os.dup2(2, 1)
+    except OSError:        # no usable descriptors (embedded use): Python-level only
+        saved = None
+    try:
+        with redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stderr.flush()
+        if saved is not None:
+            os.dup2(saved, 1)
+            os.close(saved)
+
+
+def _exit_error(exc: SystemExit, files: list[str]) -> ConfigError:
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename in files]
+    where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else (
+        files[0] if files else "job file")
+    return ConfigError(f"{where}: the job file tried to exit (SystemExit({exc.code!r})); "
+                       "a job file defines jobs and may not end the command",
+                       hint="remove the exit(), quit(), sys.exit() or raise SystemExit")
+
+
 def load_dsl(path: str) -> LoadedConfig:
     runner = _Executor()
     try:
-        runner.run(path)
+        with stdout_to_stderr():
+            runner.run(path)
     except ConfigError:
         raise
+    except SystemExit as exc:  # exit() in a job file must not end the command with its code
+        raise _exit_error(exc, runner.files) from None
     except Exception as exc:   # anything a job file raises is the job file's error
         raise _job_file_error(exc, runner.files) from None
     jobs = runner.namespace.get("jobs")
     hooks = runner.namespace.get("hooks") or []
+    if not isinstance(hooks, (list, tuple)):
+        raise ConfigError(f"{path}: 'hooks' must be a list of hook objects, got "
+                          f"{type(hooks).__name__}", hint="write hooks = [MyHooks(), ...]")
     return LoadedConfig(path, _job_list(path, jobs), list(hooks))
 
 
@@ -129,7 +168,7 @@ def load_json(path: str) -> LoadedConfig:
 
     try:
         document = json.loads(_read(path))
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise ConfigError(f"{path}: not valid JSON: {exc}",
                           hint="--read-json expects a JSON job file") from None
     if not isinstance(document, dict):
@@ -145,8 +184,9 @@ def load_json(path: str) -> LoadedConfig:
         except AttributeError as exc:
             raise ConfigError(f"{path}: jobs[{index}]: Unknown schema attribute "
                               f"{str(exc).split()[-1]}") from None
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(f"{path}: jobs[{index}]: {exc}") from None
+        except Exception as exc:   # noqa: BLE001 - any schema failure is the file's error
+            raise ConfigError(f"{path}: jobs[{index}]: "
+                              f"{one_line(f'{type(exc).__name__}: {exc}')}") from None
     return LoadedConfig(path, jobs)
 
 
@@ -199,6 +239,15 @@ def key_of(job: Any) -> str:
         present = getattr(job, f"has_{field_name}")()
         parts.append(_text(attr.interpolate()[0]) if present else "{MISSING}")
     return "/".join(parts)
+
+
+def job_keys(config: LoadedConfig, bindings: dict[str, str]) -> list[str]:
+    """Each job's key as the file spells it after `bindings` (`config list`)."""
+    try:
+        return [key_of(bind(job, bindings)) for job in config.jobs]
+    except Exception as exc:   # pystachio type and binding errors are the file's
+        raise ConfigError(f"{config.path}: {one_line(f'{type(exc).__name__}: {exc}')}",
+                          hint="check the job's fields and the --bind names") from None
 
 
 def pick(config: LoadedConfig, key: JobKey, bindings: dict[str, str]) -> Any:

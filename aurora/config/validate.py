@@ -7,6 +7,7 @@ the job and the field, and saying how to fix it. Warnings (deprecated
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from functools import cached_property
@@ -14,6 +15,7 @@ from typing import Any
 
 from aurora.config.convert import ports_in, process_ports
 from aurora.config.loader import ConfigError, field_value, one_line
+from aurora.jobkey import MAX_INSTANCES
 
 # Names the executor fills in; the client leaves them in the payload.
 EXECUTOR_REFS = re.compile(r"^(mesos\.instance|mesos\.hostname|thermos\.task_id|"
@@ -132,6 +134,8 @@ class JobValidator:
         res = task.resources()
         cpu, ram, disk = (field_value(res, f) for f in ("cpu", "ram", "disk"))
         ram_mb, disk_mb = int(ram) // (1024 * 1024), int(disk) // (1024 * 1024)
+        if not math.isfinite(float(cpu)):
+            self.fail(f"Task has invalid resources: cpu must be a finite number, got {cpu}")
         if float(cpu) <= 0 or ram_mb <= 0 or disk_mb <= 0:
             self.fail(f"Task has invalid resources: cpu, ram and disk must all be positive "
                       f"(cpu {cpu}, ram {ram_mb} MB, disk {disk_mb} MB)",
@@ -192,8 +196,8 @@ class JobValidator:
     def update_config(self) -> None:
         update = self.job.update_config()
         instances = int(field_value(self.job, "instances"))
-        if instances <= 0:
-            self.fail(f"instances must be positive, got {instances}")
+        if not 0 < instances <= MAX_INSTANCES:
+            self.fail(f"instances must be from 1 to {MAX_INSTANCES}, got {instances}")
         if int(field_value(update, "batch_size")) <= 0:
             self.fail("Batch size should be greater than 0",
                       hint="set update_config batch_size to 1 or more")

@@ -84,6 +84,8 @@ def parser() -> argparse.ArgumentParser:
                         "(needs the kerberos extra)")
     p.add_argument("--cron-clock-speed", type=float, default=1.0, metavar="FACTOR",
                    help="run the cron clock FACTOR times faster than real time (for tests)")
+    p.add_argument("--max-tasks-per-job", type=int, default=None, metavar="N",
+                   help="refuse jobs that would have more than N tasks (default 10000)")
     p.add_argument("-v", "--verbose", action="store_true", help="log every request")
     return p
 
@@ -126,12 +128,12 @@ def check_bind(args: argparse.Namespace) -> None:
 def run(args: argparse.Namespace) -> int:
     from aurora.devcluster.engine import Engine
     from aurora.devcluster.executor import make_executor
-    from aurora.devcluster.handler import SchedulerHandler
+    from aurora.devcluster.handler import MAX_TASKS_PER_JOB, SchedulerHandler
     from aurora.devcluster.server import DevclusterHttpServer
     from aurora.devcluster.store import Store
 
     check_bind(args)
-    os.makedirs(args.state_dir, exist_ok=True)
+    private_dir(args.state_dir)
     lock = open(os.path.join(args.state_dir, "devcluster.lock"), "w")
     if not args.zk:
         try:
@@ -143,7 +145,8 @@ def run(args: argparse.Namespace) -> int:
     executor = make_executor(args.executor, args.state_dir)
     engine = Engine(store, executor, hostname=args.hostname,
                     cron_clock_speed=args.cron_clock_speed)
-    handler = SchedulerHandler(store, engine, cluster_name=args.cluster_name)
+    handler = SchedulerHandler(store, engine, cluster_name=args.cluster_name,
+                               max_tasks_per_job=args.max_tasks_per_job or MAX_TASKS_PER_JOB)
     try:
         server = DevclusterHttpServer((args.bind, args.port), handler)
     except OSError as exc:
@@ -196,9 +199,9 @@ def run(args: argparse.Namespace) -> int:
         server.serve_forever(poll_interval=0.2)
     finally:
         server.server_close()
-        if leadership is not None:
+        engine.stop()             # tasks stopped while we still lead: no standby adopts
+        if leadership is not None:   # them half-killed
             leadership.stop()
-        engine.stop()
         store.close()
         try:
             os.unlink(own_pid_file)
@@ -214,7 +217,7 @@ def start(args: argparse.Namespace) -> int:
     if info:
         print(f"devcluster already running at {url_of(info)} (pid {info['pid']})")
         return 0
-    os.makedirs(args.state_dir, exist_ok=True)
+    private_dir(args.state_dir)
     log_path = os.path.join(args.state_dir, "devcluster.log")
     command = [sys.executable, "-m", "aurora.devcluster", "run", "--port", str(args.port),
                "--bind", args.bind, "--state-dir", args.state_dir, "--executor", args.executor,
@@ -224,6 +227,8 @@ def start(args: argparse.Namespace) -> int:
         command.append("--allow-remote")
     if args.verbose:
         command.append("--verbose")
+    if args.max_tasks_per_job:
+        command += ["--max-tasks-per-job", str(args.max_tasks_per_job)]
     if args.zk:
         command += ["--zk", args.zk, "--zk-path", args.zk_path]
     if args.users:
@@ -330,9 +335,17 @@ def hash_password_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def private_dir(path: str) -> None:
+    """Create `path` (and parents) readable by its owner only, whatever the umask was;
+    an existing one is tightened to 0700 too: task output and state may hold secrets."""
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    os.chmod(path, 0o700)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     args.state_dir = os.path.abspath(args.state_dir or default_state_dir())
+    os.umask(0o077)     # state, logs, sandboxes and the tasks' own files: owner only
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not args.verbose:      # kazoo retries loudly; our own messages say what matters

@@ -48,6 +48,24 @@ def check_password(password: str, stored: str) -> bool:
     return scheme == "pbkdf2_sha256" and hmac.compare_digest(computed.hex(), digest)
 
 
+_DUMMY_HASH: list[str] = []     # made once: what unknown user names are checked against
+
+
+def verify_login(users: dict[str, User], login: str, password: str) -> User | None:
+    """The user `login`/`password` proves, or None, in the same time either way.
+
+    An unknown name still costs one full PBKDF2 (against a dummy hash) and one
+    constant-time comparison, so the answer's timing does not tell which user
+    names exist.
+    """
+    if not _DUMMY_HASH:
+        _DUMMY_HASH.append(hash_password(os.urandom(16).hex()))
+    user = users.get(login)
+    stored = user.password if user is not None else _DUMMY_HASH[0]
+    matches = check_password(password, stored)
+    return user if matches and user is not None else None
+
+
 def load_users(path: str) -> dict[str, User]:
     with open(path, encoding="utf-8") as handle:
         entries = json.load(handle)
@@ -89,8 +107,8 @@ class Authenticator:
             login, _, password = base64.b64decode(header[6:]).decode().partition(":")
         except (binascii.Error, UnicodeDecodeError):
             return None
-        user = self.users.get(login)
-        if user is None or not check_password(password, user.password):
+        user = verify_login(self.users, login, password)
+        if user is None:
             return None
         self._verified[header] = login
         return user

@@ -64,7 +64,8 @@ class ProcessExecutor:
     def __init__(self, state_dir: str):
         self.state_dir = state_dir
         self.sandboxes = slave_root(state_dir)
-        os.makedirs(self.sandboxes, exist_ok=True)
+        os.makedirs(self.sandboxes, mode=0o700, exist_ok=True)
+        os.chmod(self.sandboxes, 0o700)     # task output may hold secrets
         self.children: dict[str, subprocess.Popen] = {}
         self.kill_started: dict[str, float] = {}
 
@@ -72,7 +73,8 @@ class ProcessExecutor:
                config: Any) -> tuple[int | None, str | None]:
         sandbox = new_run_sandbox(self.state_dir, hostname, task_id)
         meta = os.path.join(sandbox, ".runner")
-        os.makedirs(meta, exist_ok=True)
+        os.makedirs(meta, mode=0o700, exist_ok=True)
+        os.chmod(sandbox, 0o700)
         executor = config.executorConfig
         if executor is None or executor.name != AURORA_EXECUTOR:
             name = executor.name if executor else "none"

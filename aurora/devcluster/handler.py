@@ -36,11 +36,18 @@ from aurora.devcluster.store import Store
 
 log = logging.getLogger("aurora.devcluster")
 
+# The real scheduler caps tasks per job (its -max_tasks_per_job, 4,000 by default); the
+# devcluster's default leaves room for its own 10,000-instance scale tests.
+MAX_TASKS_PER_JOB = 10_000
+
+
 class SchedulerHandler(CronRpcs, QuotaRpcs):
-    def __init__(self, store: Store, engine: Engine, cluster_name: str = "devcluster"):
+    def __init__(self, store: Store, engine: Engine, cluster_name: str = "devcluster",
+                 max_tasks_per_job: int = MAX_TASKS_PER_JOB):
         self.store = store
         self.engine = engine
         self.cluster_name = cluster_name
+        self.max_tasks_per_job = max_tasks_per_job
         # (role, env, name, config digest, instance count) -> JobConfiguration: getJobs
         # answers for large clusters without rebuilding 100,000 objects each time.
         self._job_configs: dict[tuple, Any] = {}
@@ -147,6 +154,7 @@ class SchedulerHandler(CronRpcs, QuotaRpcs):
         self._check_key(job.key)
         if job.instanceCount is None or job.instanceCount <= 0:
             raise Invalid("Instance count must be positive.")
+        self._check_size(job.key, job.instanceCount)
         task = copy.copy(job.taskConfig)
         task.job = job.key
         task.owner = task.owner or job.owner
@@ -164,6 +172,12 @@ class SchedulerHandler(CronRpcs, QuotaRpcs):
         job = copy.copy(job)
         job.taskConfig = task
         return job
+
+    def _check_size(self, key: Any, tasks: int) -> None:
+        """Refuse a job that would grow past the per-job task cap, before any task exists."""
+        if tasks > self.max_tasks_per_job:
+            raise Invalid(f"Job {job_path(key)} would have {tasks} tasks, more than the "
+                          f"{self.max_tasks_per_job} this scheduler allows per job")
 
     def _job_exists(self, key: Any) -> bool:
         return bool(self.store.active_tasks(key)) or self._cron_job(key) is not None
@@ -343,6 +357,7 @@ class SchedulerHandler(CronRpcs, QuotaRpcs):
             require_role(key.jobKey.role)
             if count is None or count <= 0:
                 raise Invalid("Instance count must be positive.")
+            self._check_size(key.jobKey, count)       # before reading any task
             if self._cron_job(key.jobKey) is not None:
                 raise Invalid("Instances may not be added to cron jobs.")
             rows = self.store.active_tasks(key.jobKey)
@@ -350,6 +365,7 @@ class SchedulerHandler(CronRpcs, QuotaRpcs):
             if not template:
                 raise Invalid(f"Instance {key.instanceId} of {job_path(key.jobKey)} is not "
                               "active; add instances from an active one")
+            self._check_size(key.jobKey, len(rows) + count)
             first = max(r["instance"] for r in rows) + 1
             config = self.store.config(template[-1]["config_hash"])
             self._check_quota(api().JobConfiguration(key=key.jobKey, taskConfig=config,

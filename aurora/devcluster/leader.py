@@ -48,7 +48,7 @@ class Leadership:
         self.zk.ensure_path(self.path)
 
         def watch(state: Any) -> None:
-            if state == KazooState.LOST and self.is_leader:
+            if state == KazooState.LOST and self.is_leader and not self._stop.is_set():
                 log.error("lost the ZooKeeper session while leading; stopping at once")
                 os._exit(75)
         self.zk.add_listener(watch)
@@ -79,6 +79,7 @@ class Leadership:
         return endpoint_from_member(data)
 
     def stop(self) -> None:
+        """Leave the election; the session's end is then ours, not a lost leadership."""
         self._stop.set()
         try:
             self.zk.stop()

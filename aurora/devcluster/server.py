@@ -94,6 +94,26 @@ class RequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def _authenticated(self) -> bool:
+        """With --users, the request's credentials name a user; else a 401 is sent.
+
+        The API and the pages (which list jobs and task ids) are guarded alike.
+        """
+        from aurora.devcluster import auth
+
+        auth.current.user = None
+        if self.server.authenticator is None:
+            return True
+        user = self.server.authenticator.user_of(self.headers.get("Authorization"))
+        if user is None:
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", self.server.authenticator.challenge())
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return False
+        auth.current.user = user
+        return True
+
     def do_POST(self) -> None:
         if self.path.rstrip("/") != "/api":
             return self._send(404, b"thrift is served at /api\n", "text/plain")
@@ -104,18 +124,8 @@ class RequestHandler(BaseHTTPRequestHandler):
         if kind != THRIFT_BINARY:
             return self._send(415, f"devcluster speaks {THRIFT_BINARY}\n".encode(), "text/plain")
         body = self.rfile.read(length)
-        from aurora.devcluster import auth
-
-        auth.current.user = None
-        if self.server.authenticator is not None:
-            user = self.server.authenticator.user_of(self.headers.get("Authorization"))
-            if user is None:
-                self.send_response(401)
-                self.send_header("WWW-Authenticate", self.server.authenticator.challenge())
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return None
-            auth.current.user = user
+        if not self._authenticated():
+            return None
         lead = self.server.leadership
         if lead is not None and not lead.is_leader and \
                 (self.headers.get(BYPASS_HEADER) or "").lower() != "true":
@@ -139,6 +149,8 @@ class RequestHandler(BaseHTTPRequestHandler):
         if path == "/health":
             return self._send(200, b"OK\n", "text/plain")
         if path in ("", "/scheduler") or path.startswith("/scheduler/"):
+            if not self._authenticated():
+                return None
             parts = [p for p in path.split("/")[2:] if p]
             return self._send(200, self.server.page(parts).encode(), "text/html; charset=utf-8")
         self._send(404, b"not found\n", "text/plain")

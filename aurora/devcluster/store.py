@@ -64,10 +64,13 @@ class Store:
     """A thread-safe SQLite store; one connection, one lock, one transaction per RPC."""
 
     def __init__(self, path: str):
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        os.makedirs(os.path.dirname(os.path.abspath(path)), mode=0o700, exist_ok=True)
         self.path = path
         self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
+        for name in (path, f"{path}-wal", f"{path}-shm"):    # owner only, whatever the umask
+            if os.path.exists(name):
+                os.chmod(name, 0o600)
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
         self.lock = threading.RLock()
@@ -198,6 +201,9 @@ class Store:
         where = (f"role = ? AND env = ? AND name = ? AND status IN "
                  f"({','.join('?' * len(active))})")
         args = [key.role, key.environment, key.name, *active]
+        if instances and len(instances) > 500:     # past SQLite's limit on parameters
+            wanted = set(instances)
+            return [r for r in self.tasks(where, tuple(args)) if r["instance"] in wanted]
         if instances:
             ids = list(instances)
             where += f" AND instance IN ({','.join('?' * len(ids))})"

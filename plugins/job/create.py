@@ -6,7 +6,7 @@ from aurora.api_hooks import hook_view, hooked
 from aurora.command import CommandOption, Context, Verb
 from aurora.config.aurora_config import AuroraJobKey
 from aurora.errors import CommandFailure
-from aurora.jobkey import parse_task_instance
+from aurora.jobkey import check_instance_count, parse_task_instance
 from aurora.jobs import (
     active_instances_or_raise,
     active_tasks,
@@ -86,9 +86,7 @@ class AddInstances(Verb):
 
         o = context.options
         key, instance = o.task_instance
-        if o.instance_count <= 0:
-            raise CommandFailure(f"instance count must be positive, got {o.instance_count}",
-                                 exit_code=6)
+        check_instance_count(o.instance_count)
         active = active_instances_or_raise(context, key, [instance])
         start = max(active) + 1
         if has_sla_policy(active_tasks(context, key)):

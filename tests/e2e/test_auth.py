@@ -178,3 +178,28 @@ def test_kerberos_spnego_end_to_end(home, kerberos_realm, tmp_path):
         assert home.run("job", "killall", key, env=env).returncode == 0
     finally:
         cluster.stop()
+
+
+def test_pages_need_the_same_credentials_as_the_api(secure):
+    import base64
+    import urllib.error
+    import urllib.request
+
+    good = "Basic " + base64.b64encode(f"alice:{SECRET}".encode()).decode()
+    bad = "Basic " + base64.b64encode(b"mallory:guess").decode()
+    for page in ("/", "/scheduler", "/scheduler/www-data", "/scheduler/www-data/test/x"):
+        for header in (None, bad):
+            request = urllib.request.Request(secure.url + page)
+            if header:
+                request.add_header("Authorization", header)
+            try:
+                urllib.request.urlopen(request, timeout=10)
+                raise AssertionError(f"{page} answered without valid credentials")
+            except urllib.error.HTTPError as exc:
+                assert exc.code == 401
+                assert exc.headers["WWW-Authenticate"].startswith("Basic")
+        request = urllib.request.Request(secure.url + page, headers={"Authorization": good})
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            assert answer.status == 200 and b"<table>" in answer.read()
+    with urllib.request.urlopen(secure.url + "/health", timeout=10) as answer:
+        assert answer.status == 200       # liveness stays public (start waits on it)
