@@ -63,7 +63,7 @@ def load_job(path: str, key: JobKey, bindings: list[str] | None = None,
         validate(path, job, warn)
         fits_the_wire(path, to_thrift(job))     # input errors before any scheduler call
         job = backfill_tier(job, tiers() if callable(tiers) else tiers)
-        thrift = fits_the_wire(path, to_thrift(job))
+        thrift = to_thrift(job)
     except AuroraError:        # ours, with their own exit code (e.g. the tier RPC's)
         raise
     except Exception as exc:   # pystachio and conversion errors: one line, exit 3

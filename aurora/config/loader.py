@@ -9,6 +9,7 @@ down to the frames inside job files.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sys
@@ -99,6 +100,25 @@ def _job_file_error(exc: BaseException, files: list[str]) -> ConfigError:
     return ConfigError(f"{files[0] if files else 'job file'}: {text}")
 
 
+class _ToStderr(io.TextIOBase):
+    """What a job file sees as sys.stdout: writes go to stderr, close() closes nothing."""
+
+    def __init__(self, target: Any):
+        self.target = target
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        return self.target.write(text)
+
+    def flush(self) -> None:
+        self.target.flush()
+
+    def close(self) -> None:
+        self.flush()
+
+
 @contextmanager
 def stdout_to_stderr() -> Iterator[None]:
     """While a job file runs, whatever it prints (print(), os.write(1), a child process)
@@ -111,7 +131,7 @@ def stdout_to_stderr() -> Iterator[None]:
     except OSError:        # no usable descriptors (embedded use): Python-level only
         saved = None
     try:
-        with redirect_stdout(sys.stderr):
+        with redirect_stdout(_ToStderr(sys.stderr)):
             yield
     finally:
         sys.stderr.flush()
