@@ -202,7 +202,8 @@ def generated_argv(rng: random.Random, job_file: str) -> list[str]:
     """A plausible command line with one to three words replaced, inserted or appended."""
     argv = rng.choice(PLAUSIBLE).replace("KEY", KEY).replace("FILE", job_file).split()
     for _ in range(rng.randint(1, 2)):
-        word, where, how = rng.choice(HOSTILE_WORDS), rng.randrange(len(argv) + 1), rng.random()
+        word, how = rng.choice(HOSTILE_WORDS), rng.random()
+        where = rng.randrange(2, len(argv) + 1) if rng.random() < 0.9 else rng.randrange(2)
         if how < 0.45 and where < len(argv):
             argv[where] = word
         elif how < 0.8 and where < len(argv):
