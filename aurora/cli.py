@@ -100,7 +100,7 @@ def _seconds(text: str) -> float:
     except ValueError:
         value = -1.0
     if not valid_seconds(value):
-        raise argparse.ArgumentTypeError(f"expected a number of seconds above 0 and at most "
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, at most "
                                          f"{MAX_SECONDS}, got '{text}'")
     return value
 

@@ -150,8 +150,8 @@ def load_settings(dirs: list[str] | None = None) -> ClientSettings:
     for key in ("connect_timeout", "timeout", "failover_timeout"):
         value = scheduler.get(key)
         if value is not None and not valid_seconds(value):
-            raise ConfigurationError(f"{where}: scheduler.{key} must be a number of seconds "
-                                     f"above 0 and at most {MAX_SECONDS}, got {value!r}")
+            raise ConfigurationError(f"{where}: scheduler.{key} must be a positive number of "
+                                     f"seconds, at most {MAX_SECONDS}, got {value!r}")
     _expect(where, scheduler, "ca_bundle", str, "scheduler.ca_bundle")
     retries = scheduler.get("retries")
     if retries is not None and (isinstance(retries, bool) or not isinstance(retries, int)
