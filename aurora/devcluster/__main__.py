@@ -53,6 +53,16 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(USAGE_ERROR, f"{self.prog}: error: {message}\n")
 
 
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number above 0, got '{text}'")
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     p = ArgumentParser(prog="aurora-devcluster",
                        description="A local Aurora scheduler for development and tests.")
@@ -84,7 +94,7 @@ def parser() -> argparse.ArgumentParser:
                         "(needs the kerberos extra)")
     p.add_argument("--cron-clock-speed", type=float, default=1.0, metavar="FACTOR",
                    help="run the cron clock FACTOR times faster than real time (for tests)")
-    p.add_argument("--max-tasks-per-job", type=int, default=None, metavar="N",
+    p.add_argument("--max-tasks-per-job", type=positive_int, default=None, metavar="N",
                    help="refuse jobs that would have more than N tasks (default 10000)")
     p.add_argument("-v", "--verbose", action="store_true", help="log every request")
     return p
