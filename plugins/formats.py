@@ -17,7 +17,7 @@ from typing import Any
 from aurora.command import CommandOption
 from aurora.errors import UsageError
 from aurora.hookspecs import hookimpl
-from aurora.output import Result, emit_err, use_color
+from aurora.output import Result, emit_err, escape_controls, use_color
 
 FORMATS = ["text", "json", "yaml", "table", "csv"]
 PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
@@ -38,7 +38,7 @@ BOLD, RESET = "\033[1m", "\033[0m"
 
 def render_table(columns: list[str], rows: list[dict[str, Any]], color: bool = False) -> str:
     """Left-aligned columns under an upper-case header (bold on a colour terminal)."""
-    cells = [[_cell(row.get(c)) for c in columns] for row in rows]
+    cells = [[escape_controls(_cell(row.get(c)), keep="") for c in columns] for row in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
     lines = []
     for row in [[c.upper() for c in columns]] + cells:
@@ -49,13 +49,19 @@ def render_table(columns: list[str], rows: list[dict[str, Any]], color: bool = F
 
 
 def render_text(result: Result, color: bool = False) -> str:
+    """The human rendering; control characters from the data (a task's message, a
+    server's reply) are escaped so they cannot drive the terminal."""
+    if result.text is None and result.columns is not None:   # cells escaped there
+        return render_table(list(result.columns), result.data, color) if result.data else ""
+    return escape_controls(_text(result), keep="\n\t")
+
+
+def _text(result: Result) -> str:
     if result.text is not None:
         return result.text
     data = result.data
     if data is None:
         return ""
-    if result.columns is not None:
-        return render_table(list(result.columns), data, color) if data else ""
     if isinstance(data, dict):
         return "".join(f"{k}: {_cell(v)}\n" for k, v in data.items())
     if isinstance(data, (list, tuple)):
