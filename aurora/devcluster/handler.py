@@ -385,15 +385,16 @@ class SchedulerHandler(CronRpcs, QuotaRpcs):
                                                      taskConfig=request.taskConfig,
                                                      instanceCount=request.instanceCount))
             wanted = set(range(job.instanceCount))
-            scope = None
+            active = {r["instance"]: r["config_hash"] for r in self.store.active_tasks(key)}
+            top = max([job.instanceCount - 1, *active])    # ranges beyond are clipped, not
+            scope = None                                     # listed (last may be 2**31 - 1)
             if request.settings and request.settings.updateOnlyTheseInstances:
                 scope = {i for r in request.settings.updateOnlyTheseInstances
-                         for i in range(r.first, r.last + 1)}
+                         for i in range(max(r.first, 0), min(r.last, top) + 1)}
             new = canonical(job.taskConfig)
             sets: dict[str, dict[str, list[int]]] = {
                 "add": defaultdict(list), "remove": defaultdict(list),
                 "update": defaultdict(list), "unchanged": defaultdict(list)}
-            active = {r["instance"]: r["config_hash"] for r in self.store.active_tasks(key)}
             for instance in sorted(wanted | set(active)):
                 digest = active.get(instance)
                 if scope is not None and instance not in scope:

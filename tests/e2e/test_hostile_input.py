@@ -88,3 +88,26 @@ def test_job_file_cannot_fake_success_or_write_on_stdout(dev_home, tmp_path):
     assert done.returncode == 3, done.stderr
     assert f"{quitter}:" in done.stderr and "tried to exit" in done.stderr
     assert dev_home.run("job", "list", f"{key}*").stdout == ""     # nothing was created
+
+
+def test_devcluster_clips_huge_instance_ranges_from_the_wire(devcluster):
+    from aurora.api.idl import api
+    from tests.support.jobs import job, process
+
+    a = api()
+    config = job("ranges", [process("p", "sleep 300")], instances=2, service=True)
+    request = a.JobUpdateRequest(
+        taskConfig=config.taskConfig, instanceCount=2,
+        settings=a.JobUpdateSettings(updateOnlyTheseInstances={a.Range(first=0,
+                                                                     last=2**31 - 1)}))
+    client = devcluster.client()
+    started = time.monotonic()
+    diff = client.call("getJobUpdateDiff", request).result.getJobUpdateDiffResult
+    assert time.monotonic() - started < 20            # no set of 2**31 ids was built
+    assert sorted(i for r in diff.add for g in r.instances
+                  for i in range(g.first, g.last + 1)) == [0, 1]
+    too_big = job("toobig", [process("p", "true")], instances=10_001)
+    from aurora.api.client import SchedulerError
+
+    with pytest.raises(SchedulerError, match="more than the 10000"):
+        client.create_job(too_big)
