@@ -41,20 +41,24 @@ def test_standby_turned_leader_adopts_and_stops_the_old_leaders_tasks(zookeeper,
         wait_for(lambda: _answers(client), what="the first devcluster to lead")
         second.start()
         config = job("adopted", [process("s", "sleep 300")], service=True)
+        killed = job("killed", [process("s", "sleep 300")], service=True)
         client.create_job(config)
-        wait_for(lambda: statuses(client, config) == ["RUNNING"], what="RUNNING")
+        client.create_job(killed)
+        wait_for(lambda: statuses(client, config) == statuses(client, killed) == ["RUNNING"],
+                 what="RUNNING")
         (task,) = tasks_of(client, config)
-        pid = runner_pid(state, task)
-        first.crash()                                  # the runner outlives its leader
-        assert alive(pid)
+        pid, other = runner_pid(state, task), runner_pid(state, tasks_of(client, killed)[0])
+        first.crash()                                  # the runners outlive their leader
+        assert alive(pid) and alive(other)
         new = SchedulerClient("adopt", second.url)
         wait_for(lambda: _answers(new), timeout=60, what="the standby to lead")
-        # supervised: killing the job through the new leader ends the old runner ...
         wait_for(lambda: statuses(new, config) == ["RUNNING"], what="still RUNNING")
         assert [t.assignedTask.taskId for t in tasks_of(new, config)] == \
-            [task.assignedTask.taskId]
+            [task.assignedTask.taskId]                 # adopted, not restarted
+        new.kill_tasks(killed.key, None, "supervised by the new leader")
+        wait_for(lambda: not alive(other) and statuses(new, killed) == ["KILLED"],
+                 timeout=30, what="the new leader to kill an adopted task")
         second.stop()
-        # ... and stopping the new leader stops the task it adopted
         wait_for(lambda: not alive(pid), timeout=30,
                  what="the adopted runner to be stopped with its new leader")
     finally:
