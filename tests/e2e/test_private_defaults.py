@@ -25,8 +25,8 @@ def alive(pid: int) -> bool:
         return False
 
 
-def runner_pid(state: Path, task) -> int:
-    status = state / "sandboxes" / task.assignedTask.taskId / ".runner" / "status.json"
+def runner_pid(cluster: Devcluster, task) -> int:
+    status = cluster.sandbox(task.assignedTask.taskId) / ".runner" / "status.json"
     return wait_for(lambda: status.exists() and json.loads(status.read_text()).get("runner_pid"),
                     what="the task's runner")
 
@@ -47,7 +47,7 @@ def test_standby_turned_leader_adopts_and_stops_the_old_leaders_tasks(zookeeper,
         wait_for(lambda: statuses(client, config) == statuses(client, killed) == ["RUNNING"],
                  what="RUNNING")
         (task,) = tasks_of(client, config)
-        pid, other = runner_pid(state, task), runner_pid(state, tasks_of(client, killed)[0])
+        pid, other = runner_pid(first, task), runner_pid(first, tasks_of(client, killed)[0])
         first.crash()                                  # the runners outlive their leader
         assert alive(pid) and alive(other)
         new = SchedulerClient("adopt", second.url)
@@ -87,12 +87,15 @@ def test_state_database_and_sandboxes_are_private_whatever_the_umask(tmp_path):
         client.create_job(config)
         wait_for(lambda: statuses(client, config) == ["RUNNING"], what="RUNNING")
         (task,) = tasks_of(client, config)
-        sandbox = cluster.state_dir / "sandboxes" / task.assignedTask.taskId
+        sandbox = cluster.sandbox(task.assignedTask.taskId)
         output = wait_for(lambda: [p for p in (sandbox / "out.txt",
                                                sandbox / ".logs" / "p" / "0" / "stdout")
                                    if p.exists() and p.read_text()] or None, what="output")
         assert mode(cluster.state_dir) == 0o700
-        assert mode(cluster.state_dir / "sandboxes") == 0o700 and mode(sandbox) == 0o700
+        agent = cluster.state_dir / "agent"          # every directory down to the sandbox
+        assert mode(agent) == 0o700 and mode(sandbox) == 0o700
+        for parent in sandbox.relative_to(agent).parents:
+            assert mode(agent / parent) & 0o077 == 0, f"{agent / parent}"
         for path in [cluster.state_dir / "state.db", cluster.state_dir / "devcluster.log",
                      *output]:
             assert mode(path) & 0o077 == 0, f"{path} is {oct(mode(path))}"
