@@ -111,3 +111,10 @@ def test_devcluster_clips_huge_instance_ranges_from_the_wire(devcluster):
 
     with pytest.raises(SchedulerError, match="more than the 10000"):
         client.create_job(too_big)
+
+
+def test_a_password_in_a_bad_scheduler_uri_is_not_printed(tmp_path):
+    (case,) = [c for c in CASES if c.config == "uri_password_bad_port"]
+    outcome = Sandbox(tmp_path).run(case, aurora_bin())
+    assert outcome.code == 3 and "scheduler_uri" in outcome.stderr
+    assert "hunter2" not in outcome.stderr + outcome.stdout
