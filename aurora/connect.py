@@ -91,7 +91,7 @@ def http_options(context: Context, cluster: Cluster) -> HttpOptions:
     if connect:
         http.connect_timeout = float(connect)
     if read:
-        http.read_timeout = float(read)
+        http.timeout = float(read)
     if getattr(options, "bypass_leader_redirect", False):
         http.headers["Bypass-Leader-Redirect"] = "true"
     if bundle:
@@ -118,8 +118,10 @@ def scheduler_client(context: Context, cluster_name: str, http: HttpOptions | No
     base = endpoint(context, cluster, http.connect_timeout)
     routed = context.plugins.hook.rewrite_endpoint(context=context, cluster=cluster, url=base)
     base = routed or base
+    before = set(http.headers)
     context.plugins.hook.prepare_request(context=context, cluster=cluster, url=base,
                                          headers=http.headers)
+    http.origin_bound |= set(http.headers) - before     # credentials: only to `base`'s origin
     if retry is None:
         retries = context.settings.scheduler.get("retries")
         retry = RetryPolicy() if retries is None else RetryPolicy(retries=int(retries))

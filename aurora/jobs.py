@@ -116,10 +116,11 @@ def wait_for(context: Context, key: JobKey, instances: Iterable[int] | None,
 
 def display_url(context: Context, cluster_name: str) -> str:
     """The scheduler's web address: `proxy_url` when set, else the API endpoint's base."""
+    from aurora.api.transport import without_userinfo
     from aurora.connect import endpoint
 
     cluster = context.get_cluster(cluster_name)
-    return cluster.get("proxy_url") or endpoint(context, cluster)
+    return without_userinfo(cluster.get("proxy_url") or endpoint(context, cluster))
 
 
 def job_page(context: Context, key: JobKey) -> str:

@@ -66,7 +66,7 @@ def _job_keys(context: Context, cluster: str) -> list[str]:
 
     try:
         client = scheduler_client(context, cluster,
-                                  HttpOptions(connect_timeout=1.0, read_timeout=2.0),
+                                  HttpOptions(connect_timeout=1.0, timeout=2.0),
                                   RetryPolicy(retries=0), autostart=False)
         keys = client.get_job_keys(None)
         client.close()

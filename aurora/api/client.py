@@ -2,11 +2,17 @@
 
 Every RPC goes through `call`, which
 
-* retries ERROR_TRANSIENT answers and HTTP 502/503/504 with capped exponential
-  backoff, for every method;
-* retries transport failures (refused, reset, timed out) only for idempotent
-  methods, as upstream does;
-* stops after `retries` attempts or `budget` seconds, whichever comes first;
+* encodes the call once (an argument that cannot be encoded is an input error,
+  never sent, never retried) and checks that the reply answers it;
+* bounds the whole call, retries included, by one deadline (`--timeout`);
+* sends a write (any method not in `IDEMPOTENT`) at most once: it is sent
+  again only when the earlier attempt provably never left (no connection), or
+  when the scheduler itself answered ERROR_TRANSIENT (it did not act). When a
+  write may have arrived but no answer came back, `outcome.unknown` decides
+  what to tell the user - nothing is guessed;
+* retries reads after transport failures, 502/503/504 and ERROR_TRANSIENT with
+  capped exponential backoff, saying so once on stderr; a refused connection to
+  a loopback scheduler without ZooKeeper is not retried (nothing listens);
 * turns a non-OK response into `SchedulerError` carrying the scheduler's own
   messages (AUTH_FAILED becomes `AuthError`, exit 30).
 """
@@ -23,18 +29,20 @@ from aurora.api.transport import (
     ConnectFailed,
     HttpOptions,
     HttpTransport,
+    TlsError,
     TransientHttpError,
+    TransportFailure,
     api_url,
+    redact,
 )
-from aurora.errors import ApiError, AuroraError, AuthError, NetworkError, SchedulerTimeout
+from aurora.errors import ApiError, AuroraError, AuthError, SchedulerTimeout
 
-# Methods that change nothing (or are safe to repeat) and may be retried on a
-# transport failure. startJobUpdate is reconciled by the caller (metadata id).
+# The read methods: they change nothing, so sending one again is always safe.
+# Every other method is a write and is sent at most once per command.
 IDEMPOTENT = frozenset({
     "getRoleSummary", "getJobSummary", "getTasksStatus", "getTasksWithoutConfigs",
     "getPendingReason", "getConfigSummary", "getJobs", "getQuota", "populateJobConfig",
     "getJobUpdateSummaries", "getJobUpdateDetails", "getJobUpdateDiff", "getTierConfigs",
-    "restartShards", "startJobUpdate",
 })
 
 
@@ -54,7 +62,7 @@ class SchedulerError(ApiError):
 @dataclass
 class RetryPolicy:
     retries: int = 5          # attempts after the first
-    budget: float = 60.0      # seconds for all attempts of one call
+    budget: float = 60.0      # seconds for all attempts of one call (also capped by timeout)
     initial_delay: float = 0.5
     max_delay: float = 8.0
 
@@ -66,109 +74,155 @@ class RetryPolicy:
         return out
 
 
+def is_loopback(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class SchedulerClient:
     """Typed access to one cluster's scheduler over one kept-alive connection."""
 
     def __init__(self, cluster_name: str, base_url: str, http: HttpOptions | None = None,
                  retry: RetryPolicy | None = None,
                  sleep: Callable[[float], None] = time.sleep,
-                 resolve: Callable[[], str] | None = None):
+                 resolve: Callable[[], str] | None = None,
+                 progress: Callable[[str], None] | None = None):
         self.cluster_name = cluster_name
         self.resolve = resolve      # ZooKeeper clusters: find the leader again on failure
-        self.base_url = base_url
-        self.url = api_url(base_url)
         self.http = http or HttpOptions()
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
+        self._progress = progress
         self._transport: HttpTransport | None = None
-        self._clients: dict[Any, Any] = {}
+        self._seqid = 0
+        self._set_base(base_url)
 
-    def _thrift(self, service: Any = None) -> Any:
-        """A thrift client for `service` (default: the full API) over our one connection."""
-        from thriftpy2.thrift import TClient
-
-        service = service or api().AuroraAdmin
-        if service not in self._clients:
-            if self._transport is None:
-                from thriftpy2.protocol import TCyBinaryProtocol
-                from thriftpy2.transport import TCyBufferedTransport
-
-                self._transport = HttpTransport(self.url, self.http)
-                self._protocol = TCyBinaryProtocol(TCyBufferedTransport(self._transport))
-            self._clients[service] = TClient(service, self._protocol)
-        return self._clients[service]
+    def _set_base(self, base: str) -> None:
+        self.base_url = base
+        self._api_url = api_url(base)
+        self.url = redact(self._api_url)      # for messages: never a password
 
     def close(self) -> None:
         if self._transport is not None:
             self._transport.close()
         self._transport = None
-        self._clients = {}
 
     def _where(self) -> str:
         return f"cluster {self.cluster_name} ({self.url})"
 
-    def _once(self, method: str, args: tuple, service: Any = None) -> Any:
-        from thriftpy2.thrift import TApplicationException, TException
-        from thriftpy2.transport import TTransportException
+    def _once(self, method: str, body: bytes, seqid: int, service: Any,
+              deadline: float) -> Any:
+        from aurora.api.codec import decode_reply
 
+        if self._transport is None:
+            self._transport = HttpTransport(self._api_url, self.http)
         try:
-            return getattr(self._thrift(service), method)(*args)
+            data = self._transport.post(body, deadline)
+            return decode_reply(service, method, seqid, data, self._where())
         except AuroraError:
             self.close()
             raise
-        except Exception as exc:
-            garbled = (TTransportException, TApplicationException, TException, EOFError,
-                       ValueError, TypeError, UnicodeDecodeError)
-            if not (isinstance(exc, garbled) or type(exc).__module__.startswith("thriftpy2")):
-                raise
-            self.close()
-            raise NetworkError(f"{self._where()} answered {method} with something that is not "
-                               f"a thrift reply ({type(exc).__name__}: {exc})") from None
 
-    def call(self, method: str, *args: Any, service: Any = None) -> Any:
+    def _may_retry(self, method: str, failure: AuroraError) -> bool:
+        if isinstance(failure, TlsError):
+            return False
+        if isinstance(failure, ConnectFailed) and not failure.sent:
+            return self.resolve is not None or not is_loopback(self._api_url)
+        if method not in IDEMPOTENT:
+            return False
+        return isinstance(failure, (TransientHttpError, ConnectFailed))
+
+    def call(self, method: str, *args: Any, service: Any = None,
+             _deadline: float | None = None) -> Any:
         """Call `method`; return the OK Response or raise with the exit code it deserves.
 
         `service` may be a slimmer view of the API whose reply structs leave fields
         out: the binary protocol skips what a struct does not name (see
         `idl.keys_only_service`).
         """
-        started = time.monotonic()
-        delays = self.retry.delays()
-        attempt = 0
-        while True:
-            attempt += 1
-            failure: AuroraError
-            try:
-                response = self._once(method, args, service)
-            except TransientHttpError as exc:
-                failure = exc
-            except (NetworkError, SchedulerTimeout) as exc:
-                if method not in IDEMPOTENT and not isinstance(exc, ConnectFailed):
-                    raise type(exc)(f"{exc.message} during {method}, which is not retried "
-                                    "because it is not idempotent", hint=exc.hint) from None
-                failure = exc
-            else:
-                code = response.responseCode
-                if code == api().ResponseCode.OK:
-                    return response
-                error = SchedulerError(method, response, self.url)
-                if code == api().ResponseCode.AUTH_FAILED:
-                    raise AuthError(f"{self._where()} refused {method}: {error}")
-                if code != api().ResponseCode.ERROR_TRANSIENT:
-                    raise error
-                failure = error
-            elapsed = time.monotonic() - started
-            if attempt > len(delays) or elapsed + delays[attempt - 1] > self.retry.budget:
-                raise self._exhausted(method, attempt, failure)
-            delay = delays[attempt - 1]
-            import logging
+        from aurora.api.codec import encode_call
 
-            logging.getLogger("aurora.api").info(
-                "%s to %s failed (%s); retry %d of %d in %.1fs", method, self._where(), failure,
-                attempt, len(delays), delay)
-            self._sleep(delay)
+        started = time.monotonic()
+        deadline = _deadline or started + min(self.retry.budget, self.http.timeout)
+        service = service or api().AuroraAdmin
+        self._seqid += 1
+        seqid = self._seqid
+        body = encode_call(service, method, args, seqid)
+        delays = self.retry.delays()
+        for attempt in range(1, len(delays) + 2):
+            failure = self._attempt(method, args, body, seqid, service, deadline)
+            if not isinstance(failure, AuroraError):
+                return failure
+            if attempt > len(delays):
+                raise self._exhausted(method, attempt, failure, started)
+            if time.monotonic() + delays[attempt - 1] >= deadline:
+                raise SchedulerTimeout(str(self._exhausted(method, attempt, failure, started)))
+            self._announce(method, attempt, failure, delays)
+            self._sleep(delays[attempt - 1])
             if self.resolve is not None and not isinstance(failure, SchedulerError):
                 self._re_resolve()
+        raise AssertionError("unreachable")
+
+    def _attempt(self, method: str, args: tuple, body: bytes, seqid: int, service: Any,
+                 deadline: float) -> Any:
+        """The OK Response, or the failure to retry on; raises what may not be retried."""
+        from aurora.api.codec import BadReply
+        from aurora.api.outcome import unknown
+
+        try:
+            response = self._once(method, body, seqid, service, deadline)
+        except (TransportFailure, SchedulerTimeout, BadReply) as exc:
+            if getattr(exc, "sent", True) and method not in IDEMPOTENT \
+                    and not isinstance(exc, TlsError):
+                error = unknown(self, method, args, exc, deadline)
+                if error is None:
+                    self._tell(f"aurora: the answer to {method} was lost, but a read shows "
+                               "it took effect")
+                    return api().Response(responseCode=api().ResponseCode.OK, details=[])
+                raise error from None
+            if isinstance(exc, SchedulerTimeout):
+                raise SchedulerTimeout(f"cluster {self.cluster_name}: {exc.message}") from None
+            if not self._may_retry(method, exc):
+                raise self._labelled(exc) from None
+            return exc
+        code = response.responseCode
+        if code == api().ResponseCode.OK:
+            return response
+        error = SchedulerError(method, response, self.url)
+        if code == api().ResponseCode.AUTH_FAILED:
+            raise AuthError(f"{self._where()} refused {method}: {error}")
+        if code != api().ResponseCode.ERROR_TRANSIENT:
+            raise error
+        return error                # the scheduler says it did not act: safe to ask again
+
+    def _tell(self, line: str) -> None:
+        if self._progress is not None:
+            self._progress(line)
+        else:
+            from aurora.output import emit_err
+
+            emit_err(line)
+
+    def _announce(self, method: str, attempt: int, failure: AuroraError,
+                  delays: list[float]) -> None:
+        """One line on stderr after the first failure; later ones only with -v."""
+        text = (f"{method} to {self._where()} failed ({failure.message}); retry {attempt} of "
+                f"{len(delays)} in {delays[attempt - 1]:.1f}s")
+        if attempt == 1:
+            self._tell(f"aurora: {text}")
+        else:
+            import logging
+
+            logging.getLogger("aurora.api").info("%s", text)
 
     def _re_resolve(self) -> None:
         """Ask ZooKeeper for the leader again; a leader change moves us to the new one."""
@@ -178,39 +232,58 @@ class SchedulerClient:
             return              # keep the old endpoint; the next attempt reports the failure
         if base != self.base_url:
             self.close()
-            self.base_url, self.url = base, api_url(base)
+            self._set_base(base)
 
-    def _exhausted(self, method: str, attempts: int, failure: AuroraError) -> AuroraError:
-        tail = f" (gave up on {method} after {attempts} attempt(s))"
+    def _exhausted(self, method: str, attempts: int, failure: AuroraError,
+                   started: float) -> AuroraError:
+        tail = (f" (gave up on {method} after {attempts} attempt(s) in "
+                f"{time.monotonic() - started:.1f}s)")
         if isinstance(failure, SchedulerError):
+            failure.message += tail
+            return failure
+        return self._labelled(failure, tail)
+
+    def _labelled(self, failure: AuroraError, tail: str = "") -> AuroraError:
+        """`failure` with the cluster's name in front (messages already name the URL)."""
+        if failure.message.startswith(self._where()):
             failure.message += tail
             return failure
         return type(failure)(f"cluster {self.cluster_name}: {failure.message}{tail}",
                              hint=failure.hint)
 
+    def result(self, response: Any, method: str, field: str) -> Any:
+        """`response.result.<field>`, or exit 10 when an OK answer does not carry it."""
+        value = getattr(response.result, field, None) if response.result is not None else None
+        if value is None:
+            raise ApiError(f"{self._where()} answered {method} OK but without its result "
+                           f"({field})", hint="the scheduler may be a different version; "
+                                              "run the command again")
+        return value
+
     # -- typed methods (names follow the thrift API) -----------------------------
+    def _read(self, method: str, field: str, *args: Any, service: Any = None) -> Any:
+        return self.result(self.call(method, *args, service=service), method, field)
+
     def get_jobs(self, role: str | None = None) -> Any:
-        return self.call("getJobs", role).result.getJobsResult
+        return self._read("getJobs", "getJobsResult", role)
 
     def get_job_keys(self, role: str | None = None) -> list[tuple[str, str, str]]:
         """getJobs, decoding only each job's key: listing 100,000 jobs stays cheap."""
         from aurora.api.idl import keys_only_service
 
-        result = self.call("getJobs", role, service=keys_only_service()).result
-        keys = [(c.key.role, c.key.environment, c.key.name)
-                for c in result.getJobsResult.configs or []]
+        result = self._read("getJobs", "getJobsResult", role, service=keys_only_service())
+        keys = [(c.key.role, c.key.environment, c.key.name) for c in result.configs or []]
         keys.sort()
         return keys
 
     def get_job_summary(self, role: str | None = None) -> Any:
-        return self.call("getJobSummary", role).result.jobSummaryResult
+        return self._read("getJobSummary", "jobSummaryResult", role)
 
     def get_tasks_status(self, query: Any) -> list[Any]:
-        return self.call("getTasksStatus", query).result.scheduleStatusResult.tasks or []
+        return self._read("getTasksStatus", "scheduleStatusResult", query).tasks or []
 
     def get_tasks_without_configs(self, query: Any) -> list[Any]:
-        result = self.call("getTasksWithoutConfigs", query).result
-        return result.scheduleStatusResult.tasks or []
+        return self._read("getTasksWithoutConfigs", "scheduleStatusResult", query).tasks or []
 
     def get_task_events(self, query: Any) -> list[Any]:
         """getTasksWithoutConfigs decoding only each task's ids, host, status and events."""
@@ -220,22 +293,22 @@ class SchedulerClient:
         return result.scheduleStatusResult.tasks or []
 
     def get_pending_reason(self, query: Any) -> Any:
-        return self.call("getPendingReason", query).result.getPendingReasonResult
+        return self._read("getPendingReason", "getPendingReasonResult", query)
 
     def get_config_summary(self, job_key: Any) -> Any:
-        return self.call("getConfigSummary", job_key).result.configSummaryResult
+        return self._read("getConfigSummary", "configSummaryResult", job_key)
 
     def get_role_summary(self) -> Any:
-        return self.call("getRoleSummary").result.roleSummaryResult
+        return self._read("getRoleSummary", "roleSummaryResult")
 
     def get_quota(self, role: str) -> Any:
-        return self.call("getQuota", role).result.getQuotaResult
+        return self._read("getQuota", "getQuotaResult", role)
 
     def get_tier_configs(self) -> Any:
-        return self.call("getTierConfigs").result.getTierConfigResult
+        return self._read("getTierConfigs", "getTierConfigResult")
 
     def populate_job_config(self, config: Any) -> Any:
-        return self.call("populateJobConfig", config).result.populateJobResult
+        return self._read("populateJobConfig", "populateJobResult", config)
 
     def create_job(self, config: Any) -> Any:
         return self.call("createJob", config)

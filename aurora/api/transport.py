@@ -1,20 +1,24 @@
 """Thrift over HTTP, as the scheduler expects it: one POST per call to `<uri>/api`.
 
 Binary protocol both ways (`application/vnd.apache.thrift.binary` as
-Content-Type and Accept), one kept-alive connection per client, separate
-connect and read timeouts, TLS verified by default. thriftpy2's own HTTP client
-is not used: it hard-codes the JSON content type, ignores HTTP status codes and
-sets timeouts process-wide.
+Content-Type and Accept), one kept-alive connection per client, TLS verified by
+default, and one deadline for the whole exchange including redirects
+(`httpwire` does the bytes). Every failure says whether the request may have
+reached the scheduler (`sent`), which is what decides whether a call may be
+sent again (see `client.py`).
+
+Credentials stay with their origin: the headers an auth plugin added (and
+`Authorization`, from a `scheduler_uri`'s user info or anywhere else) go only to
+the scheme, host and port they were configured for; a 307/308 to another origin
+is followed without them. A password in a URL is never shown: messages use
+`redact()`.
 """
 
 from __future__ import annotations
 
-import http.client
-import io
-import socket
-import sys
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit
+from typing import Any
+from urllib.parse import unquote, urljoin, urlsplit
 
 from aurora import __version__
 from aurora.errors import AuthError, NetworkError, SchedulerTimeout
@@ -22,24 +26,50 @@ from aurora.errors import AuthError, NetworkError, SchedulerTimeout
 THRIFT_BINARY = "application/vnd.apache.thrift.binary"
 USER_AGENT = f"aurora-client-v2/{__version__}"
 MAX_REDIRECTS = 5
+CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
 
 
-class TransientHttpError(NetworkError):
-    """HTTP 502/503/504: the scheduler may answer if asked again."""
+class TransportFailure(NetworkError):
+    """The exchange failed; `sent` is False only when no byte of the request left."""
+
+    sent = True
 
 
-class ConnectFailed(NetworkError):
+class ConnectFailed(TransportFailure):
     """No connection was made, so the request was never sent: safe to retry any call."""
+
+    sent = False
+
+
+class TlsError(ConnectFailed):
+    """The TLS handshake failed (e.g. an unverifiable certificate): asking again won't help."""
+
+
+class ConnectionLost(TransportFailure):
+    """The request went out and no complete response came back."""
+
+
+class TransientHttpError(TransportFailure):
+    """HTTP 502/503/504: the scheduler (or a proxy in front) may answer if asked again."""
+
+
+class CallTimeout(SchedulerTimeout):
+    """The call's deadline passed; `sent` says whether the request may have arrived."""
+
+    def __init__(self, message: str, sent: bool):
+        super().__init__(message)
+        self.sent = sent
 
 
 @dataclass
 class HttpOptions:
-    connect_timeout: float = 10.0
-    read_timeout: float = 60.0
+    connect_timeout: float = 10.0   # seconds for one TCP connect (within `timeout`)
+    timeout: float = 60.0           # seconds for a whole call: connect, send, receive, retries
     ca_bundle: str | None = None
     verify_tls: bool = True
     follow_redirects: bool = True
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, Any] = field(default_factory=dict)   # values may be callables
+    origin_bound: set[str] = field(default_factory=set)     # header names added by plugins
 
 
 def api_url(base: str) -> str:
@@ -47,127 +77,157 @@ def api_url(base: str) -> str:
     return urljoin(base if base.endswith("/") else base + "/", "api")
 
 
+def redact(url: str) -> str:
+    """`url` without the password of its user info (`http://u:***@host/...`)."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    user = userinfo.split(":", 1)[0]
+    netloc = f"{user}:***@{hostport}" if ":" in userinfo else f"{user}@{hostport}"
+    return parts._replace(netloc=netloc).geturl()
+
+
+def without_userinfo(url: str) -> str:
+    parts = urlsplit(url)
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+
+
+def userinfo_header(url: str) -> str | None:
+    """HTTP Basic from `http://user:password@host` (as upstream's HTTP library does)."""
+    parts = urlsplit(url)
+    if parts.username is None:
+        return None
+    import base64
+
+    pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+    return "Basic " + base64.b64encode(pair.encode()).decode("ascii")
+
+
+def origin_of(url: str) -> Any:
+    from aurora.api.httpwire import Origin
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise NetworkError(f"scheduler URL '{redact(url)}' is not an http(s) URL",
+                           hint="check scheduler_uri in clusters.json")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise NetworkError(f"scheduler URL '{redact(url)}' has an invalid port",
+                           hint="check scheduler_uri in clusters.json") from None
+    return Origin(parts.scheme, parts.hostname.lower(), port)
+
+
 class HttpTransport:
-    """The bottom of the thrift stack: buffers writes and POSTs them on flush."""
+    """POSTs thrift messages to one scheduler URL; follows 307/308 to the leader."""
 
     def __init__(self, url: str, options: HttpOptions):
-        self.url = url
+        self.url = without_userinfo(url)
+        self.shown = redact(url)
         self.options = options
-        self._conn: http.client.HTTPConnection | None = None
-        self._conn_key: tuple[str, str, int] | None = None
-        self._wbuf: list[bytes] = []
-        self._rbuf = io.BytesIO()
-
-    # thriftpy2 transport interface ---------------------------------------------
-    def is_open(self) -> bool:
-        return True
-
-    def open(self) -> None:
-        pass
+        self.origin = origin_of(url)
+        self._userinfo = userinfo_header(url)
+        self._conn: Any = None
 
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
 
-    def write(self, data: bytes) -> None:
-        self._wbuf.append(data)
+    def _connection(self, origin: Any) -> Any:
+        from aurora.api.httpwire import Connection
 
-    def read(self, size: int) -> bytes:
-        return self._rbuf.read(size)
-
-    def flush(self) -> None:
-        body = b"".join(self._wbuf)
-        self._wbuf = []
-        self._rbuf = io.BytesIO(self.post(body))
-
-    # HTTP ----------------------------------------------------------------------
-    def _connection(self, url: str) -> tuple[http.client.HTTPConnection, str]:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise NetworkError(f"scheduler URL '{url}' is not an http(s) URL",
-                               hint="check scheduler_uri in clusters.json")
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        key = (parts.scheme, parts.hostname, port)
-        if self._conn is None or self._conn_key != key:
+        if self._conn is None or self._conn.origin != origin:
             self.close()
-            if parts.scheme == "https":
-                import ssl
+            self._conn = Connection(origin, self._tls_context() if origin.scheme == "https"
+                                    else None)
+        return self._conn
 
-                context = ssl.create_default_context(cafile=self.options.ca_bundle)
-                if not self.options.verify_tls:
-                    context.check_hostname = False
-                    context.verify_mode = ssl.CERT_NONE
-                conn: http.client.HTTPConnection = http.client.HTTPSConnection(
-                    parts.hostname, port, timeout=self.options.connect_timeout, context=context)
-            else:
-                conn = http.client.HTTPConnection(parts.hostname, port,
-                                                  timeout=self.options.connect_timeout)
-            self._conn, self._conn_key = conn, key
-        path = parts.path or "/"
-        return self._conn, path + (f"?{parts.query}" if parts.query else "")
+    def _tls_context(self) -> Any:
+        import ssl  # only for https: plain-http commands never pay for it
 
-    def _exchange(self, url: str, body: bytes) -> http.client.HTTPResponse:
+        context = ssl.create_default_context(cafile=self.options.ca_bundle)
+        if not self.options.verify_tls:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        return context
+
+    def headers_for(self, origin: Any) -> dict[str, str]:
+        """Request headers for `origin`: credentials only when it is the configured one."""
         headers = {"Content-Type": THRIFT_BINARY, "Accept": THRIFT_BINARY,
                    "User-Agent": USER_AGENT}
-        for name, value in self.options.headers.items():   # a callable: fresh per request
-            headers[name] = value() if callable(value) else value
-        for attempt in (1, 2):
-            conn, path = self._connection(url)
-            try:
-                if conn.sock is None:
-                    conn.connect()
-                    conn.sock.settimeout(self.options.read_timeout)
-                conn.request("POST", path, body=body, headers=headers)
-                return conn.getresponse()
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
-                # A kept-alive connection the server closed meanwhile: reconnect once.
-                self.close()
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+        home = origin == self.origin
+        bound = {name.lower() for name in self.options.origin_bound} | CREDENTIAL_HEADERS
+        for name, value in self.options.headers.items():
+            if home or name.lower() not in bound:
+                headers[name] = value() if callable(value) else value   # fresh per request
+        if home and self._userinfo and not any(n.lower() == "authorization" for n in headers):
+            headers["Authorization"] = self._userinfo
+        return headers
 
-    def post(self, body: bytes) -> bytes:
-        url = self.url
+    def post(self, body: bytes, deadline: float) -> bytes:
+        """One thrift message out, its reply back, within `deadline` (time.monotonic)."""
+        url, sent = self.url, False
         for _ in range(MAX_REDIRECTS + 1):
-            try:
-                response = self._exchange(url, body)
-                data = response.read()
-            except TimeoutError:
-                self.close()
-                raise SchedulerTimeout(f"no answer from {url} within "
-                                       f"{self.options.read_timeout:g}s") from None
-            except socket.gaierror as exc:
-                self.close()
-                raise ConnectFailed(f"cannot resolve the scheduler host of {url}: "
-                                   f"{exc.strerror}") from None
-            except (OSError, http.client.HTTPException) as exc:
-                self.close()
-                ssl = sys.modules.get("ssl")   # imported only when https was used
-                if ssl is not None and isinstance(exc, ssl.SSLError):
-                    raise NetworkError(f"TLS failure talking to {url}: "
-                                       f"{exc.reason or exc}",
-                                       hint="check the CA bundle (--ca-bundle)") from None
-                reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-                error = ConnectFailed if isinstance(exc, ConnectionRefusedError) else NetworkError
-                raise error(f"cannot reach the scheduler at {url}: {reason}") from None
-            status = response.status
-            if status in (307, 308) and self.options.follow_redirects:
-                location = response.getheader("Location")
+            origin = origin_of(url)
+            parts = urlsplit(url)
+            path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+            response = self._exchange(origin, path, body, deadline, url, sent)
+            sent = True
+            if response.status in (307, 308) and self.options.follow_redirects:
+                location = response.headers.get("location")
                 if not location:
-                    raise NetworkError(f"{url} answered {status} without a Location header")
-                url = urljoin(url, location)
+                    raise ConnectionLost(f"{redact(url)} answered {response.status} without "
+                                         "a Location header")
+                url = without_userinfo(urljoin(url, location))
                 continue
-            if status == 200:
-                return data
+            if response.status == 200:
+                return response.body
             self.close()
-            if status in (401, 403):
-                raise AuthError(f"the scheduler at {url} refused the request "
-                                f"(HTTP {status} {response.reason})",
-                                hint="check your credentials for this cluster")
-            if status in (502, 503, 504):
-                raise TransientHttpError(f"the scheduler at {url} is unavailable "
-                                         f"(HTTP {status} {response.reason})")
-            raise NetworkError(f"the scheduler at {url} answered HTTP {status} {response.reason}")
-        raise NetworkError(f"too many redirects (more than {MAX_REDIRECTS}) starting at "
-                           f"{self.url}", hint="the schedulers may disagree about the leader")
+            raise self._status_error(redact(url), response)
+        raise ConnectionLost(f"too many redirects (more than {MAX_REDIRECTS}) starting at "
+                             f"{self.shown}", hint="the schedulers may disagree about the leader")
+
+    def _exchange(self, origin: Any, path: str, body: bytes, deadline: float, url: str,
+                  sent_before: bool) -> Any:
+        from aurora.api.httpwire import Expired, NotSent, TlsFailure, Unresolved, WireError
+
+        shown = redact(url)
+        try:
+            return self._connection(origin).post(path, self.headers_for(origin), body,
+                                                 deadline, self.options.connect_timeout)
+        except TlsFailure as exc:
+            self.close()
+            raise TlsError(f"TLS failure talking to {shown}: {exc}",
+                           hint="check the CA bundle (--ca-bundle)" if exc.verify else None
+                           ) from None
+        except Expired as exc:
+            self.close()
+            raise CallTimeout(f"no answer from {shown} within {self.options.timeout:g}s "
+                              f"(timed out {exc})",
+                              sent=exc.sent or sent_before) from None
+        except NotSent as exc:
+            self.close()
+            error = ConnectFailed(f"cannot resolve the scheduler host of {shown}: {exc}"
+                                  if isinstance(exc, Unresolved) else
+                                  f"cannot reach the scheduler at {shown}: {exc}")
+            error.sent = sent_before          # a redirect target refusing: the first hop got it
+            raise error from None
+        except WireError as exc:
+            self.close()
+            raise ConnectionLost(f"lost the connection to the scheduler at {shown}: "
+                                 f"{exc}") from None
+
+    @staticmethod
+    def _status_error(shown: str, response: Any) -> NetworkError:
+        status, reason = response.status, response.reason
+        if status in (401, 403):
+            return AuthError(f"the scheduler at {shown} refused the request (HTTP {status} "
+                             f"{reason})", hint="check your credentials for this cluster")
+        if status in (502, 503, 504):
+            return TransientHttpError(f"the scheduler at {shown} is unavailable "
+                                      f"(HTTP {status} {reason})")
+        error = TransportFailure(f"the scheduler at {shown} answered HTTP {status} {reason}")
+        error.sent = True
+        return error

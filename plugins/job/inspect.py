@@ -149,7 +149,8 @@ class DiffJob(Verb):
         request = a.JobUpdateRequest(taskConfig=local, instanceCount=config.instances,
                                      settings=settings)
         try:
-            diff = client.call("getJobUpdateDiff", request).result.getJobUpdateDiffResult
+            diff = client.result(client.call("getJobUpdateDiff", request), "getJobUpdateDiff",
+                                 "getJobUpdateDiffResult")
         except SchedulerError as exc:
             raise CommandFailure(f"Error getting diff info from scheduler: {exc}") from None
         lines = ["This job update will:"]

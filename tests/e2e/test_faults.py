@@ -86,8 +86,10 @@ def test_refused_and_unresolvable(home):
     assert nowhere.returncode == 7
     assert "cannot resolve the scheduler host of http://no-such-host.invalid:8081/api" in \
         nowhere.stderr
-    for done in (refused, nowhere):
-        assert len(done.stderr.strip().splitlines()) == 1
+    assert len(refused.stderr.strip().splitlines()) == 1    # loopback refused: no retry
+    first, last = nowhere.stderr.strip().splitlines()       # one progress line, one error
+    assert first.startswith("aurora: getJobs to cluster nowhere") and "retry 1 of 1" in first
+    assert "gave up on getJobs after 2 attempt(s)" in last
 
 
 def test_a_hanging_zookeeper_like_peer_times_out(home):

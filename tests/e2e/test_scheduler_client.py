@@ -12,6 +12,7 @@ import pytest
 
 from aurora.api.client import RetryPolicy, SchedulerClient, SchedulerError
 from aurora.api.idl import api
+from aurora.api.outcome import OutcomeUnknown
 from aurora.api.transport import HttpOptions
 from aurora.errors import AuthError, NetworkError, SchedulerTimeout
 from tests.support.devcluster import free_port
@@ -19,8 +20,11 @@ from tests.support.fakehttp import FakeScheduler
 from tests.support.jobs import job, process
 
 
-def reply(method: str, code: int, message: str) -> bytes:
-    """A thrift REPLY carrying a Response with `code`, as a scheduler would send it."""
+def reply(method: str, code: int, message: str, seqid: int = 1) -> bytes:
+    """A thrift REPLY carrying a Response with `code`, as a scheduler would send it.
+
+    `seqid` must be the call's: a fresh client numbers its calls from 1.
+    """
     from thriftpy2.protocol import TBinaryProtocol
     from thriftpy2.thrift import TMessageType
     from thriftpy2.transport import TMemoryBuffer
@@ -30,15 +34,18 @@ def reply(method: str, code: int, message: str) -> bytes:
         responseCode=code, details=[a.ResponseDetail(message=message)]))
     out = TMemoryBuffer()
     protocol = TBinaryProtocol(out)
-    protocol.write_message_begin(method, TMessageType.REPLY, 0)
+    protocol.write_message_begin(method, TMessageType.REPLY, seqid)
     result.write(protocol)
     protocol.write_message_end()
     return out.getvalue()
 
 
-def client_for(url: str, sleeps: list[float] | None = None, **http) -> SchedulerClient:
+def client_for(url: str, sleeps: list[float] | None = None, resolve=None,
+               **http) -> SchedulerClient:
+    """`resolve` set: a ZooKeeper-style cluster, whose refused connections are retried."""
     return SchedulerClient("test", url, HttpOptions(**http), RetryPolicy(retries=3, budget=30),
-                           sleep=(sleeps.append if sleeps is not None else lambda s: None))
+                           sleep=(sleeps.append if sleeps is not None else lambda s: None),
+                           resolve=resolve, progress=lambda line: None)
 
 
 def test_invalid_request_carries_scheduler_details_and_exit_10(devcluster):
@@ -55,13 +62,21 @@ def test_invalid_request_carries_scheduler_details_and_exit_10(devcluster):
     client.kill_tasks(config.key, None, None)
 
 
-def test_connection_refused_is_exit_7_after_bounded_retries():
+def test_connection_refused_on_loopback_fails_fast():
     sleeps: list[float] = []
     client = client_for(f"http://127.0.0.1:{free_port()}", sleeps)
     with pytest.raises(NetworkError) as caught:
         client.get_jobs("www-data")
     assert caught.value.exit_code == 7
     assert "cannot reach the scheduler" in str(caught.value)
+    assert sleeps == []                          # nothing listens: retrying cannot help
+
+
+def test_connection_refused_with_a_resolver_is_retried_within_bounds():
+    sleeps: list[float] = []
+    url = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(NetworkError) as caught:
+        client_for(url, sleeps, resolve=lambda: url).get_jobs("www-data")
     assert "gave up on getJobs after 4 attempt(s)" in str(caught.value)
     assert sleeps == [0.5, 1.0, 2.0]
 
@@ -69,8 +84,9 @@ def test_connection_refused_is_exit_7_after_bounded_retries():
 def test_non_idempotent_call_is_retried_only_when_nothing_was_sent():
     config = job("x", [process("p", "true")])
     refused: list[float] = []
+    url = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(NetworkError):
-        client_for(f"http://127.0.0.1:{free_port()}", refused).create_job(config)
+        client_for(url, refused, resolve=lambda: url).create_job(config)
     assert refused == [0.5, 1.0, 2.0]              # refused: the request never left
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
@@ -88,7 +104,8 @@ def test_non_idempotent_call_is_retried_only_when_nothing_was_sent():
             client_for(f"http://127.0.0.1:{listener.getsockname()[1]}", sent).create_job(config)
     finally:
         listener.close()
-    assert sent == [] and "not retried" in str(caught.value)
+    assert sent == [] and "not sent again" in str(caught.value)
+    assert "check with: aurora job status test/www-data/test/x" in str(caught.value)
 
 
 def test_silent_scheduler_times_out_with_exit_9():
@@ -97,8 +114,11 @@ def test_silent_scheduler_times_out_with_exit_9():
     listener.listen()
     try:
         client = client_for(f"http://127.0.0.1:{listener.getsockname()[1]}",
-                            read_timeout=0.3)
+                            timeout=0.3)
         with pytest.raises(SchedulerTimeout) as caught:
+            client.get_jobs("www-data")
+        assert caught.value.exit_code == 9 and "within 0.3s" in str(caught.value)
+        with pytest.raises(OutcomeUnknown) as caught:      # a write: sent, then no answer
             client.create_job(job("x", [process("p", "true")]))
         assert caught.value.exit_code == 9 and "within 0.3s" in str(caught.value)
     finally:

@@ -46,7 +46,8 @@ def test_our_requests_decode_with_the_reference_idl(ref, devcluster):
     calls = [decode_call(ref, seen.body) for seen in fake.requests]
     assert [c[0] for c in calls] == ["createJob", "getJobs", "killTasks", "restartShards",
                                      "getQuota"]
-    assert all(kind == 1 and seqid == 0 for _, kind, seqid, _ in calls)   # CALL, seq 0
+    assert all(kind == 1 for _, kind, _, _ in calls)                     # CALL
+    assert [seqid for _, _, seqid, _ in calls] == [1, 2, 3, 4, 5]   # each reply is checked
     desc = calls[0][3].description
     assert (desc.key.role, desc.key.environment, desc.key.name) == ("www-data", "test", "wire")
     assert desc.instanceCount == 2 and desc.owner.user == "tester"

@@ -1,0 +1,82 @@
+"""Thrift messages in and out, checked: a reply must answer the call that was made.
+
+Encoding happens before anything is sent, so an argument that cannot be
+serialized is our side's problem (`EncodeError`), never blamed on the
+scheduler and never retried. A reply must be a REPLY for the same method with
+the same sequence id and must carry a `Response`; anything else is `BadReply`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aurora.errors import ApiError, InvalidParameter, NetworkError
+
+
+class EncodeError(InvalidParameter):
+    """An argument of the call cannot be written as thrift (e.g. a number out of range)."""
+
+
+class BadReply(NetworkError):
+    """What came back is not a reply to our call."""
+
+
+class RemoteException(ApiError):
+    """The scheduler answered with a thrift exception instead of a Response."""
+
+
+def encode_call(service: Any, method: str, args: tuple, seqid: int) -> bytes:
+    from thriftpy2.protocol import TCyBinaryProtocol
+    from thriftpy2.thrift import TMessageType, args_to_kwargs
+    from thriftpy2.transport import TCyMemoryBuffer
+
+    args_cls = getattr(service, f"{method}_args")
+    try:
+        values = args_to_kwargs(args_cls.thrift_spec, *args)
+        payload = args_cls(**values)
+        out = TCyMemoryBuffer()
+        protocol = TCyBinaryProtocol(out)
+        protocol.write_message_begin(method, TMessageType.CALL, seqid)
+        payload.write(protocol)
+        protocol.write_message_end()
+        return out.getvalue()
+    except Exception as exc:  # noqa: BLE001 - whatever thriftpy2 raises, it is our input
+        raise EncodeError(f"cannot encode the {method} request: {exc}",
+                          hint="a value is out of the range the scheduler's API allows; "
+                               "check the job file and the numbers on the command line"
+                          ) from None
+
+
+def decode_reply(service: Any, method: str, seqid: int, data: bytes, where: str) -> Any:
+    """The `Response` in `data`, after checking it answers call `seqid` of `method`."""
+    from thriftpy2.protocol import TCyBinaryProtocol
+    from thriftpy2.thrift import TApplicationException, TMessageType
+    from thriftpy2.transport import TCyMemoryBuffer
+
+    protocol = TCyBinaryProtocol(TCyMemoryBuffer(data))
+    try:
+        name, kind, rseqid = protocol.read_message_begin()
+        if kind == TMessageType.EXCEPTION:
+            failure = TApplicationException()
+            failure.read(protocol)
+            raise RemoteException(f"{where} failed {method}: {failure.message or failure}")
+        if kind != TMessageType.REPLY or name != method or rseqid != seqid:
+            raise BadReply(f"{where} answered {method} (call {seqid}) with a reply to "
+                           f"{printable(name)} (call {rseqid}); the answer was not used")
+        result = getattr(service, f"{method}_result")()
+        result.read(protocol)
+        protocol.read_message_end()
+    except (RemoteException, BadReply):
+        raise
+    except Exception as exc:  # noqa: BLE001 - any decoding failure means: not a reply
+        raise BadReply(f"{where} answered {method} with something that is not a thrift "
+                       f"reply ({type(exc).__name__}: {printable(str(exc))})") from None
+    if getattr(result, "success", None) is None:
+        raise BadReply(f"{where} answered {method} with a reply that holds no Response")
+    return result.success
+
+
+def printable(text: Any, limit: int = 80) -> str:
+    """Server-supplied text made safe for one terminal line (control characters escaped)."""
+    text = str(text)[:limit]
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
