@@ -55,7 +55,7 @@ def confirmed(client: SchedulerClient, method: str, args: tuple, deadline: float
 
     if method == "setQuota":
         quota = client.call("getQuota", args[0], _deadline=deadline).result.getQuotaResult
-        return canonical(quota.quota.resources) == canonical(args[1].resources)
+        return canonical(set(quota.quota.resources)) == canonical(set(args[1].resources))
     if method == "descheduleCronJob":
         key = args[0]
         configs = client.call("getJobs", key.role, _deadline=deadline).result

@@ -142,6 +142,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         except Exception as exc:
             log.exception("bad thrift request")
             return self._send(400, f"not a thrift request: {exc}\n".encode(), "text/plain")
+        log.debug("rpc %s answered", method_of(body))    # with -v: a record of each call
         self._send(200, reply, THRIFT_BINARY)
 
     def do_GET(self) -> None:
