@@ -18,7 +18,7 @@ from __future__ import annotations
 import select
 import socket
 import time
-from dataclasses import dataclass
+from collections import namedtuple
 from typing import Any
 
 MAX_LINE = 65536
@@ -58,20 +58,18 @@ class Expired(WireError):
         self.sent = sent
 
 
-@dataclass
 class Response:
-    status: int
-    reason: str
-    headers: dict[str, str]      # lower-cased names
-    body: bytes
+    __slots__ = ("status", "reason", "headers", "body")
+
+    def __init__(self, status: int, reason: str, headers: dict[str, str], body: bytes):
+        self.status, self.reason, self.body = status, reason, body
+        self.headers = headers          # lower-cased names
 
 
-@dataclass(frozen=True)
-class Origin:
+class Origin(namedtuple("Origin", "scheme host port")):
     """scheme, host, port: where credentials belong (a redirect elsewhere drops them)."""
-    scheme: str
-    host: str
-    port: int
+
+    __slots__ = ()
 
     @property
     def netloc(self) -> str:
@@ -114,7 +112,9 @@ class Connection:
         if budget <= 0:
             raise Expired("before connecting", sent=False)
         try:
-            sock = socket.create_connection((self.origin.host, self.origin.port), budget)
+            host = self.origin.host          # ASCII as bytes: no idna codec to import
+            sock = socket.create_connection(
+                (host.encode("ascii") if host.isascii() else host, self.origin.port), budget)
         except socket.gaierror as exc:
             raise Unresolved(exc.strerror or str(exc)) from None
         except TimeoutError:

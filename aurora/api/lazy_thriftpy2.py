@@ -7,6 +7,12 @@ package: submodules (`thriftpy2.thrift`, `thriftpy2.protocol`, ...) import
 as usual, and the package-level names (`load`, `install_import_hook`, ...)
 are imported on first use, so code that does `import thriftpy2;
 thriftpy2.load(...)` keeps working.
+
+`thriftpy2.protocol` and `thriftpy2.transport` get the same treatment: their
+initialisers import every protocol and transport, among them `http.client`,
+`email` and `ssl` (about 20 ms), while a call needs only the Cython binary
+protocol and memory buffer. The names we use resolve to their submodules;
+any other name runs the real initialiser first.
 """
 
 from __future__ import annotations
@@ -55,3 +61,48 @@ def install() -> None:
 
     package.__getattr__ = __getattr__  # type: ignore[attr-defined]
     sys.modules["thriftpy2"] = package
+    for name, names in SUBPACKAGES.items():
+        _lazy_subpackage(name, names)
+
+
+# package -> {name: (submodule, attribute)}; the Cython classes, as the real
+# initialisers bind them on CPython.
+SUBPACKAGES = {
+    "thriftpy2.protocol": {
+        "TCyBinaryProtocol": ("cybin", "TCyBinaryProtocol"),
+        "TCyBinaryProtocolFactory": ("cybin", "TCyBinaryProtocolFactory"),
+    },
+    "thriftpy2.transport": {
+        "TCyMemoryBuffer": ("memory", "TCyMemoryBuffer"),
+        "TTransportException": ("base", "TTransportException"),
+    },
+}
+
+
+def _lazy_subpackage(name: str, names: dict[str, tuple[str, str]]) -> None:
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations or not spec.origin:
+        return
+    package = types.ModuleType(name)
+    package.__file__ = spec.origin
+    package.__path__ = list(spec.submodule_search_locations)
+    package.__spec__ = spec
+    package.__package__ = name
+    state = {"loaded": False}
+
+    def __getattr__(attr: str) -> Any:
+        if attr in names and not state["loaded"]:
+            module, value_name = names[attr]
+            value = getattr(importlib.import_module(f"{name}.{module}"), value_name)
+            setattr(package, attr, value)
+            return value
+        if not state["loaded"] and not attr.startswith("__"):
+            state["loaded"] = True          # the real initialiser, once, into this module
+            with open(spec.origin, encoding="utf-8") as handle:
+                exec(compile(handle.read(), spec.origin, "exec"), package.__dict__)
+            if attr in package.__dict__:
+                return package.__dict__[attr]
+        raise AttributeError(f"module {name!r} has no attribute {attr!r}")
+
+    package.__getattr__ = __getattr__  # type: ignore[attr-defined]
+    sys.modules[name] = package
