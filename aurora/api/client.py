@@ -157,7 +157,7 @@ class SchedulerClient:
         self._seqid += 1
         seqid = self._seqid
         body = encode_call(service, method, args, seqid)
-        delays = self.retry.delays()
+        delays = self.retry.delays() if _deadline is None else []  # settling reads: once
         for attempt in range(1, len(delays) + 2):
             failure = self._attempt(method, args, body, seqid, service, deadline)
             if not isinstance(failure, AuroraError):

@@ -11,10 +11,11 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from aurora.api.client import RetryPolicy, SchedulerClient, SchedulerError
+from aurora.api.codec import EncodeError
 from aurora.api.idl import api
 from aurora.api.outcome import OutcomeUnknown
 from aurora.api.transport import HttpOptions
-from aurora.errors import AuthError, NetworkError, SchedulerTimeout
+from aurora.errors import ApiError, AuthError, NetworkError, SchedulerTimeout
 from tests.support.devcluster import free_port
 from tests.support.fakehttp import FakeScheduler
 from tests.support.jobs import job, process
@@ -222,13 +223,59 @@ def tls_scheduler(tmp_path_factory, devcluster):
         yield fake.url.replace("http://", "https://"), str(cert)
 
 
-def test_tls_is_verified_by_default(tls_scheduler):
+def test_tls_is_verified_by_default_and_a_failure_is_not_retried(tls_scheduler):
     url, _ = tls_scheduler
+    sleeps: list[float] = []
     with pytest.raises(NetworkError) as caught:
-        client_for(url).get_tier_configs()
-    assert "TLS failure" in str(caught.value) and "--ca-bundle" in caught.value.hint
+        client_for(url, sleeps, resolve=lambda: url).get_tier_configs()
+    assert caught.value.exit_code == 7 and sleeps == []
+    assert "TLS failure" in str(caught.value) and "certificate verification failed" in \
+        str(caught.value) and "--ca-bundle" in caught.value.hint
+    assert "\n" not in str(caught.value)
 
 
 def test_tls_with_ca_bundle_works(tls_scheduler):
     url, cert = tls_scheduler
     assert client_for(url, ca_bundle=cert).get_tier_configs().defaultTierName == "preemptible"
+
+
+def test_an_argument_that_cannot_be_encoded_is_an_input_error_never_sent():
+    with FakeScheduler(lambda n, seen: (200, b"")) as fake:
+        with pytest.raises(EncodeError) as caught:
+            client_for(fake.url).call("getQuota", 5)
+    assert caught.value.exit_code == 6 and "cannot encode the getQuota request" in \
+        str(caught.value)
+    assert "not a thrift reply" not in str(caught.value) and fake.requests == []
+
+
+def test_an_ok_answer_without_its_result_is_exit_10():
+    answer = (200, reply("getJobs", api().ResponseCode.OK, "fine"))
+    with FakeScheduler(lambda n, seen: answer) as fake:
+        with pytest.raises(ApiError) as caught:
+            client_for(fake.url).get_jobs("www-data")
+    assert caught.value.exit_code == 10 and "without its result (getJobsResult)" in \
+        str(caught.value)
+
+
+def test_a_retried_read_says_so_once_on_stderr():
+    lines: list[str] = []
+    script = {1: (503, b"busy"), 2: (503, b"busy"),
+              3: (200, reply("getJobs", api().ResponseCode.OK, "ok"))}
+    with FakeScheduler(lambda n, seen: script[n]) as fake:
+        client = SchedulerClient("test", fake.url, HttpOptions(), RetryPolicy(retries=3),
+                                 sleep=lambda s: None, progress=lines.append)
+        with pytest.raises(ApiError):                 # the OK reply has no result
+            client.get_jobs("www-data")
+    assert len(lines) == 1 and lines[0].startswith("aurora: getJobs to cluster test")
+    assert "HTTP 503" in lines[0] and "retry 1 of 3" in lines[0]
+
+
+def test_a_write_is_not_resent_after_a_502():
+    config = job("x", [process("p", "true")])
+    sleeps: list[float] = []
+    with FakeScheduler(lambda n, seen: (502, b"bad gateway")) as fake:
+        with pytest.raises(OutcomeUnknown) as caught:
+            client_for(fake.url, sleeps).create_job(config)
+    methods = [seen.body[8:17] for seen in fake.requests]
+    assert methods.count(b"createJob") == 1 and sleeps == []
+    assert caught.value.exit_code == 7 and "HTTP 502" in str(caught.value)
