@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from aurora.api.client import SchedulerClient  # noqa: E402
 from aurora.api.idl import api  # noqa: E402
+from aurora.api.transport import HttpTransport  # noqa: E402
 from tests.support.devcluster import Devcluster, wait_for  # noqa: E402
 from tests.support.jobs import job, process  # noqa: E402
 
@@ -30,18 +31,19 @@ class CountingClient(SchedulerClient):
 
     received = 0
 
-    def _thrift(self, service=None):
-        client = super()._thrift(service)
+    def _once(self, method, body, seqid, service, deadline):
+        if self._transport is None:
+            self._transport = HttpTransport(self._api_url, self.http)
         transport = self._transport
         if not getattr(transport, "_counting", False):
             post = transport.post
 
-            def counted(body: bytes) -> bytes:
-                data = post(body)
+            def counted(body: bytes, deadline: float) -> bytes:
+                data = post(body, deadline)
                 CountingClient.received += len(data)
                 return data
             transport.post, transport._counting = counted, True
-        return client
+        return super()._once(method, body, seqid, service, deadline)
 
 
 def main() -> int:

@@ -192,7 +192,7 @@ class SchedulerClient:
             if isinstance(exc, SchedulerTimeout):
                 raise SchedulerTimeout(f"cluster {self.cluster_name}: {exc.message}") from None
             if not self._may_retry(method, exc):
-                raise self._labelled(exc) from None
+                raise self._labelled(exc, f" (during {method}, not retried)") from None
             return exc
         code = response.responseCode
         if code == api().ResponseCode.OK:

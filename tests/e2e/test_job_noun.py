@@ -299,7 +299,7 @@ def test_timeouts_from_flags_and_client_toml(home):
         home.write_client_config("[scheduler]\nretries = 1\n")
         flag = home.run("--timeout", "0.5", "job", "list", "slow/www-data")
         assert flag.returncode == 9 and "within 0.5s" in flag.stderr
-        assert "gave up on getJobs after 2 attempt(s)" in flag.stderr
+        assert len(flag.stderr.strip().splitlines()) == 1   # the deadline covers retries too
         home.write_client_config("[scheduler]\ntimeout = 0.3\nretries = 0\n")
         toml = home.run("job", "list", "slow/www-data")
         assert toml.returncode == 9 and "within 0.3s" in toml.stderr
