@@ -183,7 +183,9 @@ def ensure_devcluster(context: Context, base: str) -> None:
             f"the devcluster is not running and could not be started: "
             f"{detail[-1] if detail else 'no output'}",
             hint="start it yourself with: aurora-devcluster start")
-    context.print_err(f"aurora: started the devcluster at {base} for this command; stop it "
+    from aurora.api.transport import redact
+
+    context.print_err(f"aurora: started the devcluster at {redact(base)} for this command; stop it "
                       "with: aurora-devcluster stop (set autostart = false under [devcluster] "
                       "in client.toml to turn this off)")
 

@@ -118,6 +118,8 @@ class Connection:
         except socket.gaierror as exc:
             raise Unresolved(exc.strerror or str(exc)) from None
         except TimeoutError:
+            if remaining(deadline) > 0:      # the connect timeout, not the call's deadline
+                raise NotSent(f"no connection within {budget:g}s") from None
             raise Expired("while connecting", sent=False) from None
         except OSError as exc:
             raise NotSent(exc.strerror or type(exc).__name__) from None
