@@ -6,7 +6,11 @@ injected after the scheduler executed the call. Prints a table (fault, command,
 times the scheduler executed the write, exit code, verdict) and rewrites the
 "Faults on the wire" section of docs/reliability.md between its markers.
 
-    .venv/bin/python benchmarks/faults.py [--no-docs]
+    .venv/bin/python benchmarks/faults.py [--no-docs] [--client-path DIR]
+
+`--client-path DIR` runs another checkout's client instead (`python -m aurora`
+with DIR first on PYTHONPATH and its `plugins/` copied to `DIR/aurora/plugins`),
+e.g. an export of an older commit, to compare; the docs are then left alone.
 """
 
 from __future__ import annotations
@@ -44,8 +48,8 @@ COMMANDS = ("job create", "job add", "job kill", "quota set", "cron schedule")
 class User:
     """A throwaway HOME whose `devcluster` is either the real one or the proxy."""
 
-    def __init__(self, folder: Path, cluster: Devcluster):
-        self.folder, self.cluster = folder, cluster
+    def __init__(self, folder: Path, cluster: Devcluster, client_path: str | None = None):
+        self.folder, self.cluster, self.client_path = folder, cluster, client_path
         (folder / "home" / ".aurora").mkdir(parents=True)
         (folder / "home" / ".aurora" / "client.toml").write_text(
             "[devcluster]\nautostart = false\n")
@@ -56,8 +60,12 @@ class User:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AURORA_")}
         env.update(HOME=str(self.folder / "home"), AURORA_CONFIG_ROOT=str(self.folder),
                    XDG_CACHE_HOME=str(self.folder / "cache"))
-        return subprocess.run([str(BIN / "aurora"), *args], capture_output=True, text=True,
-                              env=env, timeout=300)
+        command = [str(BIN / "aurora")]
+        if self.client_path:
+            env["PYTHONPATH"] = self.client_path
+            command = [sys.executable, "-m", "aurora"]
+        return subprocess.run([*command, *args], capture_output=True, text=True, env=env,
+                              timeout=300, cwd=self.folder)     # not this checkout
 
     def prepare(self, verb: str, name: str) -> tuple[list[str], str]:
         """argv of `verb` on job `name` (created first when the verb needs it) and its write."""
@@ -119,10 +127,12 @@ devcluster's own log of answered calls.
 Most executions of one write in any run: {worst} (target: at most 1). Exit 7 is
 "outcome unknown" (the message names the command that shows the truth), 9 the
 same after the deadline; `quota set` exits 0 because a read proves the quota is
-the one asked for. Before this was fixed, `job add KEY/0 1` added two
-instances and exited 0 after a dropped answer, `job create` answered "Job
-already exists" for the job it had just created, and repeated 502s executed
-`createJob` six times.
+the one asked for.
+
+The client before this change (commit 582c1fc, run with `--client-path`):
+after `drop` every write executed twice; after `502` six times, over 16 s,
+exit 7; `other-method` and `wrong-seqid` replies were taken as success (exit
+0); `drip` held every command about 80 s and then exited 0.
 {END}"""
 
 
@@ -137,12 +147,14 @@ def write_doc(text: str) -> None:
 
 
 def main() -> int:
+    client_path = sys.argv[sys.argv.index("--client-path") + 1] \
+        if "--client-path" in sys.argv else None
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         cluster = Devcluster(Path(folder) / "state", executor="simulate",
                              args=("--verbose",)).start()
         try:
-            user = User(Path(folder) / "user", cluster)
+            user = User(Path(folder) / "user", cluster, client_path)
             for fault in FAULTS:
                 for verb in COMMANDS:
                     rows.append(measure(user, fault, verb, len(rows)))
@@ -152,7 +164,7 @@ def main() -> int:
     worst = max(r["executed"] for r in rows)
     verdict = "PASS" if all(r["ok"] for r in rows) else "FAIL"
     print(f"\nmost executions of one write: {worst}; target: at most 1; verdict: {verdict}")
-    if "--no-docs" not in sys.argv:
+    if "--no-docs" not in sys.argv and not client_path:
         write_doc(section(rows))
         print(f"updated {DOC.relative_to(ROOT)}")
     return 0 if verdict == "PASS" else 1
