@@ -54,7 +54,9 @@ class SchedulerError(ApiError):
         self.method = method
         self.code_name = response_code_name(response.responseCode)
         self.details = [d.message or "Unknown error" for d in (response.details or [])]
-        text = ", ".join(self.details) or self.code_name
+        from aurora.api.codec import printable
+
+        text = ", ".join(printable(d, 4000) for d in self.details) or self.code_name
         super().__init__(text)
         self.endpoint = endpoint
 

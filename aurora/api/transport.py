@@ -221,7 +221,9 @@ class HttpTransport:
 
     @staticmethod
     def _status_error(shown: str, response: Any) -> NetworkError:
-        status, reason = response.status, response.reason
+        from aurora.api.codec import printable
+
+        status, reason = response.status, printable(response.reason)
         if status in (401, 403):
             return AuthError(f"the scheduler at {shown} refused the request (HTTP {status} "
                              f"{reason})", hint="check your credentials for this cluster")

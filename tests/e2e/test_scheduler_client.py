@@ -279,3 +279,12 @@ def test_a_write_is_not_resent_after_a_502():
     methods = [seen.body[8:17] for seen in fake.requests]
     assert methods.count(b"createJob") == 1 and sleeps == []
     assert caught.value.exit_code == 7 and "HTTP 502" in str(caught.value)
+
+
+def test_control_characters_from_the_scheduler_are_escaped():
+    answer = (200, reply("getQuota", api().ResponseCode.INVALID_REQUEST, "bad\x1b[2Jrole\n"))
+    with FakeScheduler(lambda n, seen: answer) as fake:
+        with pytest.raises(SchedulerError) as caught:
+            client_for(fake.url).get_quota("www-data")
+    assert str(caught.value) == "bad\\x1b[2Jrole\\n"
+    assert caught.value.details == ["bad\x1b[2Jrole\n"]          # verbatim for JSON
