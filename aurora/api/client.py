@@ -291,8 +291,9 @@ class SchedulerClient:
         """getTasksWithoutConfigs decoding only each task's ids, host, status and events."""
         from aurora.api.idl import task_events_service
 
-        result = self.call("getTasksWithoutConfigs", query, service=task_events_service()).result
-        return result.scheduleStatusResult.tasks or []
+        result = self._read("getTasksWithoutConfigs", "scheduleStatusResult", query,
+                            service=task_events_service())
+        return result.tasks or []
 
     def get_pending_reason(self, query: Any) -> Any:
         return self._read("getPendingReason", "getPendingReasonResult", query)
