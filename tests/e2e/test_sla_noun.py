@@ -45,7 +45,7 @@ def reply(tasks: list, code: int | None = None) -> bytes:
                               tasks=tasks)))
     out = TMemoryBuffer()
     protocol = TBinaryProtocol(out)
-    protocol.write_message_begin("getTasksWithoutConfigs", TMessageType.REPLY, 0)
+    protocol.write_message_begin("getTasksWithoutConfigs", TMessageType.REPLY, 1)  # call 1
     a.AuroraAdmin.getTasksWithoutConfigs_result(success=response).write(protocol)
     protocol.write_message_end()
     return out.getvalue()
