@@ -42,7 +42,8 @@ FAULTS = {
     "wrong-seqid": "a reply with another sequence id",
     "drip": "the answer dripped one byte every 0.5 s, `--timeout 3`",
 }
-COMMANDS = ("job create", "job add", "job kill", "quota set", "cron schedule")
+COMMANDS = ("job create", "job add", "job kill", "quota set", "cron schedule",
+            "cron deschedule")
 
 
 class User:
@@ -82,6 +83,10 @@ class User:
         if verb == "quota set":
             return ["quota", "set", "devcluster/www-data", "--cpus", "4", "--ram", "2GB",
                     "--disk", "2GB"], "setQuota"
+        if verb == "cron deschedule":
+            done = self.run(self.cluster.url, "cron", "schedule", f"{PREFIX}/nightly", CRON)
+            assert done.returncode == 0, done.stderr
+            return ["cron", "deschedule", f"{PREFIX}/nightly"], "descheduleCronJob"
         return ["cron", "schedule", f"{PREFIX}/nightly", CRON], "scheduleCronJob"
 
 
@@ -126,10 +131,11 @@ devcluster's own log of answered calls.
 
 Most executions of one write in any run: {worst} (target: at most 1). Exit 7 is
 "outcome unknown" (the message names the command that shows the truth), 9 the
-same after the deadline; `quota set` exits 0 because a read proves the quota is
-the one asked for.
+same after the deadline; `quota set` and `cron deschedule` exit 0 because a
+read proves the state asked for (the quota set, no cron template left).
 
-The client before this change (commit 582c1fc, run with `--client-path`):
+The client before this change (commit 582c1fc, run with `--client-path`, all
+but `cron deschedule`):
 after `drop` every write executed twice; after `502` six times, over 16 s,
 exit 7; `other-method` and `wrong-seqid` replies were taken as success (exit
 0); `drip` held every command about 80 s and then exited 0.

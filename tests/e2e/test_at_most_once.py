@@ -78,13 +78,18 @@ def command(scene: Scene, verb: str, name: str) -> tuple[list[str], str, str]:
     if verb == "cron schedule":
         return (["cron", "schedule", f"{PREFIX}/nightly", CRON], "scheduleCronJob",
                 f"aurora cron show {PREFIX}/nightly")
+    if verb == "cron deschedule":
+        done = scene.direct("cron", "schedule", f"{PREFIX}/nightly", CRON)
+        assert done.returncode == 0, done.stderr
+        return (["cron", "deschedule", f"{PREFIX}/nightly"], "descheduleCronJob",
+                f"aurora cron show {PREFIX}/nightly")
     return (["quota", "set", "devcluster/www-data", "--cpus", "7", "--ram", "3GB", "--disk",
              "5GB"], "setQuota", "aurora quota get devcluster/www-data")
 
 
 @pytest.mark.parametrize("fault", ["drop", "502"])
 @pytest.mark.parametrize("verb", ["job create", "job add", "job kill", "cron schedule",
-                                  "quota set"])
+                                  "cron deschedule", "quota set"])
 def test_a_write_whose_answer_is_lost_runs_once(scene, watched, fault, verb):
     name = f"once-{verb.split()[-1]}-{fault}"
     argv, method, check = command(scene, verb, name)
@@ -93,9 +98,10 @@ def test_a_write_whose_answer_is_lost_runs_once(scene, watched, fault, verb):
     assert ran[method] == 1, (ran, done.stderr)
     assert proxy.forwarded[method] == 1
     assert "Traceback" not in done.stderr
-    if verb == "quota set":        # a read proves the quota is as asked: success, said so
+    if verb in ("quota set", "cron deschedule"):   # a read proves the state asked for
         assert done.returncode == 0, done.stderr
-        assert "the answer to setQuota was lost, but a read shows it took effect" in done.stderr
+        assert f"the answer to {method} was lost, but a read shows it took effect" in \
+            done.stderr
         return
     assert done.returncode == 7, done.stderr
     last = done.stderr.strip().splitlines()[-1]
