@@ -156,26 +156,59 @@ def check_ok(response: Any, header: str, exit_code: int = 10) -> None:
         raise CommandFailure(f"{header} {details}", exit_code=exit_code)
 
 
-def thrift_json(obj: Any, enum_fields: dict[str, Callable[[int], str]] | None = None) -> Any:
-    """Thrift → JSON-ready values: field names as keys, unset fields left out."""
+def thrift_json(obj: Any, enum_fields: dict[str, Callable[[int], str]] | None = None,
+                known: dict[int, Any] | None = None) -> Any:
+    """Thrift → JSON-ready values: field names as keys, unset fields left out.
+
+    `known` maps id(struct) → its JSON already built, for structs that many values
+    share (the configuration of a job's tasks): they are converted once.
+    """
     from thriftpy2.thrift import TPayload
 
-    if isinstance(obj, TPayload):
+    return _JsonBuilder(TPayload, known or {}).convert(obj)
+
+
+class _JsonBuilder:
+    """Dispatches on the exact type first: 10,000 tasks are a million values."""
+
+    PLAIN = frozenset({str, int, float, type(None)})
+
+    def __init__(self, payload_type: type, known: dict[int, Any]):
+        self.payload_type = payload_type
+        self.known = known
+        self.fields: dict[type, list[str]] = {}
+
+    def convert(self, obj: Any) -> Any:
+        kind = type(obj)
+        if kind in self.PLAIN:
+            return obj
+        if kind is list or kind is tuple:
+            return [self.convert(v) for v in obj]
+        if isinstance(obj, self.payload_type):
+            return self.struct(obj, kind)
+        if isinstance(obj, (set, frozenset)):
+            return sorted((self.convert(v) for v in obj), key=repr)
+        if isinstance(obj, (list, tuple)):
+            return [self.convert(v) for v in obj]
+        if isinstance(obj, dict):
+            return {str(k): self.convert(v) for k, v in obj.items()}
+        if isinstance(obj, bool):
+            return int(obj)
+        return obj
+
+    def struct(self, obj: Any, kind: type) -> dict[str, Any]:
+        done = self.known.get(id(obj))
+        if done is not None:
+            return done
+        names = self.fields.get(kind)
+        if names is None:
+            names = self.fields[kind] = [spec[1] for spec in obj.thrift_spec.values()]
         out = {}
-        for spec in obj.thrift_spec.values():
-            name = spec[1]
+        for name in names:
             value = getattr(obj, name)
             if value is not None:
-                out[name] = thrift_json(value, enum_fields)
+                out[name] = self.convert(value)
         return out
-    if isinstance(obj, (list, set, frozenset, tuple)):
-        items = [thrift_json(v, enum_fields) for v in obj]
-        return sorted(items, key=repr) if isinstance(obj, (set, frozenset)) else items
-    if isinstance(obj, dict):
-        return {str(k): thrift_json(v, enum_fields) for k, v in obj.items()}
-    if isinstance(obj, bool):
-        return int(obj)
-    return obj
 
 
 def tidy_number(value: Any) -> Any:

@@ -70,8 +70,9 @@ def _text(result: Result) -> str:
 
 
 def render_json(result: Result) -> str:
-    data = {} if result.data is None else result.data
-    return json.dumps(data, indent=2, separators=(",", ": "), default=str) + "\n"
+    from aurora.jsontext import dumps
+
+    return dumps({} if result.data is None else result.data) + "\n"
 
 
 def _scalar(value: Any) -> str:

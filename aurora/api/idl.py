@@ -27,8 +27,14 @@ def api() -> Any:
     return load_cached(IDL_FILE, MODULE_NAME)
 
 
+@lru_cache(maxsize=1)
+def _status_names() -> dict[int, str]:
+    return api().ScheduleStatus._VALUES_TO_NAMES
+
+
 def status_name(value: int) -> str:
-    return api().ScheduleStatus._VALUES_TO_NAMES.get(value, str(value))
+    name = _status_names().get(value)    # called per task and per event: keep it short
+    return name if name is not None else str(value)
 
 
 def response_code_name(value: int) -> str:

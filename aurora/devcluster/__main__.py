@@ -96,6 +96,9 @@ def parser() -> argparse.ArgumentParser:
                    help="run the cron clock FACTOR times faster than real time (for tests)")
     p.add_argument("--max-tasks-per-job", type=positive_int, default=None, metavar="N",
                    help="refuse jobs that would have more than N tasks (default 10000)")
+    p.add_argument("--reply-cache-mb", type=float, default=64, metavar="MB",
+                   help="memory for replies to repeated identical reads (default 64; "
+                        "0 turns the cache off, as on a real scheduler)")
     p.add_argument("-v", "--verbose", action="store_true", help="log every request")
     return p
 
@@ -158,7 +161,8 @@ def run(args: argparse.Namespace) -> int:
     handler = SchedulerHandler(store, engine, cluster_name=args.cluster_name,
                                max_tasks_per_job=args.max_tasks_per_job or MAX_TASKS_PER_JOB)
     try:
-        server = DevclusterHttpServer((args.bind, args.port), handler)
+        server = DevclusterHttpServer((args.bind, args.port), handler,
+                                      reply_cache_bytes=int(args.reply_cache_mb * 1024 * 1024))
     except OSError as exc:
         raise Failure(f"cannot listen on {args.bind}:{args.port} ({exc.strerror}); "
                       "choose another --port or stop what uses it") from None
@@ -232,7 +236,8 @@ def start(args: argparse.Namespace) -> int:
     command = [sys.executable, "-m", "aurora.devcluster", "run", "--port", str(args.port),
                "--bind", args.bind, "--state-dir", args.state_dir, "--executor", args.executor,
                "--cluster-name", args.cluster_name, "--hostname", args.hostname,
-               "--cron-clock-speed", str(args.cron_clock_speed)]
+               "--cron-clock-speed", str(args.cron_clock_speed),
+               "--reply-cache-mb", str(args.reply_cache_mb)]
     if args.allow_remote:
         command.append("--allow-remote")
     if args.verbose:

@@ -62,13 +62,11 @@ class Engine:
                      ancestor: str | None = None, failure_count: int = 0) -> list[str]:
         digest = self.store.put_config(config)
         key = config.job
-        ids = []
-        for instance in instances:
-            at = now_ms()       # one clock reading: the id and the first event agree
-            task_id = new_task_id(key.role, key.environment, key.name, instance, at)
-            self.store.add_task(task_id, key, instance, digest, failure_count, ancestor, message,
-                                at=at)
-            ids.append(task_id)
+        at = now_ms()       # one clock reading: the ids and the first events agree
+        prefix = f"{at}-{key.role}-{key.environment}-{key.name}"
+        unique = str(uuid.uuid4())    # one per batch: the instance keeps the ids apart
+        ids = [f"{prefix}-{instance}-{unique}" for instance in instances]
+        self.store.add_tasks(ids, key, instances, digest, failure_count, ancestor, message, at)
         self._wake.set()
         return ids
 
@@ -149,13 +147,14 @@ class Engine:
                 self._step_processes()
 
     def _step_simulated(self) -> None:
+        """Kills first, so that a restarted task's replacement runs in the same step."""
         s = api().ScheduleStatus
-        self.store.move_all(s.PENDING, s.ASSIGNED, f"Assigned to {self.hostname} (simulated)")
-        self.store.move_all(s.ASSIGNED, s.STARTING, "Initializing sandbox (simulated)")
-        self.store.move_all(s.STARTING, s.RUNNING, "Task is running (simulated)")
         self.store.move_all(s.KILLING, s.KILLED, "Task killed")
         for row in self.store.tasks("status = ?", (s.RESTARTING,)):
             self.transition(row, s.KILLED, "Task killed for restart")
+        self.store.move_all(s.PENDING, s.ASSIGNED, f"Assigned to {self.hostname} (simulated)")
+        self.store.move_all(s.ASSIGNED, s.STARTING, "Initializing sandbox (simulated)")
+        self.store.move_all(s.STARTING, s.RUNNING, "Task is running (simulated)")
 
     def _step_processes(self) -> None:
         s = api().ScheduleStatus

@@ -41,6 +41,13 @@ log = logging.getLogger("aurora.devcluster")
 MAX_TASKS_PER_JOB = 10_000
 
 
+def port_map(seen: dict[str, dict[str, int]], text: str) -> dict[str, int]:
+    """A task's ports from their JSON column, decoded once per distinct value."""
+    if text not in seen:
+        seen[text] = json.loads(text)
+    return seen[text]     # shared: replies are only serialized, never changed
+
+
 class SchedulerHandler(CronRpcs, QuotaRpcs):
     def __init__(self, store: Store, engine: Engine, cluster_name: str = "devcluster",
                  max_tasks_per_job: int = MAX_TASKS_PER_JOB):
@@ -108,14 +115,14 @@ class SchedulerHandler(CronRpcs, QuotaRpcs):
                                ("instance", q.instanceIds), ("host", q.slaveHosts)):
             if values:
                 among(column, values)
-        rows = self.store.tasks(" AND ".join(where), tuple(args))
-        offset = q.offset or 0
-        return rows[offset:offset + q.limit] if q.limit else rows[offset:]
+        return self.store.tasks(" AND ".join(where), tuple(args), q.limit, q.offset or 0)
 
     def _scheduled_tasks(self, rows: list[Any], with_configs: bool) -> list[Any]:
         a = api()
         events = self.store.events([r["task_id"] for r in rows])
         configs: dict[str, Any] = {}
+        ports: dict[str, dict[str, int]] = {"{}": {}}
+        seen_events: dict[tuple, Any] = {}    # events shared by many tasks are built once
         tasks = []
         for row in rows:
             digest = row["config_hash"]
@@ -128,13 +135,13 @@ class SchedulerHandler(CronRpcs, QuotaRpcs):
             assigned = a.AssignedTask(
                 taskId=row["task_id"], slaveId=row["host"] and agent_id(row["host"]),
                 slaveHost=row["host"], task=configs[digest],
-                assignedPorts=json.loads(row["ports"]), instanceId=row["instance"])
+                assignedPorts=port_map(ports, row["ports"]), instanceId=row["instance"])
             tasks.append(a.ScheduledTask(
                 assignedTask=assigned, status=row["status"], failureCount=row["failure_count"],
                 timesPartitioned=0, ancestorId=row["ancestor"],
-                taskEvents=[a.TaskEvent(timestamp=ts, status=st, message=msg,
-                                        scheduler="devcluster")
-                            for ts, st, msg in events[row["task_id"]]]))
+                taskEvents=[seen_events.get(e) or seen_events.setdefault(e, a.TaskEvent(
+                    timestamp=e[0], status=e[1], message=e[2], scheduler="devcluster"))
+                    for e in events[row["task_id"]]]))
         return tasks
 
     # -- validation -------------------------------------------------------------------

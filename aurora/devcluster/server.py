@@ -46,11 +46,14 @@ class ReplyCache:
 
     The state's version is SQLite's count of changed rows on the devcluster's
     connection, through which every write goes; a reply is reused only for the
-    same request bytes at the same version.
+    same request bytes at the same version. The cache is bounded by bytes (request
+    plus reply), least recently used first out; a reply larger than a quarter of
+    the budget is never kept, and a budget of 0 turns the cache off.
     """
 
-    def __init__(self, size: int = 32):
-        self.size = size
+    def __init__(self, max_bytes: int = 64 * 1024 * 1024):
+        self.max_bytes = max_bytes
+        self.used = 0
         self.entries: OrderedDict[bytes, tuple[Any, bytes]] = OrderedDict()
         self.lock = threading.Lock()
 
@@ -63,11 +66,18 @@ class ReplyCache:
             return hit[1]
 
     def put(self, body: bytes, version: Any, reply: bytes) -> None:
+        size = len(body) + len(reply)
+        if size * 4 > self.max_bytes:
+            return
         with self.lock:
+            old = self.entries.pop(body, None)
+            if old is not None:
+                self.used -= len(body) + len(old[1])
             self.entries[body] = (version, reply)
-            self.entries.move_to_end(body)
-            while len(self.entries) > self.size:
-                self.entries.popitem(last=False)
+            self.used += size
+            while self.used > self.max_bytes:
+                key, (_, dropped) = self.entries.popitem(last=False)
+                self.used -= len(key) + len(dropped)
 
 
 def process_thrift(processor: Any, body: bytes) -> bytes:
@@ -160,19 +170,21 @@ class RequestHandler(BaseHTTPRequestHandler):
 class DevclusterHttpServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], handler: SchedulerHandler):
+    def __init__(self, address: tuple[str, int], handler: SchedulerHandler,
+                 reply_cache_bytes: int = 64 * 1024 * 1024):
         from thriftpy2.thrift import TProcessor
 
         super().__init__(address, RequestHandler)
         self.handler = handler
         self.processor = TProcessor(api().AuroraAdmin, handler)
-        self.replies = ReplyCache()
+        self.replies = ReplyCache(reply_cache_bytes)
         self.leadership: Any = None      # set when announcing through ZooKeeper
         self.authenticator: Any = None   # set with --users
 
     def answer(self, body: bytes) -> bytes:
         """Process one thrift call, reusing the reply to an identical read at the same state."""
-        if method_of(body) not in READ_ONLY or self.authenticator is not None:
+        if (method_of(body) not in READ_ONLY or self.authenticator is not None
+                or not self.replies.max_bytes):
             return process_thrift(self.processor, body)
         store = self.handler.store
         with store.lock:    # our own writes, and other processes' commits (standbys)

@@ -56,6 +56,9 @@ CREATE TABLE IF NOT EXISTS quotas (
 """
 
 
+EVENT_CHUNK = 900      # task ids per query: below SQLite's oldest limit of 999 parameters
+
+
 def now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -167,6 +170,20 @@ class Store:
              status, failure_count, ancestor, config_hash, ready_at))
         self.add_event(task_id, status, message, at)
 
+    def add_tasks(self, task_ids: list[str], key: Any, instances: list[int], config_hash: str,
+                  failure_count: int, ancestor: str | None, message: str, at: int) -> None:
+        """Many new PENDING tasks of one job at once (a 10,000-instance create), created
+        at `at` (ms)."""
+        status = api().ScheduleStatus.PENDING
+        self.db.executemany(
+            "INSERT INTO tasks (task_id, role, env, name, instance, status, failure_count, "
+            "ancestor, config_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(task_id, key.role, key.environment, key.name, instance, status, failure_count,
+              ancestor, config_hash)
+             for task_id, instance in zip(task_ids, instances, strict=True)])
+        self.db.executemany("INSERT INTO task_events VALUES (?, ?, ?, ?)",
+                            [(task_id, at, status, message) for task_id in task_ids])
+
     def add_event(self, task_id: str, status: int, message: str | None,
                   at: int | None = None) -> None:
         """Record a transition at `at` (ms), or now: one clock reading per transition."""
@@ -187,11 +204,16 @@ class Store:
         return self.db.execute("UPDATE tasks SET status = ? WHERE status = ?",
                                (to_status, from_status)).rowcount
 
-    def tasks(self, where: str = "1", args: tuple = ()) -> list[sqlite3.Row]:
+    def tasks(self, where: str = "1", args: tuple = (), limit: int | None = None,
+              offset: int = 0) -> list[sqlite3.Row]:
+        """Rows matching `where`, in job and instance order; a page of them with `limit`."""
+        page = f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit else (
+            f" LIMIT -1 OFFSET {int(offset)}" if offset else "")
         self.db.row_factory = sqlite3.Row
         try:
             return self.db.execute(f"SELECT * FROM tasks WHERE {where} "
-                                   "ORDER BY role, env, name, instance, rowid", args).fetchall()
+                                   f"ORDER BY role, env, name, instance, rowid{page}",
+                                   args).fetchall()
         finally:
             self.db.row_factory = None
 
@@ -211,18 +233,16 @@ class Store:
         return self.tasks(where, tuple(args))
 
     def events(self, task_ids: list[str]) -> dict[str, list[tuple[int, int, str | None]]]:
+        """Each task's events in the order they happened, looked up through the task id
+        index in chunks: the cost follows the tasks asked for, never the history's size."""
         found: dict[str, list[tuple[int, int, str | None]]] = {t: [] for t in task_ids}
-        if not task_ids:
-            return found
-        if len(task_ids) > 500:
+        ids = list(found)
+        for start in range(0, len(ids), EVENT_CHUNK):
+            chunk = ids[start:start + EVENT_CHUNK]
+            marks = ",".join("?" * len(chunk))
             rows = self.db.execute("SELECT task_id, ts, status, message FROM task_events "
-                                   "ORDER BY rowid")
-        else:
-            marks = ",".join("?" * len(task_ids))
-            rows = self.db.execute("SELECT task_id, ts, status, message FROM task_events "
-                                   f"WHERE task_id IN ({marks}) ORDER BY rowid", task_ids)
-        for task_id, ts, status, message in rows:
-            if task_id in found:
+                                   f"WHERE task_id IN ({marks}) ORDER BY rowid", chunk)
+            for task_id, ts, status, message in rows:
                 found[task_id].append((ts, status, message))
         return found
 

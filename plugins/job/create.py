@@ -64,8 +64,9 @@ class CreateJob(Verb):
             open_in_browser(url)
         if o.wait_until != "PENDING":
             wait_for(context, key, None, wait_states(o.wait_until))
-        tasks = client.get_tasks_without_configs(api().TaskQuery(jobKeys=[thrift_key(key)]))
-        if not tasks:
+        # One task is enough to know the job exists; the scheduler honours the limit.
+        query = api().TaskQuery(jobKeys=[thrift_key(key)], limit=1)
+        if not client.get_tasks_without_configs(query):
             raise CommandFailure(f"Error occurred while creating job {key}")
         return Result(data={"job": str(key), "url": url, "instances": config.instances},
                       text=f"Job create succeeded: job url={url}\n")

@@ -29,6 +29,8 @@ from aurora.jobs import (
 from aurora.output import Result, emit_err
 from aurora.plugins.job import options as opt
 
+FIRST_POLL_SECONDS = 0.1     # replacements are often RUNNING within moments
+
 
 class Progress:
     """A bar on a terminal, one line per batch otherwise (stderr either way)."""
@@ -74,6 +76,7 @@ class Watcher:
         query = api().TaskQuery(jobKeys=[thrift_key(self.key)], statuses={s.RUNNING},
                                 instanceIds=set(batch))
         started = time.monotonic()
+        delay = min(FIRST_POLL_SECONDS, self.interval)
         first_seen: dict[int, tuple[str, float]] = {}
         healthy: set[int] = set()
         failed: set[int] = set()
@@ -95,7 +98,8 @@ class Watcher:
                 elif now - since >= self.watch_secs:
                     healthy.add(instance)
             if len(healthy) + len(failed) < len(batch):
-                time.sleep(self.interval)
+                time.sleep(delay)     # soon after the batch, then backing off
+                delay = min(delay * 2, self.interval)
         return sorted(failed)
 
 

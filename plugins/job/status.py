@@ -57,6 +57,33 @@ def resources_text(task_config: Any) -> str:
     return ", ".join(parts)
 
 
+_LOCAL_TIMES: dict[int, str] = {}
+
+
+def local_time(ms: int) -> str:
+    """An event's local time, formatted once per distinct second (10,000 tasks share few)."""
+    seconds = ms // 1000
+    text = _LOCAL_TIMES.get(seconds)
+    if text is None:
+        text = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(seconds))
+        _LOCAL_TIMES[seconds] = text
+    return text
+
+
+def fetch_tasks(context: Context, key: JobKey) -> list[Any]:
+    """The job's tasks; for text output decoded without the fields text never shows."""
+    from aurora.api.idl import api
+    from aurora.api.views import STATUS_TEXT, reply_view
+
+    query = api().TaskQuery(jobKeys=[thrift_key(key)])
+    client = context.scheduler(key.cluster)
+    if context.output_format != "text":
+        return client.get_tasks_without_configs(query)
+    view = reply_view("getTasksWithoutConfigs", STATUS_TEXT)
+    return client.call("getTasksWithoutConfigs", query, service=view).result \
+        .scheduleStatusResult.tasks or []
+
+
 def task_block(task: Any) -> str:
     from aurora.api.idl import status_name
 
@@ -73,7 +100,7 @@ def task_block(task: Any) -> str:
     lines.append(f"\t  failure count: {task.failureCount} (max {config.maxTaskFailures})")
     lines.append("\t  events:")
     for event in sorted(task.taskEvents or [], key=lambda e: e.timestamp):
-        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(event.timestamp // 1000))
+        when = local_time(event.timestamp)
         lines.append(f"\t   {when} {status_name(event.status)}: {event.message}")
     if config.metadata:
         lines.append("\t  metadata:")
@@ -82,10 +109,27 @@ def task_block(task: Any) -> str:
     return "\n".join(lines) + "\n"
 
 
-def task_json(task: Any) -> dict[str, Any]:
+def shared_configs(tasks: list[Any]) -> dict[int, Any]:
+    """id(task config) → its JSON, built once per distinct configuration of `tasks`."""
+    distinct: list[tuple[Any, Any]] = []
+    known: dict[int, Any] = {}
+    for task in tasks:
+        config = task.assignedTask.task
+        for seen, data in distinct:
+            if config == seen:
+                known[id(config)] = data
+                break
+        else:
+            known[id(config)] = thrift_json(config)
+            distinct.insert(0, (config, known[id(config)]))
+            del distinct[4:]      # many distinct configs: compare with the latest few only
+    return known
+
+
+def task_json(task: Any, known: dict[int, Any] | None = None) -> dict[str, Any]:
     from aurora.api.idl import status_name
 
-    data = thrift_json(task)
+    data = thrift_json(task, known=known)
     data["status"] = status_name(task.status)
     for event in data.get("taskEvents", []):
         event["status"] = status_name(event["status"])
@@ -111,15 +155,14 @@ class StatusJob(Verb):
     options = (opt.PARTIAL_JOBSPEC,)
 
     def execute(self, context: Context) -> Result:
-        from aurora.api.idl import api, status_name
+        from aurora.api.idl import status_name
 
         pattern: PartialKey = context.options.jobspec
         active_states = state_sets()["ACTIVE"]
         jobs, texts, rows = [], [], []
         keys = resolve_jobs(context, pattern)
         for key in keys:
-            query = api().TaskQuery(jobKeys=[thrift_key(key)])
-            tasks = context.scheduler(key.cluster).get_tasks_without_configs(query)
+            tasks = fetch_tasks(context, key)
             if not tasks:
                 schedule = cron_schedule(context, key)
                 if schedule:
@@ -146,8 +189,9 @@ class StatusJob(Verb):
                                         f"{pattern.cluster}")
         if context.output_format != "text":   # JSON of 10,000 tasks is not free
             for entry in jobs:
-                entry["active"] = [task_json(t) for t in entry["active"]]
-                entry["inactive"] = [task_json(t) for t in entry["inactive"]]
+                known = shared_configs(entry["active"] + entry["inactive"])
+                entry["active"] = [task_json(t, known) for t in entry["active"]]
+                entry["inactive"] = [task_json(t, known) for t in entry["inactive"]]
         else:
             jobs = [{**entry, "active": len(entry["active"]),
                      "inactive": len(entry["inactive"])} for entry in jobs]

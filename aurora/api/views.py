@@ -1,0 +1,105 @@
+"""Slim views of one API method's reply: decode only the fields a command shows.
+
+The binary protocol skips every field a struct does not declare, in C, without
+building Python objects for it. A view is the same request and the same wire
+format as the full API; only the reply structs named in `keep` are replaced by
+copies declaring fewer fields (`idl.keys_only_service` is the hand-made first
+example). Pass a view to `SchedulerClient.call(..., service=view)`.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aurora.api.idl import MODULE_NAME, api
+
+# `job status` text: what a task block and the table/csv rows show.
+STATUS_TEXT = (
+    ("Result", ("scheduleStatusResult",)),
+    ("ScheduledTask", ("assignedTask", "status", "failureCount", "taskEvents")),
+    ("AssignedTask", ("taskId", "slaveHost", "task", "assignedPorts", "instanceId")),
+    ("TaskConfig", ("job", "resources", "maxTaskFailures", "metadata")),
+)
+
+
+class _Slimmer:
+    """Copies of structs keeping only the named fields, nested references remapped."""
+
+    def __init__(self, keep: dict[str, tuple[str, ...] | None]):
+        from thriftpy2.thrift import TType
+
+        self.keep = keep
+        self.made: dict[type, type] = {}
+        self.containers = (TType.LIST, TType.SET)
+        self.ttype = TType
+
+    def struct(self, cls: Any) -> Any:
+        if not isinstance(cls, type) or not hasattr(cls, "thrift_spec"):
+            return cls          # an enum class or a plain type
+        if cls in self.made:
+            return self.made[cls]
+        if cls.__name__ not in self.keep and not self._refers_to_kept(cls, set()):
+            return cls
+        from thriftpy2.thrift import gen_init
+
+        copy = type(cls.__name__, (cls.__mro__[1],), {"__module__": MODULE_NAME,
+                                                      "_ttype": cls._ttype})
+        self.made[cls] = copy
+        names = self.keep.get(cls.__name__)
+        spec = {fid: self.field(f) for fid, f in cls.thrift_spec.items()
+                if names is None or f[1] in names}
+        kept = {f[1] for f in spec.values()}
+        gen_init(copy, spec, [(n, d) for n, d in cls.default_spec if n in kept])
+        if hasattr(cls, "oneway"):
+            copy.oneway = cls.oneway
+        return copy
+
+    def _refers_to_kept(self, cls: Any, seen: set[type]) -> bool:
+        if cls in seen:
+            return False
+        seen.add(cls)
+        for field in cls.thrift_spec.values():
+            for ref in self._classes(field[2:-1] if len(field) > 3 else ()):
+                if ref.__name__ in self.keep or self._refers_to_kept(ref, seen):
+                    return True
+        return False
+
+    def _classes(self, parts: Any) -> list[type]:
+        found = []
+        for part in parts:
+            if isinstance(part, tuple):
+                found += self._classes(part)
+            elif isinstance(part, type) and hasattr(part, "thrift_spec"):
+                found.append(part)
+        return found
+
+    def field(self, field: tuple) -> tuple:
+        if len(field) <= 3:
+            return field        # (ttype, name, required): a plain value
+        ttype, name, arg, required = field
+        return (ttype, name, self.arg(ttype, arg), required)
+
+    def arg(self, ttype: int, arg: Any) -> Any:
+        if ttype == self.ttype.STRUCT:
+            return self.struct(arg)
+        if ttype in self.containers:
+            return self.element(arg)
+        if ttype == self.ttype.MAP:
+            return (self.element(arg[0]), self.element(arg[1]))
+        return arg
+
+    def element(self, spec: Any) -> Any:
+        if isinstance(spec, tuple):
+            return (spec[0], self.arg(spec[0], spec[1]))
+        return spec
+
+
+@cache
+def reply_view(method: str, keep: tuple[tuple[str, tuple[str, ...]], ...]) -> Any:
+    """A service with just `method`, whose reply declares only the `keep` fields."""
+    service = api().AuroraAdmin
+    result = _Slimmer(dict(keep)).struct(getattr(service, f"{method}_result"))
+    return type(f"{method}View", (), {"thrift_services": [method],
+                                      f"{method}_args": getattr(service, f"{method}_args"),
+                                      f"{method}_result": result})
