@@ -1,23 +1,13 @@
 """Entry point of the `aurora` command (and `python -m aurora`).
 
-Kept tiny: `--version` and plain help requests are answered here, before the
-framework (pluggy, stevedore, argparse) is imported.
+Kept tiny: `--version`, help pages and an unknown noun are answered here from
+the command index (`aurora/index.py`), before the framework (pluggy, stevedore,
+argparse) is imported.
 """
 
 from __future__ import annotations
 
 import sys
-
-_HELP_WORDS = ("help", "-h", "--help")
-
-
-def _plain_help_request(argv: list[str]) -> bool:
-    """`aurora`, `aurora help`, `aurora help NOUN`, `aurora -h`, `aurora NOUN -h`."""
-    if not argv:
-        return True
-    if len(argv) > 2 or any(a.startswith("-") and a not in _HELP_WORDS for a in argv):
-        return False
-    return any(a in _HELP_WORDS for a in argv)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,13 +17,17 @@ def main(argv: list[str] | None = None) -> int:
 
         sys.stdout.write(f"{__version__}\n")
         return 0
-    if _plain_help_request(args):
-        from aurora import index
+    from aurora import index
 
-        text = index.cached_help(args)
-        if text is not None:
-            sys.stdout.write(text)
-            return 0
+    answer = index.cached_answer(args)
+    if answer is not None:
+        sys.stdout.write(answer[1])
+        return answer[0]
+    import gc
+
+    # A command is short-lived and builds large acyclic data (10,000 decoded tasks):
+    # frequent cyclic collections would cost more than they ever free.
+    gc.set_threshold(100_000, 50, 100)
     from aurora.cli import run
 
     return run(args)

@@ -120,21 +120,28 @@ class CommandLine:
     def __init__(self, settings: ClientSettings, plugins: PluginManager):
         self.settings = settings
         self.plugins = plugins
-        self.nouns: dict[str, Noun] = {}
+        self._nouns: dict[str, Noun] = {}
         self.global_options: list[CommandOption] = _core_options()
         self.output_formats: list[str] = []
         self._owners: dict[int, str] = {}
         self._current_plugin: str | None = None
+        plugins.when_deferred_needed = self.load_deferred
+
+    @property
+    def nouns(self) -> dict[str, Noun]:
+        """Every noun. Looking at them all loads the plugins this run deferred."""
+        self.plugins.records            # noqa: B018 - loads deferred plugins
+        return self._nouns
 
     # -- registration (called from plugins' hooks) ----------------------------
     def register_noun(self, noun: Noun) -> None:
-        if noun.name in self.nouns:
+        if noun.name in self._nouns:
             raise ValueError(f"noun '{noun.name}' is already registered")
-        self.nouns[noun.name] = noun
+        self._nouns[noun.name] = noun
         self._owners[id(noun)] = self._current_plugin or ""
 
     def add_verb(self, noun_name: str, verb: Verb) -> None:
-        noun = self.nouns.get(noun_name)
+        noun = self._nouns.get(noun_name)
         if noun is None:
             raise ValueError(f"cannot add verb '{verb.name}': there is no noun '{noun_name}'")
         if verb.name in noun.verbs:
@@ -154,16 +161,19 @@ class CommandLine:
         """Undo whatever a plugin registered before it failed."""
         def mine(obj: Any) -> bool:
             return self._owners.get(id(obj)) == plugin_name
-        self.nouns = {k: n for k, n in self.nouns.items() if not mine(n)}
-        for noun in self.nouns.values():
+        self._nouns = {k: n for k, n in self._nouns.items() if not mine(n)}
+        for noun in self._nouns.values():
             noun.verbs = {k: v for k, v in noun.verbs.items() if not mine(v)}
         self.global_options = [o for o in self.global_options if not mine(o)]
 
-    def setup(self) -> None:
-        """Run the registration hooks, each plugin isolated from the others."""
+    def setup(self, only: set[str] | None = None) -> None:
+        """Run the registration hooks (of the plugins in `only`, or all), each plugin
+        isolated from the others."""
         for hook in ("register_nouns", "register_verbs", "register_options"):
             caller = getattr(self.plugins.pm.hook, hook)
             for impl in caller.get_hookimpls():
+                if only is not None and impl.plugin_name not in only:
+                    continue
                 self._current_plugin = impl.plugin_name
                 self.plugins.call_one(impl, hook, self._forget, cli=self)
         self._current_plugin = None
@@ -175,6 +185,21 @@ class CommandLine:
     # -- help -------------------------------------------------------------------
     def top_help(self) -> str:
         return helptext.top_help(list(self.nouns.values()), self.global_options)
+
+    def command_map(self) -> dict[str, Any]:
+        """What the command index needs to load only the plugins a command uses."""
+        records = self.plugins.records.values()
+        nouns = {}
+        for name, noun in self._nouns.items():       # the noun's owner first
+            owner = self._owners.get(id(noun), "")
+            others = {self._owners.get(id(v), "") for v in noun.verbs.values()}
+            nouns[name] = [owner, *sorted(others - {owner, ""})]
+        return {"plugins": {r.name: self.plugins.hooks_of(r.name) for r in records
+                            if r.status == "loaded"},
+                "failed": [r.name for r in records if r.status == "failed"],
+                "nouns": nouns,
+                "options": {n: int(o.takes_value) for o in self.global_options
+                            for n in o.names}}
 
     def help_pages(self) -> dict[str, Any]:
         return {"top": self.top_help(),
@@ -191,18 +216,16 @@ class CommandLine:
         return parser
 
     def _lookup_noun(self, name: str) -> Noun:
-        if name not in self.nouns and name in self.plugins.disabled:
+        if name not in self._nouns and name in self.plugins.disabled:
             where = ("AURORA_DISABLE_PLUGINS" if name in env_disabled_plugins()
                      else " or ".join(self.settings.files) or "client.toml")
             raise UsageError(f"unknown noun '{name}': the {name} plugin is disabled in {where}",
                              hint=f"remove '{name}' from [plugins] disable there to use it"
                              if where != "AURORA_DISABLE_PLUGINS" else
                              f"remove '{name}' from AURORA_DISABLE_PLUGINS to use it")
-        if name not in self.nouns:
-            raise UsageError(f"unknown noun '{name}'",
-                             hint=suggest(name, list(self.nouns)) or "run 'aurora help' for "
-                             "the list of nouns")
-        return self.nouns[name]
+        if name not in self._nouns:
+            raise UsageError(index.unknown_noun(name, list(self.nouns)))
+        return self._nouns[name]
 
     def _lookup_verb(self, noun: Noun, name: str) -> Verb:
         if name not in noun.verbs:
@@ -219,9 +242,22 @@ class CommandLine:
         if len(topic) == 1:
             emit(helptext.noun_help(noun))
             return 0
-        verb = self._lookup_verb(noun, topic[1])
-        emit(self.verb_parser(noun, verb).format_help())
+        return self.verb_help(noun, self._lookup_verb(noun, topic[1]))
+
+    def verb_help(self, noun: Noun, verb: Verb) -> int:
+        """Show a verb's help, and keep it in the command index for the next time."""
+        text = self.verb_parser(noun, verb).format_help()
+        emit(text)
+        index.remember_verb_help(noun.name, verb.name, text, index.terminal_columns())
         return 0
+
+    def load_deferred(self) -> None:
+        """Load and register the plugins this run skipped (see `index.plugins_needed`),
+        when something looks at every noun or plugin (completion, `plugins list`)."""
+        self.plugins.when_deferred_needed = None
+        names = self.plugins.load_deferred()
+        if names:
+            self.setup(names)
 
     # -- dispatch ---------------------------------------------------------------
     def _global_arity(self, token: str) -> int | None:
@@ -279,6 +315,8 @@ class CommandLine:
             raise UsageError(f"noun '{noun.name}' needs a verb",
                              hint=f"choose one of: {', '.join(sorted(noun.verbs))}")
         verb = self._lookup_verb(noun, words[1])
+        if argv == [noun.name, verb.name, *rest] and rest in (["-h"], ["--help"]):
+            return self.verb_help(noun, verb)
         parser = self.verb_parser(noun, verb)
         try:
             options = parser.parse_args(rest + (["--help"] if wants_help else []))
@@ -349,19 +387,23 @@ class CommandLine:
             emit_err(f"aurora: warning: plugin '{who}' failed in post_execute: {exc}")
 
 
-def build(settings: ClientSettings | None = None) -> CommandLine:
-    """Discover and register every plugin; refresh the command index."""
+def build(settings: ClientSettings | None = None, argv: list[str] | None = None) -> CommandLine:
+    """Discover and register the plugins (with a valid command index, only those that
+    `argv` needs); refresh the command index."""
     settings = settings or load_settings()
     manager = PluginManager(disabled=settings.disabled_plugins | env_disabled_plugins(),
                             strict=settings.strict_plugins or env_strict())
     cached = index.read()
-    entry_points = [tuple(e) for e in cached["entry_points"]] if cached else None
-    manager.load(entry_points if entry_points is not None else discover_entry_points())
+    if cached is not None:
+        needed = index.plugins_needed(cached, argv) if argv is not None else None
+        manager.load([tuple(e) for e in cached["entry_points"]], only=needed)
+    else:
+        manager.load(discover_entry_points())
     cli = CommandLine(settings, manager)
     cli.setup()
     if cached is None:
         index.write(list(manager.records_entry_points()), manager.loaded_files(),
-                    cli.help_pages(), manager.warnings)
+                    cli.help_pages(), manager.warnings, cli.command_map())
     return cli
 
 
@@ -406,7 +448,7 @@ def run(argv: list[str]) -> int:
         if "--version" in argv and not argv[:1] == ["help"]:
             emit(__version__)
             return 0
-        cli = build()
+        cli = build(argv=argv)
         return cli.dispatch(argv)
     except KeyboardInterrupt:
         emit_err("aurora: interrupted")

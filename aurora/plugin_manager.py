@@ -38,7 +38,7 @@ class PluginRecord:
 
     name: str
     target: str
-    status: str = "loaded"  # loaded | disabled | failed
+    status: str = "loaded"  # loaded | disabled | failed | deferred (not needed this run)
     reason: str = ""
     plugin: Any = None
     module_file: str | None = None
@@ -114,35 +114,65 @@ class PluginManager:
         self.pm.add_hookspecs(hookspecs)
         self.disabled = frozenset(disabled)
         self.strict = strict
-        self.records: dict[str, PluginRecord] = {}
+        self._records: dict[str, PluginRecord] = {}
         self.warnings: list[str] = []
+        self.when_deferred_needed: Callable[[], None] | None = None
+
+    @property
+    def records(self) -> dict[str, PluginRecord]:
+        """Every plugin seen. Looking at them loads the deferred ones first, so whoever
+        lists plugins sees them all, as after a full start."""
+        if self.when_deferred_needed is not None and any(
+                r.status == "deferred" for r in self._records.values()):
+            self.when_deferred_needed()
+        return self._records
 
     # -- loading -------------------------------------------------------------
-    def load(self, entry_points: Iterable[tuple[str, str]]) -> None:
+    def load(self, entry_points: Iterable[tuple[str, str]],
+             only: set[str] | None = None) -> None:
+        """Import and register each plugin; those not in `only` (when given) are
+        deferred: recorded, not imported, until `load_deferred`."""
         for name, target in ordered(entry_points):
             record = PluginRecord(name, target)
-            self.records[name] = record
+            self._records[name] = record
             if name in self.disabled:
                 record.status, record.reason = "disabled", "disabled by configuration"
-                continue
-            try:
-                plugin = load_target(target)
-            except Exception as exc:  # noqa: BLE001 - isolation is the point
-                self.fail(name, "failed to load", exc)
-                continue
-            try:
-                self.pm.register(plugin, name=name)
-            except Exception as exc:  # noqa: BLE001 - e.g. a misspelt hook name
-                self.fail(name, "could not be registered", exc)
-                continue
-            record.plugin = plugin
-            module = sys.modules.get(getattr(plugin, "__module__", None) or "") \
-                if not isinstance(plugin, ModuleType) else plugin
-            record.module_file = getattr(module, "__file__", None)
+            elif only is not None and name not in only:
+                record.status, record.reason = "deferred", "not needed by this command"
+            else:
+                self.load_one(record)
+
+    def load_deferred(self) -> set[str]:
+        """Load the deferred plugins; returns the names of those now loaded."""
+        loaded = set()
+        for record in list(self._records.values()):
+            if record.status == "deferred":
+                record.status, record.reason = "loaded", ""
+                self.load_one(record)
+                if record.status == "loaded":
+                    loaded.add(record.name)
+        return loaded
+
+    def load_one(self, record: PluginRecord) -> None:
+        name = record.name
+        try:
+            plugin = load_target(record.target)
+        except Exception as exc:  # noqa: BLE001 - isolation is the point
+            self.fail(name, "failed to load", exc)
+            return
+        try:
+            self.pm.register(plugin, name=name)
+        except Exception as exc:  # noqa: BLE001 - e.g. a misspelt hook name
+            self.fail(name, "could not be registered", exc)
+            return
+        record.plugin = plugin
+        module = sys.modules.get(getattr(plugin, "__module__", None) or "") \
+            if not isinstance(plugin, ModuleType) else plugin
+        record.module_file = getattr(module, "__file__", None)
 
     def fail(self, name: str, what: str, exc: BaseException) -> None:
         """Mark a plugin broken: unregister it, warn once, or raise in strict mode."""
-        record = self.records[name]
+        record = self._records[name]
         record.status, record.reason = "failed", f"{what}: {_one_line(exc)}"
         if self.pm.get_plugin(name) is not None:
             self.pm.unregister(name=name)
@@ -172,7 +202,7 @@ class PluginManager:
     def blame(self, tb: TracebackType | None) -> str | None:
         """The plugin whose code raised, judged by the outermost plugin frame."""
         modules = {}
-        for record in self.records.values():
+        for record in self._records.values():
             if record.plugin is None:
                 continue
             module = record.plugin if isinstance(record.plugin, ModuleType) \
@@ -196,10 +226,10 @@ class PluginManager:
 
     def records_entry_points(self) -> list[tuple[str, str]]:
         """Every entry point seen, loaded or not, in registration order."""
-        return [(r.name, r.target) for r in self.records.values()]
+        return [(r.name, r.target) for r in self._records.values()]
 
     def loaded_files(self) -> list[str]:
-        return [r.module_file for r in self.records.values() if r.module_file]
+        return [r.module_file for r in self._records.values() if r.module_file]
 
 
 @dataclass
