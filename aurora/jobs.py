@@ -99,13 +99,14 @@ def wait_for(context: Context, key: JobKey, instances: Iterable[int] | None,
              first_interval: float = 0.5, max_interval: float = 5.0) -> bool:
     """Poll until every instance's current task is in `states`; False on timeout."""
     from aurora.api.idl import api
+    from aurora.api.views import TASK_STATES, tasks_without_configs
 
     client = context.scheduler(key.cluster)
     query = api().TaskQuery(jobKeys=[thrift_key(key)],
                             instanceIds=set(instances) if instances else None)
     started, interval = time.monotonic(), first_interval
-    while True:
-        tasks = current_per_instance(client.get_tasks_without_configs(query))
+    while True:     # each poll decodes only instance, status and creation time
+        tasks = current_per_instance(tasks_without_configs(client, query, TASK_STATES))
         if all(t.status in states for t in tasks.values()):
             return True
         if timeout is not None and time.monotonic() - started + interval > timeout:

@@ -21,6 +21,20 @@ STATUS_TEXT = (
     ("AssignedTask", ("taskId", "slaveHost", "task", "assignedPorts", "instanceId")),
     ("TaskConfig", ("job", "resources", "maxTaskFailures", "metadata")),
 )
+# Waiting for states: each task's instance, status and creation time only.
+TASK_STATES = (
+    ("Result", ("scheduleStatusResult",)),
+    ("ScheduledTask", ("assignedTask", "status", "taskEvents")),
+    ("AssignedTask", ("instanceId",)),
+    ("TaskEvent", ("timestamp",)),
+)
+
+
+def tasks_without_configs(client: Any, query: Any, keep: tuple) -> list[Any]:
+    """getTasksWithoutConfigs through the view `keep` (STATUS_TEXT, TASK_STATES)."""
+    view = reply_view("getTasksWithoutConfigs", keep)
+    result = client.call("getTasksWithoutConfigs", query, service=view).result
+    return result.scheduleStatusResult.tasks or []
 
 
 class _Slimmer:

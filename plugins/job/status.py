@@ -73,15 +73,13 @@ def local_time(ms: int) -> str:
 def fetch_tasks(context: Context, key: JobKey) -> list[Any]:
     """The job's tasks; for text output decoded without the fields text never shows."""
     from aurora.api.idl import api
-    from aurora.api.views import STATUS_TEXT, reply_view
+    from aurora.api.views import STATUS_TEXT, tasks_without_configs
 
     query = api().TaskQuery(jobKeys=[thrift_key(key)])
     client = context.scheduler(key.cluster)
     if context.output_format != "text":
         return client.get_tasks_without_configs(query)
-    view = reply_view("getTasksWithoutConfigs", STATUS_TEXT)
-    return client.call("getTasksWithoutConfigs", query, service=view).result \
-        .scheduleStatusResult.tasks or []
+    return tasks_without_configs(client, query, STATUS_TEXT)
 
 
 def task_block(task: Any) -> str:
