@@ -145,6 +145,8 @@ class _Encoder:
         separator = "[" + inner
         for item in value:
             out.append(separator)
-            self.emit(item, level + 1, out)
+            part: list[str] = []       # one string per item: 50,000 tasks' JSON would
+            self.emit(item, level + 1, part)  # otherwise be millions of small strings
+            out.append("".join(part))
             separator = "," + inner
         out.append("\n" + INDENT * level + "]")

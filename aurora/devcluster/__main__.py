@@ -96,8 +96,8 @@ def parser() -> argparse.ArgumentParser:
                    help="run the cron clock FACTOR times faster than real time (for tests)")
     p.add_argument("--max-tasks-per-job", type=positive_int, default=None, metavar="N",
                    help="refuse jobs that would have more than N tasks (default 10000)")
-    p.add_argument("--reply-cache-mb", type=float, default=64, metavar="MB",
-                   help="memory for replies to repeated identical reads (default 64; "
+    p.add_argument("--reply-cache-mb", type=float, default=32, metavar="MB",
+                   help="memory for replies to repeated identical reads (default 32; "
                         "0 turns the cache off, as on a real scheduler)")
     p.add_argument("-v", "--verbose", action="store_true", help="log every request")
     return p
@@ -206,6 +206,10 @@ def run(args: argparse.Namespace) -> int:
             raise Failure(f"cannot reach ZooKeeper at {args.zk}: {exc}") from None
     else:
         engine.start()
+    import gc
+
+    gc.freeze()     # what start-up built is never garbage: later collections skip it
+    gc.set_threshold(50_000, 20, 20)    # replies of 100,000 tasks are large and acyclic
     logging.getLogger("aurora.devcluster").info(
         "devcluster %s serving %s (executor %s, state %s)", args.cluster_name, url_of(info),
         args.executor, args.state_dir)

@@ -51,7 +51,7 @@ class ReplyCache:
     the budget is never kept, and a budget of 0 turns the cache off.
     """
 
-    def __init__(self, max_bytes: int = 64 * 1024 * 1024):
+    def __init__(self, max_bytes: int = 32 * 1024 * 1024):
         self.max_bytes = max_bytes
         self.used = 0
         self.entries: OrderedDict[bytes, tuple[Any, bytes]] = OrderedDict()
@@ -171,7 +171,7 @@ class DevclusterHttpServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, address: tuple[str, int], handler: SchedulerHandler,
-                 reply_cache_bytes: int = 64 * 1024 * 1024):
+                 reply_cache_bytes: int = 32 * 1024 * 1024):
         from thriftpy2.thrift import TProcessor
 
         super().__init__(address, RequestHandler)
