@@ -112,45 +112,13 @@ def keys_only_service() -> Any:
                                         "getJobs_result": reply})
 
 
-@lru_cache(maxsize=1)
 def task_events_service() -> Any:
     """A view of the API whose getTasksWithoutConfigs reply holds, per task, only its
-    instance id, host, task id and events (what uptime figures need).
+    instance id, host, task id, status and events (what uptime figures need).
 
     Same request and wire format; the decoder skips each task's TaskConfig, most of
-    the bytes of a large job.
+    the bytes of a large job (see `aurora.api.views`).
     """
-    from thriftpy2.thrift import TPayload, TType, gen_init
+    from aurora.api.views import TASK_EVENTS, reply_view
 
-    a = api()
-
-    def struct(name: str, spec: dict[int, tuple]) -> type:
-        cls = type(name, (TPayload,), {"__module__": MODULE_NAME, "_ttype": TType.STRUCT})
-        gen_init(cls, spec, [(field[1], None) for field in spec.values()])
-        return cls
-
-    def fields(source: type, *names: str) -> dict[int, tuple]:
-        return {fid: spec for fid, spec in source.thrift_spec.items() if spec[1] in names}
-
-    assigned = struct("AssignedTaskIds", fields(a.AssignedTask, "taskId", "slaveHost",
-                                                "instanceId"))
-    task_spec = fields(a.ScheduledTask, "status", "taskEvents")
-    for fid, spec in a.ScheduledTask.thrift_spec.items():
-        if spec[1] == "assignedTask":
-            task_spec[fid] = (TType.STRUCT, "assignedTask", assigned, False)
-    task = struct("ScheduledTaskEvents", task_spec)
-    status = struct("TaskEventsResult", {1: (TType.LIST, "tasks", (TType.STRUCT, task), False)})
-    result_spec = fields(a.Result, "scheduleStatusResult")
-    fid = next(iter(result_spec))
-    result = struct("TaskEventsResultUnion", {fid: (TType.STRUCT, "scheduleStatusResult",
-                                                    status, False)})
-    spec = dict(a.Response.thrift_spec)
-    spec[3] = (TType.STRUCT, "result", result, False)
-    response = struct("TaskEventsResponse", spec)
-    reply = struct("getTasksWithoutConfigs_result",
-                   {0: (TType.STRUCT, "success", response, False)})
-    reply.oneway = False
-    return type("TaskEventsService", (), {
-        "thrift_services": ["getTasksWithoutConfigs"],
-        "getTasksWithoutConfigs_args": a.AuroraAdmin.getTasksWithoutConfigs_args,
-        "getTasksWithoutConfigs_result": reply})
+    return reply_view("getTasksWithoutConfigs", TASK_EVENTS)

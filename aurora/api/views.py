@@ -29,6 +29,13 @@ TASK_STATES = (
     ("TaskEvent", ("timestamp",)),
 )
 
+# Uptime figures (sla): ids, host, status and events.
+TASK_EVENTS = (
+    ("Result", ("scheduleStatusResult",)),
+    ("ScheduledTask", ("assignedTask", "status", "taskEvents")),
+    ("AssignedTask", ("taskId", "slaveHost", "instanceId")),
+)
+
 
 def tasks_without_configs(client: Any, query: Any, keep: tuple) -> list[Any]:
     """getTasksWithoutConfigs through the view `keep` (STATUS_TEXT, TASK_STATES)."""
