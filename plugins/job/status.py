@@ -82,6 +82,13 @@ def fetch_tasks(context: Context, key: JobKey) -> list[Any]:
     return tasks_without_configs(client, query, STATUS_TEXT)
 
 
+def split_tasks(tasks: list[Any], active_states: frozenset[int]) -> tuple[list, list]:
+    """(active, inactive) tasks, each by instance and then by creation time."""
+    order = sorted(tasks, key=lambda t: (t.assignedTask.instanceId, created_ms(t)))
+    return ([t for t in order if t.status in active_states],
+            [t for t in order if t.status not in active_states])
+
+
 def task_block(task: Any) -> str:
     from aurora.api.idl import status_name
 
@@ -160,8 +167,8 @@ class StatusJob(Verb):
         jobs, texts, rows = [], [], []
         keys = resolve_jobs(context, pattern)
         for key in keys:
-            tasks = fetch_tasks(context, key)
-            if not tasks:
+            active, inactive = split_tasks(fetch_tasks(context, key), active_states)
+            if not active and not inactive:
                 schedule = cron_schedule(context, key)
                 if schedule:
                     jobs.append({"job": str(key), "active": [], "inactive": [],
@@ -169,9 +176,6 @@ class StatusJob(Verb):
                     texts.append(f"Job {key}:\nA cron template with no active tasks; "
                                  f"schedule: {schedule} (aurora cron show {key})\n")
                 continue
-            order = sorted(tasks, key=lambda t: (t.assignedTask.instanceId, created_ms(t)))
-            active = [t for t in order if t.status in active_states]
-            inactive = [t for t in order if t.status not in active_states]
             jobs.append({"job": str(key), "active": active, "inactive": inactive})
             rows += [{"job": str(key), "instance": t.assignedTask.instanceId,
                       "status": status_name(t.status), "host": t.assignedTask.slaveHost,
@@ -188,8 +192,9 @@ class StatusJob(Verb):
         if context.output_format != "text":   # JSON of 10,000 tasks is not free
             for entry in jobs:
                 known = shared_configs(entry["active"] + entry["inactive"])
-                entry["active"] = [task_json(t, known) for t in entry["active"]]
-                entry["inactive"] = [task_json(t, known) for t in entry["inactive"]]
+                for tasks in (entry["active"], entry["inactive"]):
+                    for i, task in enumerate(tasks):   # in place: each decoded task is
+                        tasks[i] = task_json(task, known)  # freed once converted
         else:
             jobs = [{**entry, "active": len(entry["active"]),
                      "inactive": len(entry["inactive"])} for entry in jobs]
