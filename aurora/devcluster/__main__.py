@@ -63,6 +63,16 @@ def positive_int(text: str) -> int:
     return value
 
 
+def megabytes(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1024 * 1024:      # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"expected megabytes from 0 up, got '{text}'")
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     p = ArgumentParser(prog="aurora-devcluster",
                        description="A local Aurora scheduler for development and tests.")
@@ -96,7 +106,7 @@ def parser() -> argparse.ArgumentParser:
                    help="run the cron clock FACTOR times faster than real time (for tests)")
     p.add_argument("--max-tasks-per-job", type=positive_int, default=None, metavar="N",
                    help="refuse jobs that would have more than N tasks (default 10000)")
-    p.add_argument("--reply-cache-mb", type=float, default=32, metavar="MB",
+    p.add_argument("--reply-cache-mb", type=megabytes, default=32, metavar="MB",
                    help="memory for replies to repeated identical reads (default 32; "
                         "0 turns the cache off, as on a real scheduler)")
     p.add_argument("-v", "--verbose", action="store_true", help="log every request")
