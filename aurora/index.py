@@ -167,8 +167,8 @@ def cached_answer(argv: list[str]) -> tuple[int, str] | None:
             argv[0] not in data["help"]["nouns"] and argv[0] not in plugin_names and \
             "--version" not in argv:     # a disabled plugin's noun: the full start says so
         _warn(data)
-        sys.stderr.write(f"aurora: error: {unknown_noun(argv[0], list(data['help']['nouns']))}"
-                         "\n")
+        _write_err(f"aurora: error: {unknown_noun(argv[0], list(data['help']['nouns']))}",
+                   keep="")
         return UNKNOWN_NOUN_EXIT, ""
     return None
 
@@ -187,7 +187,17 @@ def unknown_noun(word: str, nouns: list[str]) -> str:
 
 def _warn(data: dict[str, Any]) -> None:
     for warning in data.get("warnings", []):
-        sys.stderr.write(warning + "\n")
+        _write_err(warning)
+
+
+def _write_err(message: str, keep: str = "\n") -> None:
+    """One message on stderr, control characters escaped as `output.emit_err` does
+    (its module is imported only when a message needs it)."""
+    if not message.isprintable():
+        from aurora.output import escape_controls
+
+        message = escape_controls(message, keep=keep)
+    sys.stderr.write(message + "\n")
 
 
 def _help_text(data: dict[str, Any], argv: list[str]) -> str | None:
