@@ -1,7 +1,7 @@
 """Job-file API hooks: `hooks = [...]` in a .aurora file, active with `enable_hooks = True`.
 
 Around each hookable scheduler call (create_job, kill_job, restart,
-start_cronjob, add_instances, ...) every hook object may define
+start_cronjob, add_instances, start_job_update, ...) every hook object may define
 `pre_<method>(*args, **kw)`, `post_<method>(response, *args, **kw)` and
 `err_<method>(error, *args, **kw)`, or a `generic_hook(hook_config, event,
 method, result_or_err, args, kw)` standing in for the ones it lacks. What the

@@ -91,3 +91,42 @@ def emit_err(message: str) -> None:
 def emit_error(message: str) -> None:
     """An error: one line, whatever the message holds (embedded newlines escaped)."""
     emit_err(escape_controls(message.rstrip("\n"), keep=""))
+class StatusLine:
+    """Live progress on stderr: one line redrawn in place on a terminal; off a
+    terminal each `show` whose text changed is a plain line of its own."""
+
+    def __init__(self, stream: TextIO | None = None):
+        self.stream = stream or sys.stderr
+        isatty = getattr(self.stream, "isatty", None)
+        self.tty = bool(isatty and isatty())
+        self.shown = ""
+
+    def show(self, text: str) -> None:
+        if text == self.shown:
+            return
+        if self.tty:
+            pad = " " * max(len(self.shown) - len(text), 0)
+            self.stream.write(f"\r{text}{pad}")
+            self.stream.flush()
+        else:
+            emit(text, self.stream)
+        self.shown = text
+
+    def note(self, text: str) -> None:
+        """A line that stays (an event), printed above the live line on a terminal."""
+        if self.tty:
+            if self.shown:
+                self.stream.write("\r" + " " * len(self.shown) + "\r")
+            emit(text, self.stream)
+            if self.shown:
+                self.stream.write(self.shown)
+                self.stream.flush()
+        else:
+            emit(text, self.stream)
+
+    def close(self) -> None:
+        """End the live line so that whatever follows starts on a line of its own."""
+        if self.tty and self.shown:
+            self.stream.write("\n")
+            self.stream.flush()
+        self.shown = ""

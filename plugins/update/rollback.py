@@ -1,0 +1,26 @@
+"""`update rollback`: turn the job's active update around, back to the old version."""
+
+from __future__ import annotations
+
+from aurora.command import CommandOption, Context
+from aurora.output import Result
+from aurora.plugins.update.common import JOBSPEC, MESSAGE, SteerUpdate
+from aurora.plugins.update.wait import ROLLBACK_OUTCOMES, wait_for_update
+
+
+class RollbackUpdate(SteerUpdate):
+    name = "rollback"
+    help = "Roll the job's active update back to the configuration it started from."
+    method = "rollbackJobUpdate"
+    word = "rollback"
+    done = "Update rollback has started."
+    options = (JOBSPEC, MESSAGE,
+               CommandOption("--wait", action="store_true", default=False,
+                             help="wait until the rollback ends, showing its progress"))
+
+    def execute(self, context: Context) -> Result:
+        if not context.options.wait:
+            return super().execute(context)
+        key, found = self.steer(context)
+        context.print_out(self.done)
+        return wait_for_update(context, key, found, ROLLBACK_OUTCOMES)

@@ -1,0 +1,264 @@
+"""`update start`: ask the scheduler to roll a job to the configuration in its job file.
+
+The request carries the task config, the instance count and the settings read
+from `update_config`, plus an id of our own in its metadata. startJobUpdate is
+retried on transport failures, so a retry may find the update already started
+by the first attempt: the id tells our own update apart from someone else's,
+both when the scheduler refuses the retry and when the outcome of the start is
+unknown (every attempt failed in transit).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from aurora.api_hooks import hooked
+from aurora.command import CommandOption, Context, Verb
+from aurora.errors import (
+    ApiError,
+    CommandFailure,
+    ConfigurationError,
+    NetworkError,
+    SchedulerTimeout,
+)
+from aurora.jobkey import JobKey, instance_ranges
+from aurora.jobs import active_instances_or_raise, load_config, open_in_browser, thrift_key
+from aurora.output import Result, emit
+from aurora.plugins.job import options as opt
+from aurora.plugins.update.common import (
+    CLIENT_ID_KEY,
+    MESSAGE,
+    call,
+    client_id,
+    summaries,
+    update_url,
+)
+from aurora.plugins.update.wait import FORWARD_OUTCOMES, wait_for_update
+
+if TYPE_CHECKING:
+    from aurora.config.job import JobConfig
+
+MIN_PULSE_SECS = 60
+
+
+def _field(update: Any, name: str) -> Any:
+    from aurora.config.loader import field_value
+
+    return field_value(update, name)
+
+
+def invalid(path: str, problem: str, hint: str) -> ConfigurationError:
+    return ConfigurationError(f"{path}: invalid update_config: {problem}", hint=hint)
+
+
+def strategy(path: str, update: Any, batch_size: int, wait_batches: bool) -> tuple[Any, int]:
+    """The JobUpdateStrategy and the group size the settings carry."""
+    from aurora.api.idl import api
+
+    a = api()
+    if not update.has_update_strategy():
+        if wait_batches:
+            return a.JobUpdateStrategy(batchStrategy=a.BatchJobUpdateStrategy(
+                groupSize=batch_size, autopauseAfterBatch=False)), batch_size
+        return a.JobUpdateStrategy(queueStrategy=a.QueueJobUpdateStrategy(
+            groupSize=batch_size)), batch_size
+    if wait_batches:
+        raise invalid(path, "wait_for_batch_completion cannot be combined with update_strategy",
+                      "drop wait_for_batch_completion (BatchUpdateStrategy waits for batches)")
+    if batch_size > 1:
+        raise invalid(path, "batch_size cannot be combined with update_strategy",
+                      "set the batch size inside the update_strategy instead")
+    chosen = update.update_strategy().unwrap()
+    kind = type(chosen).__name__
+    if kind == "VariableBatchUpdateStrategy":
+        sizes = [int(s) for s in _field(chosen, "batch_sizes")]
+        if not sizes or min(sizes) <= 0:
+            raise invalid(path, f"update_strategy.batch_sizes must be positive numbers, got "
+                                f"{sizes}", "e.g. VariableBatchUpdateStrategy(batch_sizes=[1, 5])")
+        return a.JobUpdateStrategy(varBatchStrategy=a.VariableBatchJobUpdateStrategy(
+            groupSizes=sizes, autopauseAfterBatch=bool(_field(chosen, "autopause_after_batch")))
+        ), batch_size
+    size = int(_field(chosen, "batch_size"))
+    if size <= 0:
+        raise invalid(path, f"update_strategy.batch_size must be greater than 0, got {size}",
+                      f"e.g. {kind}(batch_size=1)")
+    if kind == "BatchUpdateStrategy":
+        return a.JobUpdateStrategy(batchStrategy=a.BatchJobUpdateStrategy(
+            groupSize=size, autopauseAfterBatch=bool(_field(chosen, "autopause_after_batch")))
+        ), size
+    return a.JobUpdateStrategy(queueStrategy=a.QueueJobUpdateStrategy(groupSize=size)), size
+
+
+def _count(path: str, update: Any, name: str, least: int = 0) -> int:
+    value = int(_field(update, name))
+    if value < least:
+        raise invalid(path, f"{name} must be at least {least}, got {value}",
+                      f"set update_config {name} to {least} or more")
+    return value
+
+
+def update_settings(config: JobConfig, instances: tuple[int, ...] | None) -> Any:
+    """JobUpdateSettings from the job's update_config; exit 3 naming a bad field."""
+    from aurora.api.idl import api
+
+    a = api()
+    path = config.path
+    update = config.job.update_config().interpolate()[0]
+    batch_size = _count(path, update, "batch_size", 1)
+    wait_batches = bool(_field(update, "wait_for_batch_completion"))
+    chosen, group_size = strategy(path, update, batch_size, wait_batches)
+    pulse_ms = None
+    if update.has_pulse_interval_secs():
+        pulse = int(_field(update, "pulse_interval_secs"))
+        if pulse < MIN_PULSE_SECS:
+            raise invalid(path, f"pulse_interval_secs must be at least {MIN_PULSE_SECS} "
+                                f"seconds, got {pulse}", "raise it, or drop it for an update "
+                                                         "that needs no pulses")
+        pulse_ms = pulse * 1000
+    return a.JobUpdateSettings(
+        updateGroupSize=group_size,
+        maxPerInstanceFailures=_count(path, update, "max_per_shard_failures"),
+        maxFailedInstances=_count(path, update, "max_total_failures"),
+        minWaitInInstanceRunningMs=_count(path, update, "watch_secs") * 1000,
+        rollbackOnFailure=bool(_field(update, "rollback_on_failure")),
+        updateOnlyTheseInstances={a.Range(first=f, last=t) for f, t in instance_ranges(
+            list(instances))} if instances else None,
+        waitForBatchCompletion=wait_batches or chosen.batchStrategy is not None,
+        blockIfNoPulsesAfterMs=pulse_ms,
+        slaAware=bool(_field(update, "sla_aware")),
+        updateStrategy=chosen)
+
+
+def ranges_text(groups: Any) -> str:
+    ranges = sorted((r.first, r.last) for g in groups or [] for r in g.instances or [])
+    return ", ".join(f"[{a}]" if a == b else f"[{a}-{b}]" for a, b in ranges)
+
+
+def preview(diff: Any) -> tuple[str, dict[str, list[list[int]]]]:
+    """What the update will do, as upstream words it (each kind of change once)."""
+    kinds = (("add", "add instances:", diff.add), ("remove", "remove instances:", diff.remove),
+             ("update", "update instances:", diff.update),
+             ("unchanged", "not change instances:", diff.unchanged))
+    lines = ["This job update will:"]
+    lines += [f"{label} {ranges_text(groups)}" for _, label, groups in kinds if groups]
+    data = {name: sorted([r.first, r.last] for g in groups or [] for r in g.instances or [])
+            for name, _, groups in kinds}
+    return "\n".join(lines) + "\n", data
+
+
+def ours(response: Any, update_id: str) -> bool:
+    """True when a refusal names the update this very command started (a retried start)."""
+    result = response.result.startJobUpdateResult if response.result else None
+    summary = result.updateSummary if result else None
+    return summary is not None and client_id(summary) == update_id
+
+
+def find_started(context: Context, key: JobKey, update_id: str) -> Any:
+    """The summary of the update carrying our id, if the scheduler has one."""
+    from aurora.api.idl import api
+
+    query = api().JobUpdateQuery(jobKey=thrift_key(key))
+    return next((s for s in summaries(context, key.cluster, query)
+                 if client_id(s) == update_id), None)
+
+
+def start(context: Context, key: JobKey, request: Any, update_id: str) -> Any:
+    """startJobUpdate, reconciled: returns the Response, or the started update's summary."""
+    from aurora.api.client import SchedulerError
+
+    try:
+        return context.scheduler(key.cluster).call("startJobUpdate", request,
+                                                   context.options.message)
+    except SchedulerError as exc:
+        if ours(exc.response, update_id):
+            return exc.response
+        raise refusal(key, exc) from None
+    except (NetworkError, SchedulerTimeout):
+        found = find_started(context, key, update_id)
+        if found is None:
+            raise
+        return found
+
+
+def refusal(key: JobKey, exc: Any) -> ApiError:
+    """The scheduler said no; when another update holds the job, name it."""
+    result = exc.response.result.startJobUpdateResult if exc.response.result else None
+    hint = None
+    if result is not None and result.key is not None:
+        hint = f"update {result.key.id} is in progress; see: aurora update info {key}"
+    return ApiError(f"Failed to start update due to error: {exc}", hint=hint)
+
+
+class StartUpdate(Verb):
+    name = "start"
+    help = "Start a rolling update of a job to the configuration in its job file."
+    options = (opt.BIND, opt.OPEN_BROWSER,
+               CommandOption("--healthcheck-interval-seconds", type=float, default=None,
+                             metavar="N", help="accepted for compatibility; the scheduler "
+                                               "and executor run the health checks"),
+               opt.READ_JSON, MESSAGE, opt.STRICT,
+               CommandOption("--wait", action="store_true", default=False,
+                             help="wait until the update ends, showing its progress"),
+               CommandOption("--no-diff", action="store_true", default=False,
+                             help="do not ask for and print the preview of the changes"),
+               opt.INSTANCE_SPEC, opt.CONFIG_FILE)
+
+    def execute(self, context: Context) -> Result:
+        from aurora.api.idl import api
+
+        a = api()
+        o = context.options
+        key: JobKey = o.instance_spec.job
+        instances = o.instance_spec.instances
+        update_id = str(uuid.uuid4())
+        if o.healthcheck_interval_seconds is not None:
+            context.print_err("aurora: warning: --healthcheck-interval-seconds has no effect: "
+                              "health checks are set in the job file")
+        config = load_config(context, key, o.config_file, o.bindings, o.read_json)
+        if config.thrift.cronSchedule:
+            raise CommandFailure('Cron jobs may only be updated with "aurora cron schedule" '
+                                 "command", hint=f"run: aurora cron schedule {key} "
+                                                 f"{o.config_file}")
+        if instances and o.strict:
+            active_instances_or_raise(context, key, instances)
+        request = a.JobUpdateRequest(taskConfig=config.thrift.taskConfig,
+                                     instanceCount=config.instances,
+                                     settings=update_settings(config, instances))
+        text, diff = "", None
+        if not o.no_diff:
+            found = call(context, key.cluster, "getJobUpdateDiff", request,
+                         failure="Error getting diff info from scheduler:")
+            text, diff = preview(found.result.getJobUpdateDiffResult)
+        request.metadata = {a.Metadata(key=CLIENT_ID_KEY, value=update_id)}
+        context.print_out(f"Starting update for: {key.name}")
+        outcome = hooked(context, config, key, "start_job_update", (config, o.message),
+                         {"instances": instances, "metadata": {CLIENT_ID_KEY: update_id}},
+                         lambda: start(context, key, request, update_id))
+        return self.started(context, key, outcome, text, diff)
+
+    def started(self, context: Context, key: JobKey, outcome: Any, text: str,
+                diff: Any) -> Result:
+        o = context.options
+        summary_key = getattr(outcome, "key", None)     # found by our id after a lost answer
+        result = outcome.result.startJobUpdateResult if summary_key is None and \
+            outcome.result else None
+        update = summary_key or (result.key if result else None)
+        if update is None:                               # nothing to change
+            said = ", ".join(d.message for d in outcome.details or [] if d.message)
+            return Result(data={"job": str(key), "id": None, "url": None, "diff": diff,
+                                "message": said or "Noop update."},
+                          text=text + (said or "Noop update.") + "\n")
+        url = update_url(context, key, update.id)
+        text += f"Job update has started. View your update progress at {url}\n"
+        data = {"job": str(key), "id": update.id, "url": url, "diff": diff, "message": None}
+        if o.open_browser:
+            open_in_browser(url)
+        if not o.wait:
+            return Result(data=data, text=text)
+        if context.output_format == "text":
+            emit(text)                   # the preview comes before the (long) wait
+        waited = wait_for_update(context, key, update, FORWARD_OUTCOMES)
+        data["status"] = waited.data["status"]
+        return Result(data={**data, **waited.data}, text=waited.text,
+                      exit_code=waited.exit_code)
