@@ -46,9 +46,11 @@ class Engine:
                  hostname: str = "localhost", tick_seconds: float = 0.2,
                  cron_clock_speed: float = 1.0):
         from aurora.devcluster.cron import CronClock, CronRunner
+        from aurora.devcluster.updates import UpdateEngine
 
         self.store = store
         self.cron = CronRunner(self, CronClock(cron_clock_speed))
+        self.updates = UpdateEngine(self)
         self.executor = executor
         self.hostname = hostname
         self.tick_seconds = tick_seconds
@@ -141,6 +143,8 @@ class Engine:
             for row in self.store.tasks("status = ? AND ready_at <= ?", (s.THROTTLED, now_ms())):
                 self.transition(row, s.PENDING, "Rescheduling delay is over")
             self.cron.step()
+            if self.updates.step():
+                self._wake.set()     # an update moved: look again at once
             if self.executor.simulated:
                 self._step_simulated()
             else:

@@ -26,13 +26,16 @@ from aurora.devcluster.rpc import (
     SCALAR_RESOURCES,
     STOCK_TIERS,
     Invalid,
+    Locked,
     Refused,
     job_path,
     ranges,
+    require_not_updating,
     require_role,
     resource_totals,
 )
 from aurora.devcluster.store import Store
+from aurora.devcluster.update_rpc import UpdateRpcs
 
 log = logging.getLogger("aurora.devcluster")
 
@@ -48,7 +51,7 @@ def port_map(seen: dict[str, dict[str, int]], text: str) -> dict[str, int]:
     return seen[text]     # shared: replies are only serialized, never changed
 
 
-class SchedulerHandler(CronRpcs, QuotaRpcs):
+class SchedulerHandler(CronRpcs, QuotaRpcs, UpdateRpcs):
     def __init__(self, store: Store, engine: Engine, cluster_name: str = "devcluster",
                  max_tasks_per_job: int = MAX_TASKS_PER_JOB):
         self.store = store
@@ -78,6 +81,8 @@ class SchedulerHandler(CronRpcs, QuotaRpcs):
             return self._response(code.INVALID_REQUEST, messages=[str(exc)])
         except Refused as exc:
             return self._response(code.AUTH_FAILED, messages=[str(exc)])
+        except Locked as exc:
+            return self._response(code.JOB_UPDATING_ERROR, messages=[str(exc)])
         except Exception as exc:   # the client gets a clean ERROR, the log the traceback
             log.exception("%s failed", name)
             return self._response(code.ERROR, messages=[f"{name} failed in the devcluster: "
@@ -336,6 +341,7 @@ class SchedulerHandler(CronRpcs, QuotaRpcs):
         def body() -> tuple[Any, list[str]]:
             self._check_key(job)
             require_role(job.role)
+            require_not_updating(self.store, job)
             rows = self.store.active_tasks(job, instances)
             if not rows:
                 return None, ["No tasks to kill."]
@@ -347,6 +353,7 @@ class SchedulerHandler(CronRpcs, QuotaRpcs):
         def body() -> tuple[Any, list[str]]:
             self._check_key(job)
             require_role(job.role)
+            require_not_updating(self.store, job)
             if not shardIds:
                 raise Invalid("At least one instance to restart is required")
             rows = self.store.active_tasks(job, shardIds)
@@ -362,6 +369,7 @@ class SchedulerHandler(CronRpcs, QuotaRpcs):
                 raise Invalid("An instance key is required")
             self._check_key(key.jobKey)
             require_role(key.jobKey.role)
+            require_not_updating(self.store, key.jobKey)
             if count is None or count <= 0:
                 raise Invalid("Instance count must be positive.")
             self._check_size(key.jobKey, count)       # before reading any task

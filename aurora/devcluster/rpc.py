@@ -17,6 +17,10 @@ class Invalid(Exception):
     """Raised inside an RPC: becomes an INVALID_REQUEST answer with this message."""
 
 
+class Locked(Exception):
+    """Raised inside an RPC: the job is being updated; becomes JOB_UPDATING_ERROR."""
+
+
 class Refused(Exception):
     """Raised inside an RPC: the user may not do this; becomes AUTH_FAILED."""
 
@@ -63,3 +67,13 @@ def ranges(values: list[int]) -> list[Any]:
     return out
 
 
+
+
+def require_not_updating(store: Any, key: Any) -> None:
+    """Refuse to change a job's tasks by hand while an update rolls it, as the scheduler does."""
+    from aurora.devcluster.updates import active_update
+
+    update = active_update(store, key)
+    if update is not None:
+        raise Locked(f"Job {job_path(key)} is locked by the active update {update.id}; "
+                     "wait for it to finish or abort it")

@@ -1,4 +1,5 @@
-"""The devcluster's state in SQLite (WAL): jobs, task configs, tasks, events, quotas.
+"""The devcluster's state in SQLite (WAL): jobs, task configs, tasks, events, quotas,
+job updates (the update engine's progress, events and instance events).
 
 Thrift structs are stored as binary blobs; task configs are stored once per
 distinct config (keyed by a hash) and shared by the tasks that run them. Every
@@ -49,6 +50,36 @@ CREATE TABLE IF NOT EXISTS task_events (
     task_id TEXT NOT NULL, ts INTEGER NOT NULL, status INTEGER NOT NULL, message TEXT
 );
 CREATE INDEX IF NOT EXISTS events_by_task ON task_events (task_id);
+CREATE TABLE IF NOT EXISTS job_updates (
+    id TEXT PRIMARY KEY,
+    role TEXT NOT NULL, env TEXT NOT NULL, name TEXT NOT NULL,
+    user TEXT, status INTEGER NOT NULL,
+    created_ms INTEGER NOT NULL, modified_ms INTEGER NOT NULL,
+    metadata TEXT NOT NULL DEFAULT '[]',  -- JSON [[key, value], ...]; 'null' when unset
+    instructions BLOB NOT NULL,          -- JobUpdateInstructions
+    new_hash TEXT NOT NULL,              -- task config the update rolls forward to
+    batch INTEGER NOT NULL DEFAULT 0,    -- batches started in the current direction
+    last_pulse_ms INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS updates_by_job ON job_updates (role, env, name);
+CREATE INDEX IF NOT EXISTS updates_by_status ON job_updates (status);
+CREATE TABLE IF NOT EXISTS job_update_events (
+    id TEXT NOT NULL, ts INTEGER NOT NULL, status INTEGER NOT NULL, user TEXT, message TEXT
+);
+CREATE INDEX IF NOT EXISTS update_events_by_id ON job_update_events (id);
+CREATE TABLE IF NOT EXISTS job_instance_events (
+    id TEXT NOT NULL, instance INTEGER NOT NULL, ts INTEGER NOT NULL, action INTEGER NOT NULL,
+    message TEXT
+);
+CREATE INDEX IF NOT EXISTS instance_events_by_id ON job_instance_events (id);
+CREATE TABLE IF NOT EXISTS job_update_instances (  -- the engine's work list per update
+    id TEXT NOT NULL, instance INTEGER NOT NULL,
+    old_hash TEXT, new_hash TEXT,        -- NULL: no task before / after
+    phase TEXT NOT NULL,                 -- todo, active, done, failed, skip
+    seq INTEGER,                         -- order in which the forward pass started it
+    task_floor INTEGER NOT NULL DEFAULT 0,  -- tasks rowid when its current action began
+    PRIMARY KEY (id, instance)
+);
 CREATE TABLE IF NOT EXISTS quotas (
     role TEXT PRIMARY KEY, cpus REAL NOT NULL, ram_mb INTEGER NOT NULL,
     disk_mb INTEGER NOT NULL
