@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aurora.command import CommandOption, Context
-from aurora.output import Result
+from aurora.output import Result, emit
 from aurora.plugins.update.common import JOBSPEC, MESSAGE, SteerUpdate
 from aurora.plugins.update.wait import ROLLBACK_OUTCOMES, wait_for_update
 
@@ -22,5 +22,8 @@ class RollbackUpdate(SteerUpdate):
         if not context.options.wait:
             return super().execute(context)
         key, found = self.steer(context)
-        context.print_out(self.done)
-        return wait_for_update(context, key, found, ROLLBACK_OUTCOMES)
+        if context.output_format == "text":
+            emit(self.done)              # said before the (long) wait, as upstream does
+        waited = wait_for_update(context, key, found, ROLLBACK_OUTCOMES)
+        return Result(data={**waited.data, "action": self.word}, text=waited.text,
+                      exit_code=waited.exit_code)

@@ -185,7 +185,7 @@ def refusal(key: JobKey, exc: Any) -> ApiError:
     """The scheduler said no; when another update holds the job, name it."""
     result = exc.response.result.startJobUpdateResult if exc.response.result else None
     hint = None
-    if result is not None and result.key is not None:
+    if result is not None and result.key is not None and result.key.id not in str(exc):
         hint = f"update {result.key.id} is in progress; see: aurora update info {key}"
     return ApiError(f"Failed to start update due to error: {exc}", hint=hint)
 

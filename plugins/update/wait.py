@@ -108,7 +108,7 @@ class Watch:
             if now.status != self.status:
                 self.line.note(f"Current state {now.status}")
             for instance, action in now.events[self.seen:]:
-                self.line.note(f"  instance {instance}: {action} ({now.line()})")
+                self.line.note(f"  instance {instance}: {action}")
         self.status, self.seen = now.status, len(now.events)
         return changed
 
@@ -161,6 +161,8 @@ def wait_for_update(context: Context, key: JobKey, found: Any,
 class WaitUpdate(Verb):
     name = "wait"
     help = "Wait for an update to end, showing its progress (default: the active update)."
+    description = (help + " --timeout SECONDS stops waiting (exit 9); Ctrl-C stops waiting "
+                   "(exit 130). Neither touches the update.")
     options = (JOBSPEC, UPDATE_ID)
 
     def execute(self, context: Context) -> Result:
