@@ -8,6 +8,7 @@ running instance which configuration it runs.
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import urllib.request
@@ -15,9 +16,10 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, aurora_bin
 from tests.e2e.test_output_formats import documented, same_shape
-from tests.support.devcluster import wait_for
+from tests.support.devcluster import Devcluster, wait_for
+from tests.support.fakehttp import FakeScheduler
 
 JOB = str(FIXTURES / "jobs" / "health_service.aurora")
 CRON = str(FIXTURES / "jobs" / "cron_policy.aurora")
@@ -157,3 +159,143 @@ def test_steering_an_update_and_the_json_of_every_verb(dev_home):
         assert verb in docs, f"docs/output.md does not document `{verb}`"
         same_shape(docs[verb][0], output, verb)
     run(dev_home, "job", "killall", k)
+
+
+def test_instance_count_changes_add_and_remove(dev_home):
+    name, k = "upd-count", key("upd-count")
+    create(dev_home, name)
+    grow = run(dev_home, "update", "start", k, JOB, *binds(name, count=3), "--wait")
+    assert "add instances: [2]\nnot change instances: [0-1]\n" in grow.stdout
+    assert running_versions(dev_home, name, 3) == {0: "1", 1: "1", 2: "1"}
+    shrink = run(dev_home, "update", "start", k, JOB, *binds(name, count=1), "--wait")
+    assert shrink.stdout.count("remove instances: [1-2]\n") == 1
+    assert shrink.stdout.endswith("Current state ROLLED_FORWARD\n")
+    assert running_versions(dev_home, name, 1) == {0: "1"}
+    run(dev_home, "job", "killall", k)
+
+
+def test_pulse_and_list_filters(dev_home, devcluster, tmp_path):
+    from aurora.api.idl import api
+
+    name, k = "upd-pulse", key("upd-pulse")
+    pulsed = tmp_path / "pulsed.aurora"
+    pulsed.write_text(open(JOB).read().replace("max_total_failures = 0)",
+                                               "max_total_failures = 0, pulse_interval_secs = 60)"))
+    create(dev_home, name)
+    started = as_json(dev_home, "update", "start", k, str(pulsed), *binds(name, version=2))
+    update_id = started["id"]
+    assert status_of(dev_home, name, update_id) == "ROLL_FORWARD_AWAITING_PULSE"
+    ids = {group: [row["id"] for row in as_json(dev_home, "update", "list", "devcluster/www-data",
+                                                "--status", group)]
+           for group in ("blocked", "active", "paused", "succeeded", "inactive", "all")}
+    assert update_id in ids["blocked"] and update_id in ids["active"]
+    assert update_id in ids["all"] and update_id not in ids["paused"] + ids["succeeded"]
+    assert update_id not in ids["inactive"]
+    a = api()
+    client = devcluster.client()
+    client.call("pulseJobUpdate", a.JobUpdateKey(job=a.JobKey(
+        role="www-data", environment="test", name=name), id=update_id))
+    run(dev_home, "update", "wait", k)          # no id: the active update
+    assert status_of(dev_home, name, update_id) == "ROLLED_FORWARD"
+    for pattern in ("devcluster", "devcluster/www-data", "devcluster/www-data/test",
+                    "devcluster/www-*/te?t/upd-pu*", k):
+        rows = as_json(dev_home, "update", "list", pattern, "--status", "succeeded")
+        assert update_id in [r["id"] for r in rows], pattern
+    other_env = as_json(dev_home, "update", "list", "devcluster/www-data/prod")
+    assert all(r["job"].split("/")[2] == "prod" for r in other_env)
+    user = as_json(dev_home, "update", "list", k)[0]["user"]
+    assert update_id in [r["id"] for r in as_json(dev_home, "update", "list", k, "--user", user)]
+    assert as_json(dev_home, "update", "list", k, "--user", "nobody-at-all") == []
+    table = run(dev_home, "update", "list", k).stdout.splitlines()
+    assert table[0].split()[:3] == ["JOB", "UPDATE", "ID"] and update_id in table[1]
+    run(dev_home, "job", "killall", k)
+
+
+def test_error_paths_are_one_line_with_the_right_exit_code(dev_home, tmp_path):
+    name, k = "upd-errors", key("upd-errors")
+    create(dev_home, name)
+    for verb in ("pause", "resume", "abort", "rollback", "info", "wait"):
+        line = one_line_error(dev_home, "update", verb, k, code=6)
+        assert "active update" in line and k in line, line
+    line = one_line_error(dev_home, "update", "info", k, "no-such-update", code=6)
+    assert "There is no update no-such-update for job" in line
+    line = one_line_error(dev_home, "update", "start", key("upd-cron"), CRON, "--bind",
+                          "job=upd-cron", "--bind", "policy=CANCEL_NEW", code=4)
+    assert 'Cron jobs may only be updated with "aurora cron schedule"' in line
+    bad = tmp_path / "bad.aurora"
+    bad.write_text(open(JOB).read().replace("max_total_failures = 0)",
+                                            "max_total_failures = 0, pulse_interval_secs = 5)"))
+    line = one_line_error(dev_home, "update", "start", k, str(bad), *binds(name), code=3)
+    assert "invalid update_config: pulse_interval_secs must be at least 60" in line
+    assert as_json(dev_home, "update", "list", k) == []
+    run(dev_home, "job", "killall", k)
+
+
+def test_ctrl_c_while_waiting_leaves_the_update_running(dev_home):
+    name, k = "upd-sigint", key("upd-sigint")
+    create(dev_home, name)
+    update_id = as_json(dev_home, "update", "start", k, JOB,
+                        *binds(name, version=2, watch=120))["id"]
+    waiting = subprocess.Popen([aurora_bin(), "update", "wait", k], env=dev_home.env(),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert waiting.stderr.readline() == "Current state ROLLING_FORWARD\n"
+        waiting.send_signal(signal.SIGINT)
+        out, err = waiting.communicate(timeout=30)
+    finally:
+        if waiting.poll() is None:
+            waiting.kill()
+    assert waiting.returncode == 130, err
+    assert "goes on in the scheduler" in err and "Traceback" not in err
+    assert f"aurora update pause {k}" in err and f"aurora update abort {k}" in err
+    assert status_of(dev_home, name, update_id) == "ROLLING_FORWARD"
+    run(dev_home, "update", "abort", k)
+    run(dev_home, "job", "killall", k)
+
+
+@pytest.mark.parametrize("lose", ["first answer", "every answer"])
+def test_a_lost_start_answer_is_reconciled_by_the_client_id(dev_home, devcluster, lose):
+    name = "upd-lost-1" if lose == "first answer" else "upd-lost-all"
+    k = key(name)
+    create(dev_home, name)
+    starts: list[int] = []
+
+    def script(n, seen):
+        if b"startJobUpdate" not in seen.body:
+            return None
+        starts.append(n)
+        status, body = fake.forward(seen.body)
+        return (503, b"answer lost") if lose == "every answer" or len(starts) == 1 else (
+            status, body)
+
+    with FakeScheduler(script, devcluster.url) as fake:
+        dev_home.write_clusters([{"name": "devcluster", "scheduler_uri": fake.url}])
+        dev_home.write_client_config("[devcluster]\nautostart = false\n"
+                                     "[scheduler]\nretries = 1\n")
+        done = run(dev_home, "update", "start", k, JOB, *binds(name, version=2))
+        assert "Job update has started" in done.stdout and len(starts) == 2
+        rows = as_json(dev_home, "update", "list", k)
+    assert len(rows) == 1 and rows[0]["id"] in done.stdout
+    dev_home.write_clusters([devcluster.cluster_entry()])
+    run(dev_home, "update", "wait", k, rows[0]["id"])
+    run(dev_home, "job", "killall", k)
+
+
+def test_an_update_survives_a_devcluster_crash(home, tmp_path):
+    cluster = Devcluster(tmp_path / "crashing").start()
+    home.write_clusters([cluster.cluster_entry()])
+    home.write_client_config("[devcluster]\nautostart = false\n")
+    name, k = "upd-crash", key("upd-crash")
+    try:
+        create(home, name)
+        update_id = as_json(home, "update", "start", k, JOB, *binds(name, version=2, watch=2))["id"]
+        wait_for(lambda: as_json(home, "update", "info", k, update_id)["instance_update_events"],
+                 timeout=30, what="the update under way")
+        cluster.crash()
+        cluster.start()
+        done = run(home, "update", "wait", k, update_id)
+        assert done.stdout.endswith("Current state ROLLED_FORWARD\n")
+        assert running_versions(home, name, 2) == {0: "2", 1: "2"}
+        run(home, "job", "killall", k)
+    finally:
+        cluster.stop()
