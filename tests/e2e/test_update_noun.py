@@ -299,3 +299,22 @@ def test_an_update_survives_a_devcluster_crash(home, tmp_path):
         run(home, "job", "killall", k)
     finally:
         cluster.stop()
+
+
+def test_start_job_update_api_hooks_and_no_diff(dev_home, tmp_path):
+    k = key("upd-hooked")
+    source = (FIXTURES / "jobs" / "hooked.aurora").read_text().replace(
+        "name = 'hooked'", "name = 'upd-hooked'")
+    first, second = tmp_path / "v1.aurora", tmp_path / "v2.aurora"
+    first.write_text(source)
+    second.write_text(source.replace("sleep 300", "sleep 301"))
+    log = tmp_path / "hooks.log"
+    env = dev_home.env(HOOK_LOG=str(log))
+    assert dev_home.run("job", "create", k, str(first), env=env).returncode == 0
+    done = dev_home.run("update", "start", k, str(second), "--no-diff", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "This job update will:" not in done.stdout and "Job update has started" in done.stdout
+    lines = log.read_text().splitlines()
+    assert f"pre start_job_update {k}" in lines and f"post start_job_update {k}" in lines
+    run(dev_home, "update", "abort", k)
+    run(dev_home, "job", "killall", k)
