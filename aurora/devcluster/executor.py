@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aurora.devcluster.layout import new_run_sandbox, slave_root
+from aurora.devcluster.reaper import kill_marked
 from aurora.devcluster.runner import KILL_GRACE_SECONDS, kill_group, write_json_atomically
 
 AURORA_EXECUTOR = "AuroraExecutor"
@@ -122,14 +123,15 @@ class ProcessExecutor:
         if self.alive(task_id, pid, sandbox):
             if killing and time.monotonic() - self.kill_started.get(task_id, 0) > \
                     KILL_GRACE_SECONDS * 3:
-                self.force_kill(pid, status)
+                self.force_kill(pid, status, task_id)
             if not killing and status.get("state") == "RUNNING":
-                return Outcome("RUNNING", "Task is running")
+                return Outcome("RUNNING", status.get("message") or "Task is running")
             return None
         self.children.pop(task_id, None)
         self.kill_started.pop(task_id, None)
         for group in status.get("groups", []):   # never leave a process tree behind
             kill_group(group, signal.SIGKILL)
+        kill_marked(task_id)
         state = status.get("state")
         if killing:
             return Outcome("KILLED", "Task killed")
@@ -150,11 +152,12 @@ class ProcessExecutor:
                 except ProcessLookupError:
                     pass
 
-    def force_kill(self, pid: int | None, status: dict[str, Any]) -> None:
+    def force_kill(self, pid: int | None, status: dict[str, Any], task_id: str = "") -> None:
         for group in status.get("groups", []):
             kill_group(group, signal.SIGKILL)
         if pid:
             kill_group(pid, signal.SIGKILL)
+        kill_marked(task_id)
 
     def shutdown(self, tasks: list[tuple[str, int | None, str | None]] = ()) -> None:
         """Stop every runner (a clean devcluster stop), adopted ones included."""
@@ -165,8 +168,8 @@ class ProcessExecutor:
             time.sleep(0.05)
         for task_id, pid, sandbox in tasks:
             if self.alive(task_id, pid, sandbox):
-                self.force_kill(pid, self.read_status(sandbox))
-            self.force_kill(None, self.read_status(sandbox))
+                self.force_kill(pid, self.read_status(sandbox), task_id)
+            self.force_kill(None, self.read_status(sandbox), task_id)
             child = self.children.pop(task_id, None)
             if child is not None:
                 child.wait()

@@ -11,7 +11,11 @@ Semantics kept from Thermos: ordering constraints, per-process `max_failures`
 `ephemeral` (not waited for), `final` (run after the others, also on failure
 or kill, within `finalization_wait`), task `max_failures` and `max_concurrency`,
 and logs in `.logs/<process>/<run>/stdout|stderr`. Every process runs in its
-own process group so that a kill reaches its whole tree.
+own process group so that a kill reaches its whole tree, and carries the task's
+marker variable so that daemons which left the group die with the task
+(`reaper.py`). A `.thermos_profile` in the sandbox is sourced before each
+process. A task with a health check stays STARTING until the check passes and
+fails when it keeps failing (`health.py`).
 """
 
 from __future__ import annotations
@@ -19,14 +23,18 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 WAITING, RUNNING, SUCCESS, FAILED, KILLED = "WAITING", "RUNNING", "SUCCESS", "FAILED", "KILLED"
+STARTING = "STARTING"
+PROFILE = ".thermos_profile"
 KILL_GRACE_SECONDS = 3.0
 EXECUTOR_REF = re.compile(
     r"\{\{\s*(mesos\.instance|mesos\.hostname|thermos\.task_id|thermos\.user"
@@ -112,12 +120,43 @@ class Runner:
         self.max_failures = int(task.get("max_failures", 1))
         self.max_concurrency = int(task.get("max_concurrency", 0))
         self.finalization_wait = int(task.get("finalization_wait", 30))
-        self.env = dict(os.environ, MESOS_SANDBOX=sandbox, THERMOS_TASK_ID=spec["task_id"])
+        from aurora.devcluster.reaper import MARKER
+
+        self.task_id = spec["task_id"]
+        self.env = dict(os.environ, MESOS_SANDBOX=sandbox, THERMOS_TASK_ID=spec["task_id"],
+                        **{MARKER: spec["task_id"]})
         self.state, self.message = RUNNING, "Task is running"
         self.terminate = False
+        self.health_failure: str | None = None
+        self.publishing = threading.Lock()
+        self.monitor = self.health_monitor(job, spec.get("ports", {}))
+        if self.monitor is not None:
+            self.state, self.message = STARTING, "Waiting for the health check to pass"
+
+    def health_monitor(self, job: dict[str, Any], ports: dict[str, int]) -> Any:
+        from aurora.devcluster.health import HealthMonitor, Policy, make_check
+
+        check = make_check(job, ports, self.sandbox, self.env)
+        if check is None:
+            return None
+        policy = Policy.from_config(job.get("health_check_config") or {})
+        return HealthMonitor(check, policy, self.sandbox, self.on_healthy, self.on_unhealthy)
+
+    def on_healthy(self) -> None:
+        if self.state == STARTING:
+            self.state, self.message = RUNNING, "Task is running (health check passed)"
+            self.publish()
+
+    def on_unhealthy(self, message: str) -> None:
+        self.health_failure = message
+        self.terminate = True
 
     # -- status ---------------------------------------------------------------------
     def publish(self) -> None:
+        with self.publishing:
+            self._publish()
+
+    def _publish(self) -> None:
         write_json_atomically(os.path.join(self.meta, "status.json"), {
             "state": self.state, "message": self.message, "runner_pid": os.getpid(),
             "processes": {name: p.describe() for name, p in self.processes.items()},
@@ -128,9 +167,13 @@ class Runner:
     def start(self, proc: Process) -> None:
         logs = os.path.join(self.sandbox, ".logs", proc.name, str(proc.runs))
         os.makedirs(logs, exist_ok=True)
+        cmdline = proc.cmdline
+        profile = os.path.join(self.sandbox, PROFILE)
+        if os.path.exists(profile):
+            cmdline = f"source {shlex.quote(profile)} && {cmdline}"
         with open(os.path.join(logs, "stdout"), "wb") as out, \
                 open(os.path.join(logs, "stderr"), "wb") as err:
-            proc.popen = subprocess.Popen(["bash", "-c", proc.cmdline], cwd=self.sandbox,
+            proc.popen = subprocess.Popen(["bash", "-c", cmdline], cwd=self.sandbox,
                                           stdout=out, stderr=err, stdin=subprocess.DEVNULL,
                                           env=self.env, start_new_session=True)
         proc.state, proc.started, proc.exit_code = RUNNING, time.monotonic(), None
@@ -226,10 +269,17 @@ class Runner:
         self.publish()
         regular = [p for p in self.processes.values() if not p.final]
         finals = [p for p in self.processes.values() if p.final]
+        if self.monitor is not None:
+            self.monitor.start()
         self.run_phase(regular)
-        if self.terminate:
+        if self.monitor is not None:
+            self.monitor.stop()
+        self.reap_marked()
+        if self.health_failure:
+            self.state, self.message = FAILED, self.health_failure
+        elif self.terminate:
             self.state, self.message = KILLED, "Task killed"
-        elif self.state == RUNNING:
+        elif self.state in (RUNNING, STARTING):
             self.state, self.message = SUCCESS, "Task finished successfully"
         self.publish()
         if finals:
@@ -238,8 +288,15 @@ class Runner:
             self.state = RUNNING
             self.run_phase(finals, deadline=time.monotonic() + self.finalization_wait)
             self.state, self.message = outcome
+            self.reap_marked()
         self.publish()
         return {SUCCESS: 0, FAILED: 1}.get(self.state, 2)
+
+    def reap_marked(self) -> None:
+        """Kill what the processes left behind, daemons in their own sessions included."""
+        from aurora.devcluster.reaper import kill_marked
+
+        kill_marked(self.task_id, grace=KILL_GRACE_SECONDS)
 
     def on_term(self, signum: int, frame: Any) -> None:
         self.terminate = True

@@ -2,7 +2,7 @@
 
 Like the real scheduler, `/api` takes one binary thrift message per POST
 (`application/vnd.apache.thrift.binary`) and keeps connections alive. The
-pages (`/`, `/scheduler/ROLE[/ENV/JOB]`, `/health`) exist so that the links
+pages (`/`, `/scheduler/ROLE[/ENV/JOB]`, `/health`, `/leaderhealth`) exist so that the links
 the client prints lead somewhere.
 """
 
@@ -159,6 +159,11 @@ class RequestHandler(BaseHTTPRequestHandler):
         path = self.path.split("?")[0].rstrip("/")
         if path == "/health":
             return self._send(200, b"OK\n", "text/plain")
+        if path == "/leaderhealth":     # as the scheduler: 200 only on the leader
+            lead = self.server.leadership
+            if lead is None or lead.is_leader:
+                return self._send(200, b"OK\n", "text/plain")
+            return self._send(503, b"NOT LEADING\n", "text/plain")
         if path in ("", "/scheduler") or path.startswith("/scheduler/"):
             if not self._authenticated():
                 return None

@@ -197,6 +197,8 @@ class UpdateEngine:
         if update.status not in (s.ROLLING_FORWARD, s.ROLLING_BACK):
             return False
         work = self.work(update.id, ("todo", "active"))
+        if not update.forward:      # rolling back goes newest first
+            work.sort(key=lambda w: -(w.seq or 0))
         current = self.current_tasks(update)
         finished = sum(self.check(update, w, current.get(w.instance, []))
                        for w in work if w.phase == "active")
