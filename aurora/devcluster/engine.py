@@ -182,7 +182,7 @@ class Engine:
             new_status = status_value(outcome.status)
             if new_status == row["status"]:
                 continue
-            if row["status"] == s.STARTING and new_status != s.RUNNING:
+            if row["status"] == s.STARTING and new_status != s.RUNNING and outcome.ran:
                 self.store.set_status(row["task_id"], s.RUNNING, "Task is running")
             self.transition(row, new_status, outcome.message)
 

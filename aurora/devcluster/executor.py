@@ -30,6 +30,7 @@ class Outcome:
     """What an executor observed: a task state name and the message for its event."""
     status: str
     message: str
+    ran: bool = True        # False: it ended before it ever became RUNNING (health check)
 
 
 class SimulatedExecutor:
@@ -138,7 +139,8 @@ class ProcessExecutor:
         if state == "SUCCESS":
             return Outcome("FINISHED", status.get("message", "Task finished"))
         if state == "FAILED":
-            return Outcome("FAILED", status.get("message", "Task failed"))
+            return Outcome("FAILED", status.get("message", "Task failed"),
+                           ran=not status.get("never_healthy", False))
         if state == "KILLED":
             return Outcome("KILLED", status.get("message", "Task killed"))
         return Outcome("LOST", "Task's runner exited without reporting a result")

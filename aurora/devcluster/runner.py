@@ -159,6 +159,7 @@ class Runner:
     def _publish(self) -> None:
         write_json_atomically(os.path.join(self.meta, "status.json"), {
             "state": self.state, "message": self.message, "runner_pid": os.getpid(),
+            "never_healthy": self.monitor is not None and not self.monitor.verdict.healthy,
             "processes": {name: p.describe() for name, p in self.processes.items()},
             "groups": [p.popen.pid for p in self.processes.values()
                        if p.popen and p.state == RUNNING]})

@@ -180,10 +180,14 @@ class UpdateEngine:
         changed = False
         for row in rows:
             update = Update.from_row(row)
+            self.store.db.execute("SAVEPOINT update_step")
             try:
                 changed = self.advance(update) or changed
+                self.store.db.execute("RELEASE update_step")
             except Exception:   # one broken update must not stop the others
                 log.exception("update %s could not advance", update.id)
+                self.store.db.execute("ROLLBACK TO update_step")
+                self.store.db.execute("RELEASE update_step")
                 record_status(self.store, update.id, statuses().ERROR, None,
                               "The devcluster's update engine failed on this update")
         return changed

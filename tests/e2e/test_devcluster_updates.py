@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from aurora.api.client import SchedulerError
-from aurora.api.idl import api
+from aurora.api.idl import api, status_name
 from tests.support.devcluster import Devcluster, wait_for
 from tests.support.jobs import job, process, statuses, tasks_of
 
@@ -149,6 +149,8 @@ def test_failing_health_check_fails_or_rolls_back(devcluster, rollback, outcome)
                  what="old version back")
     failed = [t for t in tasks_of(client, old) if t.status == api().ScheduleStatus.FAILED]
     assert failed and "health check" in failed[0].taskEvents[-1].message
+    assert [status_name(e.status) for e in failed[0].taskEvents] == \
+        ["PENDING", "ASSIGNED", "STARTING", "FAILED"]      # never RUNNING: never healthy
     client.kill_tasks(old.key, None, "done")
     wait_for(lambda: not tasks_of(client, old, active_only=True), what="job gone")
 
@@ -256,6 +258,32 @@ def test_batches_instance_count_changes_and_queries(sim):
     assert [(r.first, r.last) for r in instructions.desiredState.instances] == [(0, 2)]
     missing = raw(client, "getJobUpdateDetails", a.JobUpdateKey(job=config.key, id="nope"), None)
     assert missing.responseCode == a.ResponseCode.INVALID_REQUEST
+
+
+def test_variable_batches_autopause_and_pulse_timeout(sim):
+    client = sim.client()
+    a = api()
+    client.create_job(sim_job("varbatch", instances=6))
+    strategy = a.JobUpdateStrategy(varBatchStrategy=a.VariableBatchJobUpdateStrategy(
+        groupSizes=[1, 2], autopauseAfterBatch=True))
+    key = start(client, request(sim_job("varbatch", instances=6, priority=1),
+                                updateStrategy=strategy))
+    batches = []
+    while wait_status(client, key, "ROLL_FORWARD_PAUSED", "ROLLED_FORWARD") != "ROLLED_FORWARD":
+        done = [i for i, act in instance_events(client, key) if act == "INSTANCE_UPDATED"]
+        batches.append(done[sum(map(len, batches)):])
+        client.call("resumeJobUpdate", key, None)
+    done = [i for i, act in instance_events(client, key) if act == "INSTANCE_UPDATED"]
+    batches.append(done[sum(map(len, batches)):])
+    assert batches == [[0], [1, 2], [3, 4], [5]]      # sizes 1, 2, then 2 repeating
+
+    client.create_job(sim_job("pulsed", instances=2))
+    pulsed = start(client, request(sim_job("pulsed", instances=2, priority=1),
+                                   blockIfNoPulsesAfterMs=500, minWaitInInstanceRunningMs=60_000))
+    client.call("pulseJobUpdate", pulsed)
+    assert status_of(client, pulsed) == "ROLLING_FORWARD"
+    wait_status(client, pulsed, "ROLL_FORWARD_AWAITING_PULSE")     # no pulse in time: blocked
+    client.call("abortJobUpdate", pulsed, None)
 
 
 def test_update_survives_a_sigkilled_devcluster(tmp_path):
