@@ -163,22 +163,26 @@ def find_started(context: Context, key: JobKey, update_id: str) -> Any:
                  if client_id(s) == update_id), None)
 
 
-def start(context: Context, key: JobKey, request: Any, update_id: str) -> Any:
-    """startJobUpdate, reconciled: returns the Response, or the started update's summary."""
+def start(context: Context, key: JobKey, request: Any,
+          update_id: str) -> tuple[Any, list[str]]:
+    """startJobUpdate, reconciled: (the update's JobUpdateKey or None, the scheduler's words)."""
     from aurora.api.client import SchedulerError
 
     try:
-        return context.scheduler(key.cluster).call("startJobUpdate", request,
-                                                   context.options.message)
+        response = context.scheduler(key.cluster).call("startJobUpdate", request,
+                                                       context.options.message)
     except SchedulerError as exc:
         if ours(exc.response, update_id):
-            return exc.response
+            return exc.response.result.startJobUpdateResult.key, []
         raise refusal(key, exc) from None
     except (NetworkError, SchedulerTimeout):
         found = find_started(context, key, update_id)
         if found is None:
             raise
-        return found
+        return found.key, []
+    result = response.result.startJobUpdateResult if response.result else None
+    return (result.key if result else None), [d.message for d in response.details or []
+                                              if d.message]
 
 
 def refusal(key: JobKey, exc: Any) -> ApiError:
@@ -237,18 +241,14 @@ class StartUpdate(Verb):
                          lambda: start(context, key, request, update_id))
         return self.started(context, key, outcome, text, diff)
 
-    def started(self, context: Context, key: JobKey, outcome: Any, text: str,
-                diff: Any) -> Result:
+    def started(self, context: Context, key: JobKey, outcome: tuple[Any, list[str]],
+                text: str, diff: Any) -> Result:
         o = context.options
-        summary_key = getattr(outcome, "key", None)     # found by our id after a lost answer
-        result = outcome.result.startJobUpdateResult if summary_key is None and \
-            outcome.result else None
-        update = summary_key or (result.key if result else None)
+        update, said = outcome
         if update is None:                               # nothing to change
-            said = ", ".join(d.message for d in outcome.details or [] if d.message)
+            message = ", ".join(said) or "Noop update."
             return Result(data={"job": str(key), "id": None, "url": None, "diff": diff,
-                                "message": said or "Noop update."},
-                          text=text + (said or "Noop update.") + "\n")
+                                "message": message}, text=f"{text}{message}\n")
         url = update_url(context, key, update.id)
         text += f"Job update has started. View your update progress at {url}\n"
         data = {"job": str(key), "id": update.id, "url": url, "diff": diff, "message": None}
@@ -259,6 +259,5 @@ class StartUpdate(Verb):
         if context.output_format == "text":
             emit(text)                   # the preview comes before the (long) wait
         waited = wait_for_update(context, key, update, FORWARD_OUTCOMES)
-        data["status"] = waited.data["status"]
         return Result(data={**data, **waited.data}, text=waited.text,
                       exit_code=waited.exit_code)
