@@ -32,3 +32,27 @@ def test_which_tasks_have_a_check():
     shell = {"health_check_config": {"health_checker": {"shell": {"shell_command": "true"}}}}
     passed, _ = make_check(shell, {}, "/tmp", {})(1.0)
     assert passed
+
+
+def test_snooze_file_suspends_checks(tmp_path):
+    import threading
+
+    from aurora.devcluster.health import SNOOZE_FILE, HealthMonitor
+
+    calls, healthy = [], threading.Event()
+    snooze = tmp_path / SNOOZE_FILE
+    snooze.touch()
+
+    def check(timeout: float) -> tuple[bool, str]:
+        calls.append(snooze.exists())
+        return True, "ok"
+    monitor = HealthMonitor(check, Policy(interval=0.02, initial_interval=0), str(tmp_path),
+                            healthy.set, lambda message: None)
+    monitor.start()
+    try:
+        assert not healthy.wait(0.3)           # snoozed: not one check ran
+        snooze.unlink()
+        assert healthy.wait(30)
+        assert calls and not any(calls)
+    finally:
+        monitor.stop()
