@@ -305,7 +305,8 @@ def last_line(path: str) -> str:
 
 def healthy(url: str) -> bool:
     try:
-        with urllib.request.urlopen(f"{url}/health", timeout=1) as answer:
+        direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))   # loopback
+        with direct.open(f"{url}/health", timeout=1) as answer:
             return answer.status == 200
     except OSError:
         return False
