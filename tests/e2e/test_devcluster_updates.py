@@ -17,10 +17,11 @@ from tests.support.jobs import job, process, statuses, tasks_of
 
 CLIENT_ID = "org.apache.aurora.client.update_id"
 SERVER = r"""exec {python} - {{{{thermos.ports[health]}}}} {answer} <<'EOF'
-import http.server, sys
-port, answer = int(sys.argv[1]), sys.argv[2].encode()
+import http.server, os, sys
+port = int(sys.argv[1])
 class Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
+    def do_GET(self):   # answers its argument, or what the file 'answer' says once it exists
+        answer = open('answer', 'rb').read() if os.path.exists('answer') else sys.argv[2].encode()
         self.send_response(200)
         self.send_header('Content-Length', str(len(answer)))
         self.end_headers()
@@ -153,6 +154,40 @@ def test_failing_health_check_fails_or_rolls_back(devcluster, rollback, outcome)
         ["PENDING", "ASSIGNED", "STARTING", "FAILED"]      # never RUNNING: never healthy
     client.kill_tasks(old.key, None, "done")
     wait_for(lambda: not tasks_of(client, old, active_only=True), what="job gone")
+
+
+def test_failed_instances_within_the_limit_then_rollback_in_reverse(devcluster):
+    client = devcluster.client()
+    old = health_job("ok", "web-tolerant", instances=3)
+    client.create_job(old)
+    wait_for(lambda: statuses(client, old) == ["RUNNING"] * 3, what="healthy tasks")
+    key = start(client, request(health_job("sick", "web-tolerant", instances=3),
+                                maxFailedInstances=1))
+    assert wait_status(client, key, "ROLLED_BACK", "FAILED", "ROLLED_FORWARD") == "ROLLED_BACK"
+    assert instance_events(client, key) == [
+        (0, "INSTANCE_UPDATING"), (0, "INSTANCE_UPDATE_FAILED"),     # 1 failure is allowed
+        (1, "INSTANCE_UPDATING"), (1, "INSTANCE_UPDATE_FAILED"),     # the 2nd is too many
+        (1, "INSTANCE_ROLLING_BACK"), (1, "INSTANCE_ROLLED_BACK"),
+        (0, "INSTANCE_ROLLING_BACK"), (0, "INSTANCE_ROLLED_BACK")]
+    wait_for(lambda: active_configs(client, old) == {old.taskConfig.executorConfig.data},
+             what="old version back")
+    client.kill_tasks(old.key, None, "done")
+    wait_for(lambda: not tasks_of(client, old, active_only=True), what="job gone")
+
+
+def test_running_task_that_turns_unhealthy_is_failed(devcluster):
+    client = devcluster.client()
+    config = health_job("ok", "web-turns-sick", instances=1)
+    client.create_job(config)
+    wait_for(lambda: statuses(client, config) == ["RUNNING"], what="healthy")
+    task = tasks_of(client, config)[0]
+    (devcluster.state_dir / "sandboxes" / task.assignedTask.taskId / "answer").write_text("no")
+    wait_for(lambda: statuses(client, config)[0] == "FAILED", what="failed by its health check")
+    first = tasks_of(client, config)[0]
+    assert "health check" in first.taskEvents[-1].message
+    assert "RUNNING" in [status_name(e.status) for e in first.taskEvents]
+    client.kill_tasks(config.key, None, "done")
+    wait_for(lambda: not tasks_of(client, config, active_only=True), what="job gone")
 
 
 # -- the engine's semantics on the simulate executor ------------------------------------
