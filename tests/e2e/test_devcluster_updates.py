@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -369,6 +370,28 @@ def test_kill_reaches_setsid_daemons_and_profile_is_sourced(devcluster):
              Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] == "Z", what="daemon gone")
 
 
+def leaderhealth(cluster: Devcluster) -> int:
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with direct.open(f"{cluster.url}/leaderhealth", timeout=10) as reply:
+            return reply.status if reply.read().strip() == b"OK" else -1
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
 def test_leaderhealth_answers_ok_on_the_leader(devcluster):
-    with urllib.request.urlopen(f"{devcluster.url}/leaderhealth", timeout=10) as reply:
-        assert (reply.status, reply.read().strip()) == (200, b"OK")
+    assert leaderhealth(devcluster) == 200
+
+
+def test_leaderhealth_is_503_on_a_standby(zookeeper, tmp_path):
+    args = ("--zk", zookeeper.hosts, "--zk-path", "/aurora/leaderhealth")
+    leader = Devcluster(tmp_path / "shared", executor="simulate", args=args).start()
+    standby = None
+    try:
+        wait_for(lambda: leaderhealth(leader) == 200, what="a leader")
+        standby = Devcluster(tmp_path / "shared", executor="simulate", args=args).start()
+        assert leaderhealth(standby) == 503
+    finally:
+        for cluster in (standby, leader):
+            if cluster is not None:
+                cluster.stop()
