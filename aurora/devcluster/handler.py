@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from aurora.api.idl import api, canonical
+from aurora.api.idl import api
 from aurora.devcluster.cron import CronRpcs
 from aurora.devcluster.engine import Engine
 from aurora.devcluster.layout import agent_id
@@ -388,49 +388,6 @@ class SchedulerHandler(CronRpcs, QuotaRpcs, UpdateRpcs):
             self.engine.create_tasks(config, list(range(first, first + count)))
             return None, []
         return self._rpc("addInstances", body)
-
-    def getJobUpdateDiff(self, request: Any) -> Any:
-        def body() -> tuple[Any, list[str]]:
-            a = api()
-            if request is None or request.taskConfig is None:
-                raise Invalid("A JobUpdateRequest with a task config is required")
-            key = request.taskConfig.job
-            self._check_key(key)
-            job = self._sanitized(a.JobConfiguration(key=key, owner=request.taskConfig.owner,
-                                                     taskConfig=request.taskConfig,
-                                                     instanceCount=request.instanceCount))
-            wanted = set(range(job.instanceCount))
-            active = {r["instance"]: r["config_hash"] for r in self.store.active_tasks(key)}
-            top = max([job.instanceCount - 1, *active])    # ranges beyond are clipped, not
-            scope = None                                     # listed (last may be 2**31 - 1)
-            if request.settings and request.settings.updateOnlyTheseInstances:
-                scope = {i for r in request.settings.updateOnlyTheseInstances
-                         for i in range(max(r.first, 0), min(r.last, top) + 1)}
-            new = canonical(job.taskConfig)
-            sets: dict[str, dict[str, list[int]]] = {
-                "add": defaultdict(list), "remove": defaultdict(list),
-                "update": defaultdict(list), "unchanged": defaultdict(list)}
-            for instance in sorted(wanted | set(active)):
-                digest = active.get(instance)
-                if scope is not None and instance not in scope:
-                    if digest:
-                        sets["unchanged"][digest].append(instance)
-                elif digest is None:
-                    sets["add"][""].append(instance)
-                elif instance not in wanted:
-                    sets["remove"][digest].append(instance)
-                elif canonical(self.store.config(digest)) == new:
-                    sets["unchanged"][digest].append(instance)
-                else:
-                    sets["update"][digest].append(instance)
-
-            def groups(name: str) -> list[Any]:
-                return [a.ConfigGroup(config=self.store.config(d) if d else job.taskConfig,
-                                      instances=ranges(ids)) for d, ids in sets[name].items()]
-            return a.Result(getJobUpdateDiffResult=a.GetJobUpdateDiffResult(
-                add=groups("add"), remove=groups("remove"), update=groups("update"),
-                unchanged=groups("unchanged"))), []
-        return self._rpc("getJobUpdateDiff", body)
 
     def getTierConfigs(self) -> Any:
         def body() -> tuple[Any, list[str]]:

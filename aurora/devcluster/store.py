@@ -134,9 +134,14 @@ class Store:
             self.db.close()
 
     # -- task configs ---------------------------------------------------------------
+    @staticmethod
+    def digest(config: Any) -> str:
+        """The key a task config is stored under: equal configs, equal keys."""
+        return hashlib.sha1(repr(canonical(config)).encode()).hexdigest()
+
     def put_config(self, config: Any) -> str:
         blob = serialize(config)
-        digest = hashlib.sha1(repr(canonical(config)).encode()).hexdigest()
+        digest = self.digest(config)
         if digest not in self._configs:
             self.db.execute("INSERT OR IGNORE INTO task_configs VALUES (?, ?)", (digest, blob))
             self._configs[digest] = config

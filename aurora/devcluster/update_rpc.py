@@ -71,10 +71,21 @@ def check_settings(settings: Any) -> None:
             raise Invalid("Update group sizes must be positive.")
 
 
-def scope_of(settings: Any) -> set[int] | None:
+class Scope:
+    """updateOnlyTheseInstances as ranges: membership without listing every id (a range
+    from the wire may end at 2**31 - 1)."""
+
+    def __init__(self, ranges: Any):
+        self.ranges = [(r.first, r.last) for r in ranges]
+
+    def __contains__(self, instance: int) -> bool:
+        return any(first <= instance <= last for first, last in self.ranges)
+
+
+def scope_of(settings: Any) -> Scope | None:
     if not settings.updateOnlyTheseInstances:
         return None
-    return {i for r in settings.updateOnlyTheseInstances for i in range(r.first, r.last + 1)}
+    return Scope(settings.updateOnlyTheseInstances)
 
 
 class UpdateRpcs:
@@ -87,44 +98,85 @@ class UpdateRpcs:
     _sanitized: Callable[[Any], Any]
     _cron_job: Callable[[Any], Any]
 
-    # -- starting -------------------------------------------------------------------
+    # -- comparing and starting ---------------------------------------------------------
+    def _requested(self, request: Any) -> tuple[Any, dict[str, dict[str | None, list[int]]]]:
+        """The sanitized job of a JobUpdateRequest and how each instance would change."""
+        a = api()
+        if request is None or request.taskConfig is None:
+            raise Invalid("A JobUpdateRequest with a task config is required")
+        key = request.taskConfig.job
+        self._check_key(key)
+        job = self._sanitized(a.JobConfiguration(
+            key=key, owner=request.taskConfig.owner, taskConfig=request.taskConfig,
+            instanceCount=request.instanceCount))
+        new_hash = self.store.digest(job.taskConfig)     # stored only when an update starts
+        return job, self._changes(key, new_hash, job.instanceCount,
+                                  scope_of(request.settings) if request.settings else None)
+
+    def _changes(self, key: Any, new_hash: str, count: int, scope: Scope | None
+                 ) -> dict[str, dict[str | None, list[int]]]:
+        """Instances to add, remove, update and leave alone, grouped by their current config.
+
+        An instance outside `scope` (updateOnlyTheseInstances) is left alone; the
+        config of an added instance is None (it has none yet).
+        """
+        current: dict[int, str] = {}
+        for row in self.store.active_tasks(key):
+            current[row["instance"]] = row["config_hash"]   # the newest task wins
+        changes: dict[str, dict[str | None, list[int]]] = {
+            "add": {}, "remove": {}, "update": {}, "unchanged": {}}
+        for instance in sorted(set(range(count)) | set(current)):
+            old = current.get(instance)
+            if scope is not None and instance not in scope:
+                kind = "unchanged" if old is not None else None
+            elif old is None:
+                kind = "add"
+            elif instance >= count:
+                kind = "remove"
+            else:
+                kind = "unchanged" if old == new_hash else "update"
+            if kind is not None:
+                changes[kind].setdefault(old, []).append(instance)
+        return changes
+
+    def getJobUpdateDiff(self, request: Any) -> Any:
+        def body() -> tuple[Any, list[str]]:
+            a = api()
+            job, changes = self._requested(request)
+
+            def groups(kind: str) -> list[Any]:
+                return [a.ConfigGroup(config=self.store.config(h) if h else job.taskConfig,
+                                      instances=ranges(ids))
+                        for h, ids in changes[kind].items()]
+            return a.Result(getJobUpdateDiffResult=a.GetJobUpdateDiffResult(
+                add=groups("add"), remove=groups("remove"), update=groups("update"),
+                unchanged=groups("unchanged"))), []
+        return self._rpc("getJobUpdateDiff", body)
+
     def startJobUpdate(self, request: Any, message: str | None) -> Any:
         def body() -> tuple[Any, list[str]]:
             a = api()
-            if request is None or request.taskConfig is None:
-                raise Invalid("A JobUpdateRequest with a task config is required")
-            key = request.taskConfig.job
-            self._check_key(key)
-            require_role(key.role)
-            check_settings(request.settings)
-            if self._cron_job(key) is not None:
-                raise Invalid(NO_CRON)
-            if not request.taskConfig.isService:
-                raise Invalid(NON_SERVICE)
-            job = self._sanitized(a.JobConfiguration(
-                key=key, owner=request.taskConfig.owner, taskConfig=request.taskConfig,
-                instanceCount=request.instanceCount))
-            running = active_update(self.store, key)
+            key = request.taskConfig.job if request and request.taskConfig else None
+            if key is not None:
+                self._check_key(key)
+                require_role(key.role)
+                check_settings(request.settings)
+                if self._cron_job(key) is not None:
+                    raise Invalid(NO_CRON)
+                if not request.taskConfig.isService:
+                    raise Invalid(NON_SERVICE)
+            job, changes = self._requested(request)
+            running = active_update(self.store, job.key)
             if running is not None:
                 raise InProgress(running)
             new_hash = self.store.put_config(job.taskConfig)
-            work, initial = self._work_list(key, new_hash, job.instanceCount,
-                                            scope_of(request.settings))
+            work = sorted((i, old, new_hash if kind != "remove" else None)
+                          for kind in ("add", "remove", "update")
+                          for old, ids in changes[kind].items() for i in ids)
             if not work:
                 return None, [NOOP]
-            desired = set(range(job.instanceCount))
-            scope = scope_of(request.settings)
-            if scope is not None:
-                desired &= scope
-            instructions = a.JobUpdateInstructions(
-                initialState=[a.InstanceTaskConfig(task=self.store.config(h),
-                                                   instances=ranges(ids))
-                              for h, ids in initial.items()],
-                desiredState=a.InstanceTaskConfig(task=job.taskConfig,
-                                                  instances=ranges(sorted(desired)))
-                if desired else None,
-                settings=request.settings)
-            update_id = create_update(self.store, key, request_user(request.taskConfig.owner),
+            instructions = self._instructions(job, changes, request.settings)
+            update_id = create_update(self.store, job.key, request_user(request.taskConfig.owner),
                                       instructions, new_hash, request.metadata, work, message)
             summary = self._summary(load_update(self.store, update_id))
             return a.Result(startJobUpdateResult=a.StartJobUpdateResult(
@@ -149,24 +201,22 @@ class UpdateRpcs:
                 key=summary.key, updateSummary=summary))
         return response
 
-    def _work_list(self, key: Any, new_hash: str, count: int, scope: set[int] | None
-                   ) -> tuple[list[tuple[int, str | None, str | None]], dict[str, list[int]]]:
-        """(instance, old hash, new hash) of every instance to change, and the old configs."""
-        current: dict[int, str] = {}
-        for row in self.store.active_tasks(key):
-            current[row["instance"]] = row["config_hash"]   # the newest task wins
-        work = []
+    def _instructions(self, job: Any, changes: dict[str, dict[str | None, list[int]]],
+                      settings: Any) -> Any:
+        """What the update was asked to do: the instances' configs before and after."""
+        a = api()
+        scope = scope_of(settings)
         initial: dict[str, list[int]] = {}
-        for instance in sorted(set(range(count)) | set(current)):
-            if scope is not None and instance not in scope:
-                continue
-            old = current.get(instance)
-            new = new_hash if instance < count else None
-            if old is not None:
-                initial.setdefault(old, []).append(instance)
-            if old != new:
-                work.append((instance, old, new))
-        return work, initial
+        for kind in ("remove", "update", "unchanged"):
+            for old, ids in changes[kind].items():
+                initial.setdefault(old, []).extend(i for i in ids if scope is None or i in scope)
+        desired = [i for i in range(job.instanceCount) if scope is None or i in scope]
+        return a.JobUpdateInstructions(
+            initialState=[a.InstanceTaskConfig(task=self.store.config(h), instances=ranges(ids))
+                          for h, ids in initial.items() if ids],
+            desiredState=a.InstanceTaskConfig(task=job.taskConfig, instances=ranges(desired))
+            if desired else None,
+            settings=settings)
 
     # -- changing an update's state ---------------------------------------------------
     def pauseJobUpdate(self, key: Any, message: str | None) -> Any:
