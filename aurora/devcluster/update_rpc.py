@@ -166,15 +166,16 @@ class UpdateRpcs:
                 if not request.taskConfig.isService:
                     raise Invalid(NON_SERVICE)
             job, changes = self._requested(request)
-            running = active_update(self.store, job.key)
-            if running is not None:
-                raise InProgress(running)
-            new_hash = self.store.put_config(job.taskConfig)
+            new_hash = self.store.digest(job.taskConfig)
             work = sorted((i, old, new_hash if kind != "remove" else None)
                           for kind in ("add", "remove", "update")
                           for old, ids in changes[kind].items() for i in ids)
-            if not work:
+            if not work:        # checked first, as the scheduler does
                 return None, [NOOP]
+            running = active_update(self.store, job.key)
+            if running is not None:
+                raise InProgress(running)
+            self.store.put_config(job.taskConfig)
             instructions = self._instructions(job, changes, request.settings)
             update_id = create_update(self.store, job.key, request_user(request.taskConfig.owner),
                                       instructions, new_hash, request.metadata, work, message)
