@@ -58,7 +58,7 @@ def test_invalid_request_carries_scheduler_details_and_exit_10(devcluster):
     assert caught.value.exit_code == 10
     assert caught.value.code_name == "INVALID_REQUEST"
     assert str(caught.value) == "Job already exists: www-data/test/twice"
-    unsupported = pytest.raises(SchedulerError, client.call, "pulseJobUpdate", None)
+    unsupported = pytest.raises(SchedulerError, client.call, "listBackups")
     assert "not supported by devcluster" in str(unsupported.value)
     client.kill_tasks(config.key, None, None)
 
