@@ -3,6 +3,8 @@
 Prints figure, target and verdict for:
 * an update of a 1,000-instance job in batches of 100 with no minimum wait: wall time
   from startJobUpdate to ROLLED_FORWARD (target <= 10 s) and the devcluster's CPU seconds;
+  then the same through the client (`aurora update start --wait`, diff preview and
+  progress included): wall time (target <= 10 s) and the client's peak memory;
 * `aurora update list` over a cluster holding 10,000 updates (target <= 1 s), and the
   getJobUpdateSummaries call under it;
 * `aurora update info` of an update with 10,000 instance events (target <= 1 s), and the
@@ -20,6 +22,7 @@ import json
 import os
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -79,6 +82,46 @@ def rolling_update(cluster: Devcluster) -> None:
     print(f"update of {INSTANCES:,} instances in batches of {BATCH}, no minimum wait: "
           f"{elapsed:.2f} s wall (target <= 10 s) {verdict(elapsed, 10)}; devcluster CPU "
           f"{cpu:.2f} s")
+
+
+CLI_JOB = """
+jobs = [Service(cluster = 'devcluster', role = 'bench', environment = 'prod', name = 'cli',
+                instances = %d,
+                task = Task(processes = [Process(name = 'p', cmdline = 'serve {{version}}')],
+                            resources = Resources(cpu = 0.01, ram = 1*MB, disk = 1*MB)),
+                update_config = UpdateConfig(batch_size = %d, watch_secs = 0,
+                                             wait_for_batch_completion = True))
+        .bind(version = 1)]
+"""
+
+
+def measured_to_files(argv: list[str], env: dict[str, str], home: str) -> tuple[float, int,
+                                                                              bytes]:
+    """(seconds, peak RSS in MB, stdout) of a command whose stderr is long (a line per
+    instance event): both streams go to files, so no pipe can fill and stall it."""
+    out_path, err_path = Path(home) / "cli.out", Path(home) / "cli.err"
+    with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        start = time.perf_counter()
+        child = subprocess.Popen(argv, env=env, stdout=out, stderr=err)
+        _, status, usage = os.wait4(child.pid, 0)
+        elapsed = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(argv)} failed: {err_path.read_bytes()[-500:].decode()}")
+    return elapsed, usage.ru_maxrss // 1024, out_path.read_bytes()
+
+
+def client_rolling_update(env: dict[str, str], home: str) -> None:
+    """The same update through the client: `aurora update start --wait` end to end."""
+    path = Path(home) / "cli.aurora"
+    path.write_text(CLI_JOB % (INSTANCES, BATCH))
+    key = "devcluster/bench/prod/cli"
+    run_measured([AURORA, "job", "create", key, str(path), "--wait-until", "RUNNING"], env)
+    seconds, peak, out = measured_to_files([AURORA, "update", "start", key, str(path),
+                                            "--bind", "version=2", "--wait"], env, home)
+    assert out.endswith(b"Current state ROLLED_FORWARD\n"), out[-200:]
+    print(f"aurora update start --wait, {INSTANCES:,} instances in batches of {BATCH}: "
+          f"{seconds:.2f} s wall (target <= 10 s) {verdict(seconds, 10)}; client peak memory "
+          f"{peak} MB")
 
 
 def populate(state_db: Path) -> str:
@@ -150,6 +193,7 @@ def main() -> int:
         (etc / "clusters.json").write_text(json.dumps([cluster.cluster_entry()]))
         try:
             rolling_update(cluster)
+            client_rolling_update(env, home)
             big = populate(cluster.state_dir / "state.db")
             reading(cluster, env, big)
         finally:
