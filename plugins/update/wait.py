@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from aurora.command import Context, Verb
 from aurora.errors import AuroraError, ExitCode, SchedulerTimeout
@@ -94,8 +94,8 @@ def snapshot(found: Any) -> Snapshot:
 class Watch:
     """Shows each snapshot: a redrawn line on a terminal, plain lines otherwise."""
 
-    def __init__(self) -> None:
-        self.line = StatusLine()
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.line = StatusLine(stream)
         self.status = ""
         self.seen = 0
 

@@ -16,7 +16,7 @@ from aurora.output import StatusLine
 from aurora.plugins.update.info import info_text
 from aurora.plugins.update.list import chosen_statuses, query_for, table_text
 from aurora.plugins.update.start import ours, preview, update_settings
-from aurora.plugins.update.wait import Snapshot, snapshot
+from aurora.plugins.update.wait import Snapshot, Watch, snapshot
 
 KEY = JobKey("devcluster", "www-data", "test", "svc")
 
@@ -201,3 +201,29 @@ def test_a_refused_retry_is_ours_only_with_our_id():
     assert not ours(refused("theirs"), "mine")
     assert not ours(a.Response(), "mine")
     assert isinstance(Snapshot("ROLLED_FORWARD", 0).line(), str)
+
+
+class Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_watch_redraws_one_line_on_a_terminal_and_logs_changes_otherwise():
+    first = snapshot(details("ROLLING_FORWARD", [(0, "INSTANCE_UPDATING")], desired=(0, 1)))
+    second = snapshot(details("ROLLED_FORWARD", [(0, "INSTANCE_UPDATING"),
+                                                 (0, "INSTANCE_UPDATED")], desired=(0, 0)))
+    tty = Tty()
+    watch = Watch(tty)
+    assert watch.show(first) and not watch.show(first) and watch.show(second)
+    watch.close()
+    assert tty.getvalue() == (
+        "\rROLLING_FORWARD: 0/2 instances updated, failed: none, current batch: 0"
+        "\rROLLED_FORWARD: 1/1 instances updated, failed: none, current batch: none  \n")
+    plain = io.StringIO()
+    watch = Watch(plain)
+    watch.show(first)
+    watch.show(first)
+    watch.show(second)
+    watch.close()
+    assert plain.getvalue() == ("Current state ROLLING_FORWARD\n  instance 0: INSTANCE_UPDATING\n"
+                                "Current state ROLLED_FORWARD\n  instance 0: INSTANCE_UPDATED\n")
