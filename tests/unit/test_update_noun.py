@@ -218,7 +218,7 @@ def test_watch_redraws_one_line_on_a_terminal_and_logs_changes_otherwise():
     watch.close()
     assert tty.getvalue() == (
         "\rROLLING_FORWARD: 0/2 instances updated, failed: none, current batch: 0"
-        "\rROLLED_FORWARD: 1/1 instances updated, failed: none, current batch: none  \n")
+        "\rROLLED_FORWARD: 1/1 instances updated, failed: none, current batch: none\n")
     plain = io.StringIO()
     watch = Watch(plain)
     watch.show(first)
