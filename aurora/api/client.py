@@ -57,7 +57,10 @@ class SchedulerError(ApiError):
         from aurora.api.codec import printable
 
         text = ", ".join(printable(d, 4000) for d in self.details) or self.code_name
-        super().__init__(text)
+        locked = self.code_name == "JOB_UPDATING_ERROR" and "abort" not in text  # as upstream
+        super().__init__(text, hint="the job is locked by an active update: run 'aurora "
+                                    "update abort' or wait for the update to finish"
+                         if locked else None)
         self.endpoint = endpoint
 
 
