@@ -142,9 +142,10 @@ def test_steering_an_update_and_the_json_of_every_verb(dev_home):
                              code=10)
     assert refused.startswith("aurora: Failed to start update due to error:")
     assert update_id in refused
-    real["update pause"] = as_json(dev_home, "update", "pause", k, "-m", "hold on")
+    assert run(dev_home, "update", "pause", k, "-m", "hold on").stdout == (
+        "Update has been paused.\n")
     assert status_of(dev_home, name, update_id) == "ROLL_FORWARD_PAUSED"
-    assert run(dev_home, "update", "resume", k).stdout == "Update has been resumed.\n"
+    real["update resume"] = as_json(dev_home, "update", "resume", k)
     assert status_of(dev_home, name, update_id) == "ROLLING_FORWARD"
     real["update info"] = as_json(dev_home, "update", "info", k)      # the active one
     assert real["update info"]["updateId"] == update_id
@@ -250,6 +251,10 @@ def test_ctrl_c_while_waiting_leaves_the_update_running(dev_home):
     assert "goes on in the scheduler" in err and "Traceback" not in err
     assert f"aurora update pause {k}" in err and f"aurora update abort {k}" in err
     assert status_of(dev_home, name, update_id) == "ROLLING_FORWARD"
+    rollback = as_json(dev_home, "update", "rollback", k)
+    same_shape(documented()["update rollback"][0], rollback, "update rollback")
+    assert rollback["id"] == update_id and rollback["action"] == "rollback"
+    assert status_of(dev_home, name, update_id) == "ROLLING_BACK"
     run(dev_home, "update", "abort", k)
     run(dev_home, "job", "killall", k)
 
