@@ -60,17 +60,27 @@ class Snapshot:
                 f"failed: {failed}, current batch: {batch}")
 
 
+def _ids(group: Any) -> set[int]:
+    return {i for r in group.instances or [] for i in range(r.first, r.last + 1)}
+
+
 def affected_instances(instructions: Any) -> set[int]:
-    """Instances the update touches: those it replaces, adds or removes."""
-    ids: set[int] = set()
+    """Instances the update touches: those it replaces, adds or removes (an instance
+    whose config before equals the config after is left alone)."""
+    from aurora.api.idl import canonical
+
     if instructions is None:
-        return ids
-    groups = list(instructions.initialState or [])
-    if instructions.desiredState is not None:
-        groups.append(instructions.desiredState)
-    for group in groups:
-        for r in group.instances or []:
-            ids.update(range(r.first, r.last + 1))
+        return set()
+    desired = instructions.desiredState
+    after = _ids(desired) if desired is not None else set()
+    before: set[int] = set()
+    unchanged: set[int] = set()
+    target = canonical(desired.task) if desired is not None else None
+    for group in instructions.initialState or []:
+        before |= _ids(group)
+        if target is not None and canonical(group.task) == target:
+            unchanged |= _ids(group) & after
+    ids = (before | after) - unchanged
     only = instructions.settings.updateOnlyTheseInstances if instructions.settings else None
     if only:
         ids &= {i for r in only for i in range(r.first, r.last + 1)}

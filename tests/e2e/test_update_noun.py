@@ -165,11 +165,46 @@ def test_steering_an_update_and_the_json_of_every_verb(dev_home):
     run(dev_home, "job", "killall", k)
 
 
+def on_a_terminal(home, *args: str) -> tuple[int, str, str]:
+    """Run `aurora` with stderr on a pseudo-terminal: (exit code, stdout, terminal text)."""
+    import os
+    import pty
+    import threading
+
+    master, slave = pty.openpty()
+    seen: list[bytes] = []
+
+    def drain() -> None:
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:                 # the terminal closed
+                return
+            if not chunk:
+                return
+            seen.append(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    try:
+        done = subprocess.run([aurora_bin(), *args], env=home.env(), stdout=subprocess.PIPE,
+                              stderr=slave, text=True, timeout=120)
+    finally:
+        os.close(slave)
+        reader.join(timeout=10)
+        os.close(master)
+    return done.returncode, done.stdout, b"".join(seen).decode(errors="replace")
+
+
 def test_instance_count_changes_add_and_remove(dev_home):
     name, k = "upd-count", key("upd-count")
     create(dev_home, name)
-    grow = run(dev_home, "update", "start", k, JOB, *binds(name, count=3), "--wait")
-    assert "add instances: [2]\nnot change instances: [0-1]\n" in grow.stdout
+    code, out, terminal = on_a_terminal(dev_home, "update", "start", k, JOB,
+                                        *binds(name, count=3), "--wait")
+    assert code == 0, terminal
+    assert "add instances: [2]\nnot change instances: [0-1]\n" in out
+    assert "\rROLLED_FORWARD: 1/1 instances updated, failed: none, current batch: none" in (
+        terminal) and "INSTANCE_UPDATING" not in terminal     # one line, redrawn
     assert running_versions(dev_home, name, 3) == {0: "1", 1: "1", 2: "1"}
     shrink = run(dev_home, "update", "start", k, JOB, *binds(name, count=1), "--wait")
     assert shrink.stdout.count("remove instances: [1-2]\n") == 1

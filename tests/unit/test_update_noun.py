@@ -227,3 +227,14 @@ def test_watch_redraws_one_line_on_a_terminal_and_logs_changes_otherwise():
     watch.close()
     assert plain.getvalue() == ("Current state ROLLING_FORWARD\n  instance 0: INSTANCE_UPDATING\n"
                                 "Current state ROLLED_FORWARD\n  instance 0: INSTANCE_UPDATED\n")
+
+
+def test_instances_whose_config_does_not_change_are_not_counted():
+    a = api()
+    old, new = a.TaskConfig(priority=0), a.TaskConfig(priority=1)
+    found = details("ROLLING_FORWARD", [], desired=(0, 2))
+    found.update.instructions.desiredState.task = new
+    found.update.instructions.initialState = [
+        a.InstanceTaskConfig(task=new, instances={a.Range(first=0, last=1)}),
+        a.InstanceTaskConfig(task=old, instances={a.Range(first=3, last=3)})]
+    assert snapshot(found).total == 2          # 2 added, 3 removed; 0 and 1 stay as they are
