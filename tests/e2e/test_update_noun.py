@@ -264,6 +264,9 @@ def test_error_paths_are_one_line_with_the_right_exit_code(dev_home, tmp_path):
                                             "max_total_failures = 0, pulse_interval_secs = 5)"))
     line = one_line_error(dev_home, "update", "start", k, str(bad), *binds(name), code=3)
     assert "invalid update_config: pulse_interval_secs must be at least 60" in line
+    line = one_line_error(dev_home, "update", "start", f"{k}/1-5", JOB, *binds(name),
+                          "--strict", code=6)
+    assert "Invalid instance parameter: [2, 3, 4, 5] not active" in line
     assert as_json(dev_home, "update", "list", k) == []
     run(dev_home, "job", "killall", k)
 
