@@ -11,6 +11,8 @@ from aurora.plugins.update.wait import ROLLBACK_OUTCOMES, wait_for_update
 class RollbackUpdate(SteerUpdate):
     name = "rollback"
     help = "Roll the job's active update back to the configuration it started from."
+    description = (help + " With --wait, --timeout SECONDS stops waiting (exit 9) and Ctrl-C "
+                   "stops waiting (exit 130); neither touches the update.")
     method = "rollbackJobUpdate"
     word = "rollback"
     done = "Update rollback has started."

@@ -197,6 +197,8 @@ def refusal(key: JobKey, exc: Any) -> ApiError:
 class StartUpdate(Verb):
     name = "start"
     help = "Start a rolling update of a job to the configuration in its job file."
+    description = (help + " With --wait, --timeout SECONDS stops waiting (exit 9) and Ctrl-C "
+                   "stops waiting (exit 130); neither touches the update.")
     options = (opt.BIND, opt.OPEN_BROWSER,
                CommandOption("--healthcheck-interval-seconds", type=float, default=None,
                              metavar="N", help="accepted for compatibility; the scheduler "
