@@ -105,12 +105,19 @@ class StatusLine:
         if text == self.shown:
             return
         if self.tty:
+            text = text[:self.width() - 1]   # a wrapped line could not be redrawn in place
             pad = " " * max(len(self.shown) - len(text), 0)
             self.stream.write(f"\r{text}{pad}")
             self.stream.flush()
         else:
             emit(text, self.stream)
         self.shown = text
+
+    def width(self) -> int:
+        try:
+            return os.get_terminal_size(self.stream.fileno()).columns or 80
+        except (AttributeError, OSError, ValueError):
+            return 80
 
     def note(self, text: str) -> None:
         """A line that stays (an event), printed above the live line on a terminal."""
