@@ -182,7 +182,7 @@ def test_running_task_that_turns_unhealthy_is_failed(devcluster):
     client.create_job(config)
     wait_for(lambda: statuses(client, config) == ["RUNNING"], what="healthy")
     task = tasks_of(client, config)[0]
-    (devcluster.state_dir / "sandboxes" / task.assignedTask.taskId / "answer").write_text("no")
+    (devcluster.sandbox(task.assignedTask.taskId) / "answer").write_text("no")
     wait_for(lambda: statuses(client, config)[0] == "FAILED", what="failed by its health check")
     first = tasks_of(client, config)[0]
     assert "health check" in first.taskEvents[-1].message
@@ -357,7 +357,7 @@ def test_kill_reaches_setsid_daemons_and_profile_is_sourced(devcluster):
                  order=["profile", "daemon", "greet"], service=True)
     client.create_job(config)
     wait_for(lambda: statuses(client, config) == ["RUNNING"], what="RUNNING")
-    sandbox = devcluster.state_dir / "sandboxes" / tasks_of(client, config)[0].assignedTask.taskId
+    sandbox = devcluster.sandbox(tasks_of(client, config)[0].assignedTask.taskId)
     pid = int(wait_for(lambda: (sandbox / "daemon.pid").exists()
                        and (sandbox / "daemon.pid").read_text(), what="daemon pid"))
     greeting = sandbox / ".logs" / "greet" / "0" / "stdout"
