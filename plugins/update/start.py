@@ -1,11 +1,11 @@
 """`update start`: ask the scheduler to roll a job to the configuration in its job file.
 
 The request carries the task config, the instance count and the settings read
-from `update_config`, plus an id of our own in its metadata. startJobUpdate is
-retried on transport failures, so a retry may find the update already started
-by the first attempt: the id tells our own update apart from someone else's,
-both when the scheduler refuses the retry and when the outcome of the start is
-unknown (every attempt failed in transit).
+from `update_config`, plus an id of our own in its metadata. A write is sent
+once; when its answer is lost the id tells whether the update started: the
+update carrying it is looked up instead of starting a second one. A refusal
+that names an update carrying our id (a retry by something between us and the
+scheduler) counts as success too, as upstream.
 """
 
 from __future__ import annotations
@@ -163,23 +163,33 @@ def find_started(context: Context, key: JobKey, update_id: str) -> Any:
                  if client_id(s) == update_id), None)
 
 
-def start(context: Context, key: JobKey, request: Any,
-          update_id: str) -> tuple[Any, list[str]]:
-    """startJobUpdate, reconciled: (the update's JobUpdateKey or None, the scheduler's words)."""
+def start(context: Context, key: JobKey, request: Any, update_id: str) -> Any:
+    """startJobUpdate, reconciled: the scheduler's Response, or (when the answer was lost
+    and the update carrying our id was found) an OK Response naming that update."""
     from aurora.api.client import SchedulerError
+    from aurora.api.idl import api
 
+    a = api()
     try:
-        response = context.scheduler(key.cluster).call("startJobUpdate", request,
-                                                       context.options.message)
+        return context.scheduler(key.cluster).call("startJobUpdate", request,
+                                                   context.options.message)
     except SchedulerError as exc:
         if ours(exc.response, update_id):
-            return exc.response.result.startJobUpdateResult.key, []
+            return exc.response
         raise refusal(key, exc) from None
-    except (NetworkError, SchedulerTimeout):
+    except (NetworkError, SchedulerTimeout) as exc:      # the answer was lost
         found = find_started(context, key, update_id)
         if found is None:
-            raise
-        return found.key, []
+            raise type(exc)(f"the answer to startJobUpdate was lost and cluster {key.cluster} "
+                            f"has no update carrying this command's id ({update_id}): the "
+                            "update did not start", hint="run the command again",
+                            exit_code=exc.exit_code) from None
+        return a.Response(responseCode=a.ResponseCode.OK, details=[], result=a.Result(
+            startJobUpdateResult=a.StartJobUpdateResult(key=found.key, updateSummary=found)))
+
+
+def started_key(response: Any) -> tuple[Any, list[str]]:
+    """(the started update's JobUpdateKey or None for a noop, the scheduler's words)."""
     result = response.result.startJobUpdateResult if response.result else None
     return (result.key if result else None), [d.message for d in response.details or []
                                               if d.message]
@@ -238,10 +248,11 @@ class StartUpdate(Verb):
             text, diff = preview(found.result.getJobUpdateDiffResult)
         request.metadata = {a.Metadata(key=CLIENT_ID_KEY, value=update_id)}
         context.print_out(f"Starting update for: {key.name}")
-        outcome = hooked(context, config, key, "start_job_update", (config, o.message),
-                         {"instances": instances, "metadata": {CLIENT_ID_KEY: update_id}},
-                         lambda: start(context, key, request, update_id))
-        return self.started(context, key, outcome, text, diff)
+        response = hooked(context, config, None, "start_job_update", (config, o.message),
+                          {"instances": list(instances) if instances else None,
+                           "metadata": {CLIENT_ID_KEY: update_id}},
+                          lambda: start(context, key, request, update_id))
+        return self.started(context, key, started_key(response), text, diff)
 
     def started(self, context: Context, key: JobKey, outcome: tuple[Any, list[str]],
                 text: str, diff: Any) -> Result:
