@@ -362,6 +362,7 @@ def test_start_job_update_api_hooks_and_no_diff(dev_home, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "This job update will:" not in done.stdout and "Job update has started" in done.stdout
     lines = log.read_text().splitlines()
-    assert f"pre start_job_update {k}" in lines and f"post start_job_update {k}" in lines
+    assert f"Logger: pre_start_job_update of {k}" in lines
+    assert f"Logger: post_start_job_update of {k}" in lines
     run(dev_home, "update", "abort", k)
     dev_home.run("job", "killall", k)      # the aborted replacement may have left none
