@@ -130,7 +130,7 @@ def job_page(context: Context, key: JobKey) -> str:
 
 
 def job_url(context: Context, cluster: str, *parts: str | None) -> str:
-    """`<base>/scheduler/role/env/name` (a base path is kept, unlike upstream §12.30)."""
+    """`<base>/scheduler/role/env/name`; keeps a base path, which upstream loses."""
     base = display_url(context, cluster)
     path = "/".join(p for p in parts if p)
     return urljoin(base if base.endswith("/") else base + "/", "scheduler") + (

@@ -73,7 +73,7 @@ class HttpOptions:
 
 
 def api_url(base: str) -> str:
-    """`http://host:8081` -> `http://host:8081/api`; keeps a base path (fixes §12.30)."""
+    """`http://host:8081` -> `http://host:8081/api`; keeps a base path, which upstream loses."""
     return urljoin(base if base.endswith("/") else base + "/", "api")
 
 

@@ -1,6 +1,6 @@
 """The Docker binding helper: `{{docker.image[NAME][TAG]}}` → a pinned image reference.
 
-As upstream (CLIENT-SPEC §7.8): the cluster's `docker_registry` is asked for
+As the upstream client does: the cluster's `docker_registry` is asked for
 the manifest of NAME:TAG (registry v2, Bearer token challenges solved, Basic
 refused) and the reference is bound to `NAME@<digest>`, prefixed with the
 registry's host when it is not Docker Hub. Answers are cached per process.

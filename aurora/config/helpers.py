@@ -1,7 +1,7 @@
 """Helpers job files use to build tasks: ordering, combining, option strings.
 
-Behaviour follows CLIENT-SPEC §7.6 so that existing job files produce the
-same tasks.
+Each helper behaves as the upstream client's helper of the same name, so that
+existing job files produce the same tasks.
 """
 
 from __future__ import annotations

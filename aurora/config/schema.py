@@ -1,7 +1,7 @@
 """The .aurora schema: Thermos and Aurora structs as pystachio types.
 
-Field names, types and defaults are those job files rely on (CLIENT-SPEC
-§7.5); existing files must load unchanged. Everything public here is visible
+Field names, types and defaults are the upstream client's, which job files
+rely on; existing files must load unchanged. Everything public here is visible
 in a job file without an import (see `namespace.py`).
 """
 

@@ -22,7 +22,7 @@ from aurora.plugins.job import options as opt
 
 
 def resolve_jobs(context: Context, pattern: PartialKey) -> list[JobKey]:
-    """Exact keys as given; patterns by asking each cluster for its jobs (§2.5)."""
+    """Exact keys as given; patterns by asking each cluster for its jobs."""
     if pattern.is_exact:
         return [pattern.as_job_key()]
     clusters = sorted(context.clusters) if pattern.cluster == "*" else [pattern.cluster]

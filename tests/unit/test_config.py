@@ -92,7 +92,7 @@ def test_hello_world_conversion_field_by_field():
     assert t.cronSchedule is None and t.cronCollisionPolicy == a.CronCollisionPolicy.KILL_EXISTING
     assert task.job == t.key and task.isService is True and task.priority == 0
     assert task.maxTaskFailures == 1 and task.production is False
-    assert task.tier == "preemptible"                           # backfilled (§8.8)
+    assert task.tier == "preemptible"  # the default tier, filled in as upstream does
     assert task.resources == {a.Resource(numCpus=0.1), a.Resource(ramMb=32),
                               a.Resource(diskMb=32)}
     assert task.constraints == set() and task.metadata == set() and task.taskLinks == {}
