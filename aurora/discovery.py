@@ -10,13 +10,13 @@ does or the failover time is up (`discover_scheduler`).
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from aurora.api.serverset import endpoint_from_member
 from aurora.clusters import Cluster
 from aurora.errors import ConfigurationError, NetworkError
 
@@ -29,20 +29,6 @@ def connect_string(cluster: Cluster) -> str:
     port = int(cluster.get("zk_port") or 2181)
     hosts = [h.strip() for h in str(cluster["zk"]).split(",") if h.strip()]
     return ",".join(f"{host}:{port}" for host in hosts)
-
-
-def endpoint_from_member(data: bytes) -> str | None:
-    """The base URL a ServerSet member advertises, or None when it has no http(s)."""
-    try:
-        member = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return None
-    extra = member.get("additionalEndpoints") or {}
-    for scheme in ("https", "http"):
-        endpoint = extra.get(scheme)
-        if isinstance(endpoint, dict) and endpoint.get("host") and endpoint.get("port"):
-            return f"{scheme}://{endpoint['host']}:{int(endpoint['port'])}"
-    return None
 
 
 def _zk_path(cluster: Cluster) -> str:

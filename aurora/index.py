@@ -25,15 +25,11 @@ import sys
 from typing import Any
 
 from aurora import __version__
+from aurora.api.paths import cache_dir
 
 FORMAT = 2
 REGISTRATION_HOOKS = frozenset({"register_nouns", "register_verbs"})
 ENV_SWITCHES = ("AURORA_DISABLE_PLUGINS", "AURORA_PLUGINS_STRICT", "AURORA_CONFIG_ROOT")
-
-
-def cache_dir() -> str:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "aurora-client")
 
 
 def index_path() -> str:

@@ -24,7 +24,7 @@ CLS, PAYLOAD = "__cls__", "__payload__"
 def cache_path(idl_file: str) -> str:
     import thriftpy2
 
-    from aurora.index import cache_dir
+    from aurora.api.paths import cache_dir
 
     info = os.stat(idl_file)
     digest = f"{zlib.crc32(idl_file.encode()) & 0xFFFFFFFF:08x}-{info.st_size}-{info.st_mtime_ns}"

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import threading
 import uuid
 from typing import Any
 
 from aurora.api.idl import api
-from aurora.connect import free_port
 from aurora.devcluster.executor import ProcessExecutor, SimulatedExecutor
 from aurora.devcluster.store import Store, now_ms
 
@@ -25,6 +25,13 @@ log = logging.getLogger("aurora.devcluster")
 FLAP_SECONDS = 10          # a service that ran less than this is throttled when it ends
 THROTTLE_FIRST_MS = 5_000
 THROTTLE_MAX_MS = 60_000
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on now: what an agent would offer a task."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def status_value(name: str) -> int:

@@ -11,21 +11,16 @@ at once: a second leader must never write beside it.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
 from collections.abc import Callable
 from typing import Any
 
+from aurora.api.serverset import endpoint_from_member, member_data
+
 log = logging.getLogger("aurora.devcluster")
 SESSION_TIMEOUT = 2.0
-
-
-def member_data(host: str, port: int) -> bytes:
-    endpoint = {"host": host, "port": port}
-    return json.dumps({"serviceEndpoint": endpoint, "additionalEndpoints": {"http": endpoint},
-                       "status": "ALIVE", "shard": 0}).encode()
 
 
 class Leadership:
@@ -66,8 +61,6 @@ class Leadership:
 
     def leader_url(self) -> str | None:
         """The current leader's base URL from the ServerSet, or None."""
-        from aurora.discovery import endpoint_from_member
-
         try:
             members = sorted(c for c in self.zk.get_children(self.path)
                              if c.startswith("member_"))
