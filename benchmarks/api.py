@@ -1,6 +1,6 @@
 """Scheduler API round trips against a simulated devcluster.
 
-Prints figures for the API issue: 1,000 sequential getJobs calls over one
+Prints: 1,000 sequential getJobs calls over one
 kept-alive connection (calls/s), and getTasksWithoutConfigs for a
 10,000-instance job (seconds and megabytes on the wire).
 
