@@ -61,6 +61,11 @@ class ArgumentParser(argparse.ArgumentParser):
         options = [a for a in message[len(prefix):].split() if a.startswith("-")]
         return options[0] if options else None
 
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        # The width shutil would find, without importing shutil on every command
+        # (argparse builds a formatter for each add_argument).
+        return self.formatter_class(prog=self.prog, width=index.terminal_columns() - 2)
+
     def exit(self, status: int = 0, message: str | None = None) -> None:  # type: ignore[override]
         if message:
             sys.stderr.write(message)
@@ -170,7 +175,7 @@ class CommandLine:
         """Run the registration hooks (of the plugins in `only`, or all), each plugin
         isolated from the others."""
         for hook in ("register_nouns", "register_verbs", "register_options"):
-            caller = getattr(self.plugins.pm.hook, hook)
+            caller = getattr(self.plugins.hook, hook)
             for impl in caller.get_hookimpls():
                 if only is not None and impl.plugin_name not in only:
                     continue
@@ -178,7 +183,7 @@ class CommandLine:
                 self.plugins.call_one(impl, hook, self._forget, cli=self)
         self._current_plugin = None
         formats: list[str] = []
-        for names in self.plugins.pm.hook.register_output_formats():
+        for names in self.plugins.hook.register_output_formats():
             formats.extend(n for n in names or [] if n not in formats)
         self.output_formats = formats
 
@@ -216,7 +221,7 @@ class CommandLine:
         return parser
 
     def _lookup_noun(self, name: str) -> Noun:
-        if name not in self._nouns and name in self.plugins.disabled:
+        if name not in self._nouns and self.plugins.is_blocked(name):
             where = ("AURORA_DISABLE_PLUGINS" if name in env_disabled_plugins()
                      else " or ".join(self.settings.files) or "client.toml")
             raise UsageError(f"unknown noun '{name}': the {name} plugin is disabled in {where}",
@@ -341,8 +346,8 @@ class CommandLine:
         options.output_format = self.output_format_of(options)
         context = noun.create_context(self, verb, options, argv)
         skipped = skipped_plugins(self.plugins, getattr(options, "skip_hooks", None))
-        pre = self.plugins.pm.subset_hook_caller("pre_execute", skipped)    # the plain hook
-        post = self.plugins.pm.subset_hook_caller("post_execute", skipped)  # when none skipped
+        pre = self.plugins.subset_hook_caller("pre_execute", skipped)    # the plain hook
+        post = self.plugins.subset_hook_caller("post_execute", skipped)  # when none skipped
         result: Result | None = None
         code = ExitCode.UNKNOWN_ERROR
         try:
@@ -361,7 +366,7 @@ class CommandLine:
             context.close()
 
     def render(self, context: Context, result: Result) -> None:
-        text = self.plugins.pm.hook.format_output(context=context, result=result,
+        text = self.plugins.hook.format_output(context=context, result=result,
                                                   format_name=context.output_format)
         if text is None:
             raise UsageError(f"no plugin renders output format '{context.output_format}'")

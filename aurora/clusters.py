@@ -125,9 +125,11 @@ def _entries(path: str, document: Any) -> list[Any]:
 
 def _warn_misspelt_keys(path: str, index: int, entry: dict[str, Any]) -> None:
     """Keys that look like a misspelt field draw a warning; other keys are for plugins."""
+    known = ["name", "autostart", *FIELD_DEFAULTS]
+    if all(key in known for key in entry):
+        return
     import difflib
 
-    known = ["name", "autostart", *FIELD_DEFAULTS]
     for key in entry:
         close = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
         if key not in known and close:

@@ -121,11 +121,6 @@ class Context:
         return self.cli.settings
 
     @property
-    def plugins(self) -> Any:
-        """The plugin manager (pluggy), for plugins that call hooks of their own."""
-        return self.cli.plugins.pm
-
-    @property
     def output_format(self) -> str:
         return self.options.output_format
 

@@ -1,9 +1,13 @@
 """Command hooks: code a site runs before and after chosen commands, and `--skip-hooks`.
 
-A command hook is any plugin implementing `pre_execute` / `post_execute`; its
-name is its entry-point name. `--skip-hooks all` skips every site plugin's
-hooks (built-in plugins, such as a tunnel, always run), `--skip-hooks a,b`
-skips the named ones; names that match nothing are ignored, as upstream.
+A command hook is a plugin's implementation of `pre_execute` / `post_execute`;
+its name is the plugin's entry-point name. `--skip-hooks` acts on those two
+hooks only, for every plugin alike (nothing is exempt for being built in):
+`--skip-hooks all` skips every plugin's command hooks, `--skip-hooks a,b` the
+named plugins'; names that match nothing are ignored, as upstream. What a
+command needs to reach a scheduler (authentication: `prepare_request`, tunnels:
+`rewrite_endpoint`) and to print (`format_output`) are other hooks, which
+`--skip-hooks` never touches: the distinction is by hook, not by plugin.
 
 `CommandHook` is the upstream shape (a name, the nouns and verbs it applies
 to, `pre_command` returning 0 or an exit code, `post_command` after success);
@@ -25,10 +29,9 @@ def skipped_plugins(manager: Any, option: str | None) -> list[Any]:
     if not option:
         return []
     names = {n.strip() for n in option.split(",") if n.strip()}
-    records = manager.records.values()
     if RESERVED in names:
-        names = {r.name for r in records if not r.builtin}
-    return [p for p in (manager.pm.get_plugin(n) for n in names) if p is not None]
+        return list(manager.get_plugins())
+    return [p for p in (manager.get_plugin(n) for n in names) if p is not None]
 
 
 class CommandHook:

@@ -116,10 +116,10 @@ def scheduler_client(context: Context, cluster_name: str, http: HttpOptions | No
     cluster = context.get_cluster(cluster_name)
     http = http or http_options(context, cluster)
     base = endpoint(context, cluster, http.connect_timeout)
-    routed = context.plugins.hook.rewrite_endpoint(context=context, cluster=cluster, url=base)
+    routed = context.cli.plugins.hook.rewrite_endpoint(context=context, cluster=cluster, url=base)
     base = routed or base
     before = set(http.headers)
-    context.plugins.hook.prepare_request(context=context, cluster=cluster, url=base,
+    context.cli.plugins.hook.prepare_request(context=context, cluster=cluster, url=base,
                                          headers=http.headers)
     http.origin_bound |= set(http.headers) - before     # credentials: only to `base`'s origin
     if retry is None:

@@ -4,8 +4,15 @@ Every plugin, built-in or a site's, is an entry point in the group
 ``aurora.plugins`` naming a module or object that implements hooks from
 `aurora.hookspecs`. Each entry point is imported on its own inside try/except,
 so one broken plugin costs a one-line warning, never the whole CLI
-(``AURORA_PLUGINS_STRICT=1`` turns the warning into an error). Plugins named
-in ``AURORA_DISABLE_PLUGINS`` or ``[plugins] disable`` are never imported.
+(``AURORA_PLUGINS_STRICT=1`` turns the warning into an error). A plugin whose
+hook implementations name a hook `aurora.hookspecs` does not declare (a typo)
+is refused the same way, through pluggy's ``check_pending``. Plugins named in
+``AURORA_DISABLE_PLUGINS`` or ``[plugins] disable`` are blocked in pluggy
+(``set_blocked``) and never imported.
+
+`PluginManager` *is* the pluggy plugin manager (a subclass adding discovery,
+isolation and bookkeeping): the one handle on plugins, held by the command line
+as ``cli.plugins``.
 
 Built-ins (entry points whose target lives in ``aurora.plugins``) are registered
 first, then site plugins sorted by name, so that a site's implementation is
@@ -18,7 +25,8 @@ import importlib
 import os
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cache
 from types import ModuleType, TracebackType
 from typing import Any
 
@@ -90,15 +98,27 @@ def load_target(target: str) -> Any:
     return obj
 
 
-def distribution_of(name: str, target: str) -> str:
-    """The distribution that declares an entry point; only asked on failure paths."""
+@cache
+def distributions() -> dict[tuple[str, str], tuple[str, str]]:
+    """(entry point name, target) -> (distribution, version) of every plugin.
+
+    The one lookup of installed distributions, done at most once per run and only
+    when something asks (a failing plugin's warning, `aurora plugins list`).
+    """
     from importlib import metadata
 
+    found: dict[tuple[str, str], tuple[str, str]] = {}
     for dist in metadata.distributions():
         for ep in dist.entry_points:
-            if ep.group == ENTRY_POINT_GROUP and ep.name == name and ep.value == target:
-                return dist.metadata["Name"] or "unknown"
-    return "unknown distribution"
+            if ep.group == ENTRY_POINT_GROUP:
+                found.setdefault((ep.name, ep.value),
+                                 (dist.metadata["Name"] or "?", dist.version or "?"))
+    return found
+
+
+def distribution_of(name: str, target: str) -> str:
+    """The distribution that declares an entry point."""
+    return distributions().get((name, target), ("unknown distribution", ""))[0]
 
 
 def _one_line(exc: BaseException) -> str:
@@ -106,13 +126,15 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-class PluginManager:
-    """Wraps a pluggy PluginManager with discovery, isolation and bookkeeping."""
+class PluginManager(pluggy.PluginManager):
+    """pluggy's plugin manager with discovery, isolation and bookkeeping."""
 
     def __init__(self, disabled: Iterable[str] = (), strict: bool = False):
-        self.pm = pluggy.PluginManager(hookspecs.PROJECT)
-        self.pm.add_hookspecs(hookspecs)
+        super().__init__(hookspecs.PROJECT)
+        self.add_hookspecs(hookspecs)
         self.disabled = frozenset(disabled)
+        for name in self.disabled:
+            self.set_blocked(name)
         self.strict = strict
         self._records: dict[str, PluginRecord] = {}
         self.warnings: list[str] = []
@@ -135,7 +157,7 @@ class PluginManager:
         for name, target in ordered(entry_points):
             record = PluginRecord(name, target)
             self._records[name] = record
-            if name in self.disabled:
+            if self.is_blocked(name):
                 record.status, record.reason = "disabled", "disabled by configuration"
             elif only is not None and name not in only:
                 record.status, record.reason = "deferred", "not needed by this command"
@@ -161,27 +183,45 @@ class PluginManager:
             self.fail(name, "failed to load", exc)
             return
         try:
-            self.pm.register(plugin, name=name)
-        except Exception as exc:  # noqa: BLE001 - e.g. a misspelt hook name
+            self.register(plugin, name=name)
+        except Exception as exc:  # noqa: BLE001 - e.g. a hook with a wrong signature
             self.fail(name, "could not be registered", exc)
+            return
+        unknown = self.unknown_hooks(name)
+        if unknown:
+            self.fail(name, "implements hooks aurora does not define",
+                      ", ".join(unknown) + " (misspelt?)")
             return
         record.plugin = plugin
         module = sys.modules.get(getattr(plugin, "__module__", None) or "") \
             if not isinstance(plugin, ModuleType) else plugin
         record.module_file = getattr(module, "__file__", None)
 
-    def fail(self, name: str, what: str, exc: BaseException) -> None:
+    def fail(self, name: str, what: str, exc: BaseException | str) -> None:
         """Mark a plugin broken: unregister it, warn once, or raise in strict mode."""
         record = self._records[name]
-        record.status, record.reason = "failed", f"{what}: {_one_line(exc)}"
-        if self.pm.get_plugin(name) is not None:
-            self.pm.unregister(name=name)
+        detail = exc if isinstance(exc, str) else _one_line(exc)
+        record.status, record.reason = "failed", f"{what}: {detail}"
+        if self.get_plugin(name) is not None:
+            self.unregister(name=name)
         message = (f"plugin '{name}' (distribution {distribution_of(name, record.target)}) "
                    f"{record.reason}")
         if self.strict:
             raise PluginError(message, hint="unset AURORA_PLUGINS_STRICT to skip broken plugins")
         self.warnings.append(f"aurora: warning: {message}; skipped")
         emit_err(self.warnings[-1])
+
+    def unknown_hooks(self, name: str) -> list[str]:
+        """Hooks the plugin `name` implements without a spec (pluggy's
+        ``check_pending`` finds them; this names them for the warning)."""
+        try:
+            self.check_pending()
+        except pluggy.PluginValidationError as exc:
+            if exc.plugin is not self.get_plugin(name):
+                raise       # only the plugin just registered can be new here
+            return sorted(caller.name for caller in self.get_hookcallers(exc.plugin) or []
+                          if not caller.has_spec())
+        return []
 
     # -- calling -------------------------------------------------------------
     def call_one(self, impl: Any, hook_name: str, on_error: Callable[[str], None],
@@ -219,10 +259,10 @@ class PluginManager:
 
     # -- listing -------------------------------------------------------------
     def hooks_of(self, name: str) -> list[str]:
-        plugin = self.pm.get_plugin(name)
+        plugin = self.get_plugin(name)
         if plugin is None:
             return []
-        return sorted(caller.name for caller in self.pm.get_hookcallers(plugin) or [])
+        return sorted(caller.name for caller in self.get_hookcallers(plugin) or [])
 
     def records_entry_points(self) -> list[tuple[str, str]]:
         """Every entry point seen, loaded or not, in registration order."""
@@ -231,15 +271,3 @@ class PluginManager:
     def loaded_files(self) -> list[str]:
         return [r.module_file for r in self._records.values() if r.module_file]
 
-
-@dataclass
-class PluginInfo:
-    """One row of `aurora plugins list`."""
-
-    name: str
-    distribution: str
-    version: str
-    entry_point: str
-    status: str
-    hooks: list[str] = field(default_factory=list)
-    reason: str = ""

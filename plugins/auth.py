@@ -28,11 +28,11 @@ KERBEROS_EXTRA = "pip install 'aurora-client-v2[kerberos]'"
 
 def netrc_credentials(host: str) -> tuple[str, str] | None:
     """(login, password) for `host` from $NETRC or ~/.netrc, if there is an entry."""
-    import netrc
-
     path = os.environ.get("NETRC") or os.path.join(os.path.expanduser("~"), ".netrc")
     if not os.path.isfile(path):
         return None
+    import netrc
+
     try:
         entry = netrc.netrc(path).authenticators(host)
     except (netrc.NetrcParseError, OSError) as exc:

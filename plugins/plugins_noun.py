@@ -11,23 +11,9 @@ from typing import Any
 from aurora.command import Context, Noun, Verb
 from aurora.hookspecs import hookimpl
 from aurora.output import Result
+from aurora.plugin_manager import distributions
 
 COLUMNS = ["name", "distribution", "version", "status", "hooks", "entry_point", "reason"]
-
-
-def _distributions() -> dict[tuple[str, str], tuple[str, str]]:
-    """(entry point name, target) -> (distribution, version), read only here."""
-    from importlib import metadata
-
-    from aurora.plugin_manager import ENTRY_POINT_GROUP
-
-    found: dict[tuple[str, str], tuple[str, str]] = {}
-    for dist in metadata.distributions():
-        for ep in dist.entry_points:
-            if ep.group == ENTRY_POINT_GROUP:
-                found.setdefault((ep.name, ep.value),
-                                 (dist.metadata["Name"] or "?", dist.version or "?"))
-    return found
 
 
 class ListPlugins(Verb):
@@ -36,7 +22,7 @@ class ListPlugins(Verb):
 
     def execute(self, context: Context) -> Result:
         manager = context.cli.plugins
-        dists = _distributions()
+        dists = distributions()
         rows: list[dict[str, Any]] = []
         for record in manager.records.values():
             dist, version = dists.get((record.name, record.target), ("?", "?"))

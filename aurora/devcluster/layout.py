@@ -14,7 +14,6 @@ because the client reads the built-in devcluster's `slave_root` from it.
 from __future__ import annotations
 
 import os
-import uuid
 
 AGENT_ROOT = "agent"            # <state dir>/agent is the devcluster's slave_root
 RUN_DIRECTORY = "latest"        # the devcluster's slave_run_directory
@@ -43,6 +42,8 @@ def executor_dir(state_dir: str, hostname: str, task_id: str) -> str:
 def new_run_sandbox(state_dir: str, hostname: str, task_id: str) -> str:
     """Create a fresh run directory for a task, point `runs/latest` at it, return its sandbox."""
     runs = os.path.join(executor_dir(state_dir, hostname, task_id), "runs")
+    import uuid     # only when a task starts: the client reads this module too
+
     run_id = str(uuid.uuid4())
     sandbox = os.path.join(runs, run_id, "sandbox")
     os.makedirs(sandbox, exist_ok=True)
