@@ -1,8 +1,7 @@
 """Entry point of the `aurora` command (and `python -m aurora`).
 
-Kept tiny: `--version`, help pages and an unknown noun are answered here from
-the command index (`aurora/index.py`), before the framework (pluggy, stevedore,
-argparse) is imported.
+Kept tiny: the start-up fast path (`aurora/fastpath.py`) answers what it can
+from the command index before the framework is imported, and runs the rest.
 """
 
 from __future__ import annotations
@@ -11,26 +10,9 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else list(argv)
-    if args == ["--version"]:
-        from aurora import __version__
+    from aurora.fastpath import main as run
 
-        sys.stdout.write(f"{__version__}\n")
-        return 0
-    from aurora import index
-
-    answer = index.cached_answer(args)
-    if answer is not None:
-        sys.stdout.write(answer[1])
-        return answer[0]
-    import gc
-
-    # A command is short-lived and builds large acyclic data (10,000 decoded tasks):
-    # frequent cyclic collections would cost more than they ever free.
-    gc.set_threshold(100_000, 50, 100)
-    from aurora.cli import run
-
-    return run(args)
+    return run(sys.argv[1:] if argv is None else list(argv))
 
 
 if __name__ == "__main__":

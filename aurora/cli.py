@@ -18,7 +18,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from aurora import __version__, helptext, index
+from aurora import __version__, fastpath, helptext, index
 from aurora.command import CommandOption, Context, Noun, Verb
 from aurora.command_hooks import skipped_plugins
 from aurora.errors import AuroraError, ConfigurationError, ExitCode, PluginError, UsageError
@@ -229,7 +229,7 @@ class CommandLine:
                              if where != "AURORA_DISABLE_PLUGINS" else
                              f"remove '{name}' from AURORA_DISABLE_PLUGINS to use it")
         if name not in self._nouns:
-            raise UsageError(index.unknown_noun(name, list(self.nouns)))
+            raise UsageError(fastpath.unknown_noun(name, list(self.nouns)))
         return self._nouns[name]
 
     def _lookup_verb(self, noun: Noun, name: str) -> Verb:
@@ -257,7 +257,7 @@ class CommandLine:
         return 0
 
     def load_deferred(self) -> None:
-        """Load and register the plugins this run skipped (see `index.plugins_needed`),
+        """Load and register the plugins this run skipped (see `fastpath.plugins_needed`),
         when something looks at every noun or plugin (completion, `plugins list`)."""
         self.plugins.when_deferred_needed = None
         names = self.plugins.load_deferred()
@@ -265,48 +265,26 @@ class CommandLine:
             self.setup(names)
 
     # -- dispatch ---------------------------------------------------------------
-    def _global_arity(self, token: str) -> int | None:
-        """0 or 1 if `token` is a global option (exact or unique long prefix), else None."""
-        name = token.split("=", 1)[0]
-        options = {n: o for o in self.global_options for n in o.names}
-        if name not in options and name.startswith("--"):
-            matches = [n for n in options if n.startswith(name) and n.startswith("--")]
-            if len(set(id(options[m]) for m in matches)) == 1:
-                name = matches[0]
-        if name not in options:
-            return None
-        return 1 if options[name].takes_value and "=" not in token else 0
+    def option_arity(self, token: str) -> int | None:
+        """0 or 1 values taken if `token` is a global option (exact name or a unique
+        long prefix), else None."""
+        return fastpath.option_arity({n: int(o.takes_value) for o in self.global_options
+                                      for n in o.names})(token)
 
-    def split(self, argv: list[str]) -> tuple[list[str], list[str], bool]:
-        """Find NOUN and VERB among leading global options; returns (words, rest, help)."""
-        words: list[str] = []
-        rest: list[str] = []
-        wants_help = False
-        i = 0
-        while i < len(argv) and len(words) < 2:
-            token = argv[i]
-            if token in ("-h", "--help"):
-                wants_help = True
-            elif token.startswith("-") and token != "-":
-                arity = self._global_arity(token)
-                if arity is None:
-                    where = f"aurora {' '.join(words)}".strip()
-                    raise UsageError(f"unknown option '{token}' before the verb",
-                                     hint=f"verb options go after NOUN VERB; see '{where} -h'"
-                                     if words else "run 'aurora help'")
-                rest.extend(argv[i:i + 1 + arity])
-                i += arity
-            else:
-                words.append(token)
-                if token == "help":
-                    words.extend(a for a in argv[i + 1:] if not a.startswith("-"))
-                    return words, rest, True
-            i += 1
-        rest.extend(argv[i:])
-        return words, rest, wants_help
+    def split(self, argv: list[str]) -> fastpath.Split:
+        """NOUN and VERB among leading global options (the one argv splitter's answer);
+        an unknown option before the verb is a usage error."""
+        found = fastpath.split(argv, self.option_arity)
+        if found.unknown is not None:
+            where = f"aurora {' '.join(found.words)}".strip()
+            raise UsageError(f"unknown option '{found.unknown}' before the verb",
+                             hint=f"verb options go after NOUN VERB; see '{where} -h'"
+                             if found.words else "run 'aurora help'")
+        return found
 
     def dispatch(self, argv: list[str]) -> int:
-        words, rest, wants_help = self.split(argv)
+        found = self.split(argv)
+        words, rest, wants_help = found.words, found.rest, found.wants_help
         if words and words[0] == "help":
             return self.help(words[1:])
         if not words:
@@ -320,7 +298,7 @@ class CommandLine:
             raise UsageError(f"noun '{noun.name}' needs a verb",
                              hint=f"choose one of: {', '.join(sorted(noun.verbs))}")
         verb = self._lookup_verb(noun, words[1])
-        if argv == [noun.name, verb.name, *rest] and rest in (["-h"], ["--help"]):
+        if fastpath.verb_help_words(argv) == (noun.name, verb.name):
             return self.verb_help(noun, verb)
         parser = self.verb_parser(noun, verb)
         try:
@@ -400,7 +378,7 @@ def build(settings: ClientSettings | None = None, argv: list[str] | None = None)
                             strict=settings.strict_plugins or env_strict())
     cached = index.read()
     if cached is not None:
-        needed = index.plugins_needed(cached, argv) if argv is not None else None
+        needed = fastpath.plugins_needed(cached, argv) if argv is not None else None
         manager.load([tuple(e) for e in cached["entry_points"]], only=needed)
     else:
         manager.load(discover_entry_points())
@@ -433,10 +411,10 @@ def _report_internal(exc: BaseException, show_traceback: bool, cli: CommandLine 
     emit_error(f"aurora: {culprit}: {type(exc).__name__}: {exc} ({saved})")
 
 
-def _setup_logging(argv: list[str]) -> None:
+def _setup_logging(verbose: bool) -> None:
     """Debug logging on stderr with -v; otherwise logging is not even imported here
     (Python's last-resort handler still shows warnings)."""
-    if "-v" not in argv and "--verbose" not in argv:
+    if not verbose:
         return
     import logging
 
@@ -446,11 +424,12 @@ def _setup_logging(argv: list[str]) -> None:
 
 def run(argv: list[str]) -> int:
     """Run one command; every outcome becomes an exit code here and only here."""
-    show_traceback = "--traceback" in argv
+    early = fastpath.flags(argv)
+    show_traceback = early["traceback"]
     cli: CommandLine | None = None
     try:
-        _setup_logging(argv)
-        if "--version" in argv and not argv[:1] == ["help"]:
+        _setup_logging(early["verbose"])
+        if early["version"]:
             emit(__version__)
             return 0
         cli = build(argv=argv)

@@ -96,7 +96,7 @@ def candidates(context: Context, words: list[str], cword: int) -> list[str]:
     while index < cword:               # the words before the current one, options skipped
         word = words[index]
         if word.startswith("-"):
-            arity = cli._global_arity(word) or 0
+            arity = cli.option_arity(word) or 0
             index += 1 + arity
             continue
         position.append(word)

@@ -138,6 +138,28 @@ def _fill(cls: type, data: dict[str, Any], decode: _Decoder, payloads: bool = Tr
                                       tuple(value for _, value in defaults))
 
 
+class _LazyService(type):
+    """A service class whose `<method>_args` / `<method>_result` structs are built on
+    first use: a command calls one or two of the service's ~45 methods."""
+
+    def __getattr__(cls, name: str) -> Any:
+        for klass in cls.__mro__:
+            pending = klass.__dict__.get("_pending_structs")
+            if pending and name in pending:
+                struct = pending.pop(name)()
+                setattr(klass, name, struct)
+                return struct
+        raise AttributeError(f"type object {cls.__name__!r} has no attribute {name!r}")
+
+
+def _service_struct(module: Any, spec: dict[str, Any], decode: _Decoder) -> Any:
+    def build() -> type:
+        struct = _new_struct(module, spec)
+        _fill(struct, spec, decode)
+        return struct
+    return build
+
+
 def rebuild(data: dict[str, Any], module_name: str, idl_file: str) -> Any:
     module = types.ModuleType(module_name)
     module.__thrift_file__ = idl_file
@@ -165,14 +187,11 @@ def rebuild(data: dict[str, Any], module_name: str, idl_file: str) -> Any:
             _fill(cls, s, decode)
     for service in data["services"]:
         base = getattr(module, service["base"]) if service["base"] else object
-        cls = type(service["name"], (base,), {"__module__": module_name})
-        names = []
-        for name, args, result in service["functions"]:
-            for spec in (args, result):
-                struct = _new_struct(module, spec)
-                _fill(struct, spec, decode)
-                setattr(cls, spec["name"], struct)
-            names.append(name)
+        pending = {spec["name"]: _service_struct(module, spec, decode)
+                   for _, args, result in service["functions"] for spec in (args, result)}
+        cls = _LazyService(service["name"], (base,), {"__module__": module_name,
+                                                      "_pending_structs": pending})
+        names = [name for name, _, _ in service["functions"]]
         cls.thrift_services = names + list(getattr(base, "thrift_services", []))
         setattr(module, service["name"], cls)
         meta["services"].append(cls)

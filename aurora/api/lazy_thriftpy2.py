@@ -13,6 +13,10 @@ initialisers import every protocol and transport, among them `http.client`,
 `email` and `ssl` (about 20 ms), while a call needs only the Cython binary
 protocol and memory buffer. The names we use resolve to their submodules;
 any other name runs the real initialiser first.
+
+`thriftpy2._compat` (three flags) is given without importing `platform`, whose
+module-level regular expressions cost about a millisecond: on POSIX,
+`platform.system()` is `os.uname().sysname`.
 """
 
 from __future__ import annotations
@@ -61,8 +65,22 @@ def install() -> None:
 
     package.__getattr__ = __getattr__  # type: ignore[attr-defined]
     sys.modules["thriftpy2"] = package
+    _compat_flags()
     for name, names in SUBPACKAGES.items():
         _lazy_subpackage(name, names)
+
+
+def _compat_flags() -> None:
+    """`thriftpy2._compat`'s PYPY, UNIX and CYTHON, computed as it does."""
+    import os
+
+    if not hasattr(os, "uname") or "thriftpy2._compat" in sys.modules:
+        return      # not POSIX: let the real module ask `platform`
+    compat = types.ModuleType("thriftpy2._compat")
+    compat.PYPY = "__pypy__" in sys.modules  # type: ignore[attr-defined]
+    compat.UNIX = os.uname().sysname in ("Linux", "Darwin")  # type: ignore[attr-defined]
+    compat.CYTHON = not compat.PYPY  # type: ignore[attr-defined]
+    sys.modules["thriftpy2._compat"] = compat
 
 
 # package -> {name: (submodule, attribute)}; the Cython classes, as the real

@@ -42,7 +42,7 @@ def executor_dir(state_dir: str, hostname: str, task_id: str) -> str:
 def new_run_sandbox(state_dir: str, hostname: str, task_id: str) -> str:
     """Create a fresh run directory for a task, point `runs/latest` at it, return its sandbox."""
     runs = os.path.join(executor_dir(state_dir, hostname, task_id), "runs")
-    import uuid     # only when a task starts: the client reads this module too
+    import uuid  # only here: the client reads this module too, and never runs a task
 
     run_id = str(uuid.uuid4())
     sandbox = os.path.join(runs, run_id, "sandbox")

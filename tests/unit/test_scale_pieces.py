@@ -8,7 +8,8 @@ from aurora.api.idl import api
 from aurora.api.views import STATUS_TEXT, TASK_STATES, reply_view
 from aurora.devcluster.server import ReplyCache
 from aurora.devcluster.store import EVENT_CHUNK, Store
-from aurora.index import plugins_needed, terminal_columns
+from aurora.fastpath import plugins_needed
+from aurora.index import terminal_columns
 
 
 def _response() -> object:
