@@ -79,3 +79,17 @@ def test_plugins_needed_skips_leading_global_options() -> None:
     assert fastpath.plugins_needed(data, ["--output-format", "json", "job", "list"]) == \
         {"job", "formats"}
     assert fastpath.plugins_needed(data, ["--bogus", "job"]) is None
+
+
+def test_plugins_use_the_cores_public_api_only() -> None:
+    """Built-in plugins (completion among them) are written as a site's would be."""
+    import re
+    from pathlib import Path
+
+    private = re.compile(r"\b(cli|context|manager|plugins)\._[a-z]")
+    root = Path(__file__).resolve().parents[2] / "plugins"
+    found = [f"{path.relative_to(root)}:{number}"
+             for path in sorted(root.rglob("*.py"))
+             for number, line in enumerate(path.read_text().splitlines(), 1)
+             if private.search(line)]
+    assert found == []
