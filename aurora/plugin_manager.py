@@ -132,8 +132,7 @@ class PluginManager(pluggy.PluginManager):
     def __init__(self, disabled: Iterable[str] = (), strict: bool = False):
         super().__init__(hookspecs.PROJECT)
         self.add_hookspecs(hookspecs)
-        self.disabled = frozenset(disabled)
-        for name in self.disabled:
+        for name in disabled:           # pluggy's block list is the one record of them
             self.set_blocked(name)
         self.strict = strict
         self._records: dict[str, PluginRecord] = {}
