@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aurora.api.idl import api
+from aurora.devcluster import taskwire
 from aurora.devcluster.cron import CronRpcs
 from aurora.devcluster.engine import Engine
 from aurora.devcluster.layout import agent_id
@@ -98,7 +99,7 @@ class SchedulerHandler(CronRpcs, QuotaRpcs, UpdateRpcs):
         return unsupported
 
     # -- reading tasks ----------------------------------------------------------------
-    def _query_rows(self, query: Any) -> list[Any]:
+    def _query_rows(self, query: Any, columns: str | None = None) -> list[Any]:
         where, args = ["1"], []
 
         def among(column: str, values: Any) -> None:
@@ -120,7 +121,8 @@ class SchedulerHandler(CronRpcs, QuotaRpcs, UpdateRpcs):
                                ("instance", q.instanceIds), ("host", q.slaveHosts)):
             if values:
                 among(column, values)
-        return self.store.tasks(" AND ".join(where), tuple(args), q.limit, q.offset or 0)
+        return self.store.tasks(" AND ".join(where), tuple(args), q.limit, q.offset or 0,
+                                columns)
 
     def _scheduled_tasks(self, rows: list[Any], with_configs: bool) -> list[Any]:
         a = api()
@@ -232,6 +234,20 @@ class SchedulerHandler(CronRpcs, QuotaRpcs, UpdateRpcs):
             tasks = self._scheduled_tasks(self._query_rows(query), with_configs)
             return api().Result(scheduleStatusResult=api().ScheduleStatusResult(tasks=tasks)), []
         return self._rpc(name, body)
+
+    def encoded_tasks(self, query: Any, with_configs: bool) -> bytes | None:
+        """The Response to a task query as thrift binary (`taskwire`), the same bytes as
+        `_tasks` would give; None when it fails (the generic path then reports it)."""
+        try:
+            with self.store.transaction():
+                rows = self._query_rows(query, taskwire.COLUMNS)
+                events = self.store.events([r[0] for r in rows])
+                count, tasks = taskwire.scheduled_tasks(
+                    rows, events, taskwire.config_bytes(self.store, with_configs))
+        except Exception:  # noqa: BLE001 - answered again, and reported, by `_tasks`
+            return None
+        self.engine.wake()
+        return taskwire.response(api().ResponseCode.OK, self.cluster_name, count, tasks)
 
     def _jobs(self, role: str | None) -> list[Any]:
         """JobConfigurations of jobs with active tasks (newest config), then cron jobs."""

@@ -1,0 +1,80 @@
+"""Task query replies written straight from the store are the generic encoder's bytes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aurora.api.idl import api
+from aurora.devcluster import taskwire
+from aurora.devcluster.engine import Engine
+from aurora.devcluster.executor import SimulatedExecutor
+from aurora.devcluster.handler import SchedulerHandler
+from aurora.devcluster.server import DevclusterHttpServer, process_thrift
+from aurora.devcluster.store import Store
+from tests.support.jobs import job, process
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Any:
+    store = Store(str(tmp_path / "state.db"))
+    handler = SchedulerHandler(store, Engine(store, SimulatedExecutor(str(tmp_path))))
+    a = api()
+    web = job("web", [process("p", "serve")], instances=3, service=True)
+    other = job("web", [process("q", "other")], instances=1, service=True)
+    with store.transaction():
+        ids = handler.engine.create_tasks(web.taskConfig, [0, 1, 2])
+        handler.engine.create_tasks(other.taskConfig, [3])      # a second config
+        rows = store.tasks("task_id = ?", (ids[0],))
+        handler.engine.transition(rows[0], a.ScheduleStatus.ASSIGNED, None)  # no message
+        store.db.execute("UPDATE tasks SET host = ?, ports = ? WHERE task_id = ?",
+                         ("host-1", json.dumps({"http": 8080, "admin": 9090}), ids[0]))
+        store.db.execute("UPDATE tasks SET host = '', ancestor = ? WHERE task_id = ?",
+                         ("old-\u00e9", ids[1]))
+        store.add_event(ids[2], a.ScheduleStatus.PENDING, "r\u00e9sum\u00e9 \u2713")
+    web_server = DevclusterHttpServer(("127.0.0.1", 0), handler, reply_cache_bytes=0)
+    yield web_server
+    web_server.server_close()
+    store.close()
+
+
+def _call(method: str, query: Any, seqid: int = 7) -> bytes:
+    from aurora.api.codec import encode_call
+
+    return encode_call(api().AuroraAdmin, method, (query,), seqid)
+
+
+QUERIES = [
+    lambda a: a.TaskQuery(jobKeys=[a.JobKey(role="www-data", environment="prod", name="web")]),
+    lambda a: a.TaskQuery(role="www-data", instanceIds={0, 3}),
+    lambda a: a.TaskQuery(jobName="nothing-matches"),
+    lambda a: a.TaskQuery(limit=2, offset=1),
+    lambda a: None,
+]
+
+
+@pytest.mark.parametrize("method", sorted(taskwire.METHODS))
+@pytest.mark.parametrize("make_query", QUERIES)
+def test_direct_reply_is_byte_identical_to_the_generic_encoder(server: Any, method: str,
+                                                               make_query: Any) -> None:
+    body = _call(method, make_query(api()))
+    direct = taskwire.reply(server.handler, body)
+    assert direct is not None
+    assert direct == process_thrift(server.processor, body)
+    assert server.process(body) == direct
+
+
+def test_other_calls_and_broken_bodies_go_the_generic_way(server: Any) -> None:
+    assert taskwire.reply(server.handler, _call("getPendingReason", api().TaskQuery())) is None
+    assert taskwire.reply(server.handler, _call("getTasksStatus", api().TaskQuery())[:20]) \
+        is None
+
+
+def test_a_failing_query_is_answered_by_the_generic_path(server: Any) -> None:
+    a = api()
+    body = _call("getTasksStatus", a.TaskQuery(statuses={a.ScheduleStatus.RUNNING}))
+    server.handler.store.close()           # any failure: the generic path reports it
+    assert taskwire.reply(server.handler, body) is None
