@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from aurora.cli import CommandLine
     from aurora.command import Context
     from aurora.output import Result
@@ -89,8 +91,10 @@ def post_execute(context: Context, result: Result | None, exit_code: int) -> Non
 
 
 @hookspec(firstresult=True)
-def format_output(context: Context, result: Result, format_name: str) -> str | None:
-    """Render ``result`` in the format ``format_name`` and return the text.
+def format_output(context: Context, result: Result,
+                  format_name: str) -> str | Iterable[str] | None:
+    """Render ``result`` in the format ``format_name`` and return the text, whole or
+    as an iterable of pieces (written as they come: large output is never held whole).
 
     Return None for formats this plugin does not render. The first non-None
     answer wins; site plugins are asked before built-ins, so a site can replace

@@ -205,10 +205,11 @@ class _JsonBuilder:
         if names is None:
             names = self.fields[kind] = [spec[1] for spec in obj.thrift_spec.values()]
         out = {}
+        plain = self.PLAIN
         for name in names:
             value = getattr(obj, name)
             if value is not None:
-                out[name] = self.convert(value)
+                out[name] = value if type(value) in plain else self.convert(value)
         return out
 
 

@@ -12,17 +12,33 @@ back to `json.dumps`, which also raises the same errors.
 from __future__ import annotations
 
 import json
-from json.encoder import encode_basestring_ascii
+from collections.abc import Iterator
+from json.encoder import c_make_encoder, encode_basestring_ascii
 from typing import Any
 
 INDENT = "  "
+STREAM_DEPTH = 3     # containers this deep or shallower are written item by item
 
 
 def dumps(value: Any) -> str:
     try:
         return _Encoder().encode(value, 0)
     except (TypeError, ValueError, RecursionError):
-        return json.dumps(value, indent=2, separators=(",", ": "), default=str)
+        return _standard(value)
+
+
+def iterdumps(value: Any, depth: int = STREAM_DEPTH) -> Iterator[str]:
+    """The text of `dumps(value)` in pieces: the items of lists and dicts down to
+    `depth` levels are encoded and yielded one by one, so that the JSON of 50,000
+    tasks is written as it is made instead of held whole. A value this module does
+    not expect is encoded by `json.dumps` (which raises the same errors), piece by
+    piece."""
+    yield from _Encoder().pieces(value, 0, depth)
+
+
+def _standard(value: Any, level: int = 0) -> str:
+    text = json.dumps(value, indent=2, separators=(",", ": "), default=str)
+    return text.replace("\n", "\n" + INDENT * level) if level else text
 
 
 def _float(value: float) -> str:
@@ -50,6 +66,7 @@ def _key(key: Any) -> str:
 
 
 SCALARS = frozenset({str, int, float, bool, type(None)})
+TEXT = frozenset({str})
 SHARED_SIZE = 8      # dicts this large are remembered: a repeat is copied, not re-encoded
 
 
@@ -63,14 +80,40 @@ class _Encoder:
         self.emit(value, level, out)
         return "".join(out)
 
+    def pieces(self, value: Any, level: int, depth: int) -> Iterator[str]:
+        kind = type(value)
+        if depth <= 0 or not value or (kind is not list and kind is not dict):
+            try:
+                yield self.encode(value, level)
+            except (TypeError, ValueError, RecursionError):
+                yield _standard(value, level)
+            return
+        inner = "\n" + INDENT * (level + 1)
+        separator = ("[" if kind is list else "{") + inner
+        for item in value if kind is list else value.items():
+            if kind is dict:
+                key, item = item
+                separator += (encode_basestring_ascii(key) if type(key) is str
+                              else _key(key)) + ": "
+            yield separator
+            yield from self.pieces(item, level + 1, depth - 1)
+            separator = "," + inner
+        yield "\n" + INDENT * level + ("]" if kind is list else "}")
+
     def flat_encoder(self, level: int) -> Any:
         """The C encoder, separating items as the indented form does at `level`: right
-        for a container whose values are all scalars (most of a task's JSON)."""
+        for a container whose values are all scalars (most of a task's JSON). Called
+        directly (as json.JSONEncoder does inside), it returns a list of pieces."""
         encoder = self.flat.get(level)
         if encoder is None:
             inner = "\n" + INDENT * (level + 1)
-            encoder = self.flat[level] = json.JSONEncoder(
-                separators=("," + inner, ": "), default=str).encode
+            if c_make_encoder is None:   # no C accelerator: the same text, slower
+                slow = json.JSONEncoder(separators=("," + inner, ": "), default=str)
+                encoder = self.flat[level] = lambda value, _level: [slow.encode(value)]
+            else:
+                encoder = self.flat[level] = c_make_encoder(
+                    None, str, encode_basestring_ascii, None, ": ", "," + inner, False,
+                    False, True)
         return encoder
 
     def emit(self, value: Any, level: int, out: list[str]) -> None:
@@ -124,9 +167,9 @@ class _Encoder:
 
     def items(self, value: Any, level: int, out: list[str]) -> None:
         inner = "\n" + INDENT * (level + 1)
-        if all(type(v) in SCALARS and type(k) is str for k, v in value.items()):
-            out.extend(("{", inner, self.flat_encoder(level)(value)[1:-1], "\n",
-                        INDENT * level, "}"))
+        if SCALARS.issuperset(map(type, value.values())) and TEXT.issuperset(map(type, value)):
+            out.extend(("{", inner, "".join(self.flat_encoder(level)(value, level))[1:-1],
+                        "\n", INDENT * level, "}"))
             return
         separator = "{" + inner
         for key, item in value.items():

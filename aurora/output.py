@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -43,12 +43,38 @@ def use_color(stream: TextIO) -> bool:
     return bool(isatty and isatty())
 
 
-def emit(text: str, stream: TextIO | None = None) -> None:
-    """Write rendered output; adds the final newline when it is missing."""
+def emit(text: str | Iterable[str], stream: TextIO | None = None) -> None:
+    """Write rendered output; adds the final newline when it is missing. Output that
+    comes in pieces (an iterable of str) is written as it comes, in batches."""
     stream = stream or sys.stdout
+    if not isinstance(text, str):
+        _emit_pieces(text, stream)
+        return
     if not text:
         return
     stream.write(text if text.endswith("\n") else text + "\n")
+    stream.flush()
+
+
+BATCH_CHARS = 1 << 20
+
+
+def _emit_pieces(pieces: Iterable[str], stream: TextIO) -> None:
+    batch: list[str] = []
+    size = 0
+    last = ""
+    for piece in pieces:
+        if piece:
+            batch.append(piece)
+            size += len(piece)
+            last = piece
+        if size >= BATCH_CHARS:
+            stream.write("".join(batch))
+            batch.clear()
+            size = 0
+    if last and not last.endswith("\n"):
+        batch.append("\n")
+    stream.write("".join(batch))
     stream.flush()
 
 

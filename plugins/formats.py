@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from aurora.command import CommandOption
@@ -69,10 +70,12 @@ def _text(result: Result) -> str:
     return f"{data}\n"
 
 
-def render_json(result: Result) -> str:
-    from aurora.jsontext import dumps
+def render_json(result: Result) -> Iterator[str]:
+    """Indented JSON in pieces, written as it is made (a large job's is tens of MB)."""
+    from aurora.jsontext import iterdumps
 
-    return dumps({} if result.data is None else result.data) + "\n"
+    yield from iterdumps({} if result.data is None else result.data)
+    yield "\n"
 
 
 def _scalar(value: Any) -> str:
@@ -184,7 +187,8 @@ def register_options(cli: Any) -> None:
 
 
 @hookimpl
-def format_output(context: Any, result: Result, format_name: str) -> str | None:
+def format_output(context: Any, result: Result,
+                  format_name: str) -> str | Iterator[str] | None:
     if format_name in FORMATS and format_name not in ("table", "csv") \
             and _wanted_columns(context):
         emit_err(f"aurora: warning: --columns applies to table and csv output only; "

@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aurora.jsontext import dumps
+from aurora.jsontext import dumps, iterdumps
 
 
 class Colour(enum.IntEnum):
@@ -44,3 +44,25 @@ def test_unsupported_keys_fail_as_in_the_standard_library() -> None:
 
     with pytest.raises(TypeError):
         dumps({("tuple", "key"): 1})
+
+
+@settings(max_examples=200, deadline=None)
+@given(VALUES)
+def test_in_pieces_the_same_text(value: Any) -> None:
+    assert "".join(iterdumps(value)) == reference(value)
+
+
+def test_pieces_are_the_items_of_shallow_containers() -> None:
+    tasks = [{"instance": i, "events": [{"status": "RUNNING", "ts": i}]} for i in range(50)]
+    document = [{"job": "a/b/c/d", "active": tasks, "inactive": []}]
+    pieces = list(iterdumps(document))
+    assert "".join(pieces) == reference(document)
+    assert len(pieces) > 50 and max(map(len, pieces)) < 200
+
+
+def test_a_value_it_does_not_expect_is_encoded_by_the_standard_library() -> None:
+    deep: list[Any] = []
+    for _ in range(700):       # deeper than this encoder recurses, within json.dumps'
+        deep = [deep]
+    document = {"a": [1, {"b": deep}]}
+    assert "".join(iterdumps(document)) == reference(document)
