@@ -28,12 +28,13 @@ def api() -> Any:
 
 
 @lru_cache(maxsize=1)
-def _status_names() -> dict[int, str]:
+def status_names() -> dict[int, str]:
+    """ScheduleStatus value -> name, for loops over many tasks (see status_name)."""
     return api().ScheduleStatus._VALUES_TO_NAMES
 
 
 def status_name(value: int) -> str:
-    name = _status_names().get(value)    # called per task and per event: keep it short
+    name = status_names().get(value)    # called per task and per event: keep it short
     return name if name is not None else str(value)
 
 
