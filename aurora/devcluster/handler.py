@@ -241,9 +241,8 @@ class SchedulerHandler(CronRpcs, QuotaRpcs, UpdateRpcs):
         try:
             with self.store.transaction():
                 rows = self._query_rows(query, taskwire.COLUMNS)
-                events = self.store.events([r[0] for r in rows])
                 count, tasks = taskwire.scheduled_tasks(
-                    rows, events, taskwire.config_bytes(self.store, with_configs))
+                    rows, taskwire.config_bytes(self.store, with_configs))
         except Exception:  # noqa: BLE001 - answered again, and reported, by `_tasks`
             return None
         self.engine.wake()

@@ -21,7 +21,8 @@ from aurora.devcluster.layout import agent_id
 
 METHODS = frozenset({"getTasksStatus", "getTasksWithoutConfigs"})
 # The columns of a task row, in the order `scheduled_tasks` unpacks them.
-COLUMNS = "task_id, instance, status, failure_count, ancestor, host, ports, config_hash"
+COLUMNS = ("task_id, instance, status, failure_count, ancestor, host, ports, config_hash, "
+           "event_count, events")
 
 _I32 = struct.Struct(">i").pack
 _FIELD_I32 = struct.Struct(">bhi").pack          # field header and an i32 value
@@ -37,8 +38,9 @@ def _string_field(fid: int, text: str) -> bytes:
     return struct.pack(">bhi", T_STRING, fid, len(data)) + data
 
 
-def _event(event: tuple[int, int, str | None]) -> bytes:
-    """A TaskEvent: timestamp, status, message (when set), scheduler."""
+def encoded_event(event: tuple[int, int, str | None]) -> bytes:
+    """A TaskEvent (timestamp, status, message) as a reply carries it (with the
+    scheduler's name); the store keeps each task's events so encoded."""
     ts, status, message = event
     head = _EVENT_HEAD(T_I64, 1, ts, T_I32, 2, status)
     text = b"" if message is None else _string_field(3, message)
@@ -77,27 +79,24 @@ class _Memo(dict):
         return value
 
 
-def scheduled_tasks(rows: Iterable[tuple], events: dict[str, list[tuple]],
-                    config: Any) -> tuple[int, bytes]:
+def scheduled_tasks(rows: Iterable[tuple], config: Any) -> tuple[int, bytes]:
     """(count, bytes) of the ScheduledTasks of `rows` (tuples of COLUMNS): `config(hash)`
-    is the encoded TaskConfig of a hash; `events` each task's (ts, status, message)."""
+    is the encoded TaskConfig of a hash."""
     configs = _Memo(lambda digest: _FIELD_HEAD_TASK + config(digest))
     ports = _Memo(_ports)
     hosts = _Memo(_host)
-    event_bytes = _Memo(_event)
     parts: list[bytes] = []
     add = parts.append
     count = 0
-    for task_id, instance, status, failures, ancestor, host, port_text, digest in rows:
+    for (task_id, instance, status, failures, ancestor, host, port_text, digest,
+         event_count, events) in rows:
         count += 1
         data = task_id.encode("utf-8")
-        task_events = events[task_id]
         add(_TASK_ID(T_STRUCT, 1, T_STRING, 1, len(data)) + data + hosts[host]
             + configs[digest] + ports[port_text]
             + _TAIL(T_I32, 6, instance, 0, T_I32, 2, status, T_I32, 3, failures,
-                    T_I32, 6, 0, T_LIST, 4, T_STRUCT, len(task_events)))
-        for event in task_events:
-            add(event_bytes[event])
+                    T_I32, 6, 0, T_LIST, 4, T_STRUCT, event_count))
+        add(events)
         add(STOP if ancestor is None else _string_field(5, ancestor) + STOP)
     return count, b"".join(parts)
 

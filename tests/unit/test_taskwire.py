@@ -35,6 +35,7 @@ def server(tmp_path: Path) -> Any:
         store.db.execute("UPDATE tasks SET host = '', ancestor = ? WHERE task_id = ?",
                          ("old-\u00e9", ids[1]))
         store.add_event(ids[2], a.ScheduleStatus.PENDING, "r\u00e9sum\u00e9 \u2713")
+        store.move_all(a.ScheduleStatus.PENDING, a.ScheduleStatus.STARTING, "batch")
     web_server = DevclusterHttpServer(("127.0.0.1", 0), handler, reply_cache_bytes=0)
     yield web_server
     web_server.server_close()
@@ -71,6 +72,32 @@ def test_other_calls_and_broken_bodies_go_the_generic_way(server: Any) -> None:
     assert taskwire.reply(server.handler, _call("getPendingReason", api().TaskQuery())) is None
     assert taskwire.reply(server.handler, _call("getTasksStatus", api().TaskQuery())[:20]) \
         is None
+
+
+def test_a_state_from_before_encoded_events_gets_them_once(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    old.executescript("""
+        CREATE TABLE tasks (task_id TEXT PRIMARY KEY, role TEXT NOT NULL, env TEXT NOT NULL,
+            name TEXT NOT NULL, instance INTEGER NOT NULL, status INTEGER NOT NULL,
+            failure_count INTEGER NOT NULL DEFAULT 0, ancestor TEXT, host TEXT,
+            ports TEXT NOT NULL DEFAULT '{}', config_hash TEXT NOT NULL, pid INTEGER,
+            sandbox TEXT, ready_at INTEGER NOT NULL DEFAULT 0);
+        CREATE TABLE task_events (task_id TEXT NOT NULL, ts INTEGER NOT NULL,
+            status INTEGER NOT NULL, message TEXT);""")
+    old.execute("INSERT INTO tasks (task_id, role, env, name, instance, status, config_hash) "
+                "VALUES ('t1', 'r', 'e', 'n', 0, 2, 'h')")
+    old.executemany("INSERT INTO task_events VALUES (?, ?, ?, ?)",
+                    [("t1", 5, 0, "made"), ("t1", 6, 2, None), ("t2", 1, 0, "other")])
+    old.commit()
+    old.close()
+    store = Store(str(path))
+    count, events = store.db.execute("SELECT event_count, events FROM tasks").fetchone()
+    assert count == 2
+    assert events == taskwire.encoded_event((5, 0, "made")) + taskwire.encoded_event((6, 2, None))
+    store.close()
 
 
 def test_a_failing_query_is_answered_by_the_generic_path(server: Any) -> None:
