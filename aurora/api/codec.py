@@ -78,8 +78,9 @@ def decode_reply(service: Any, method: str, seqid: int, data: bytes, where: str)
 
 def _read_without_collecting(result: Any, protocol: Any) -> None:
     """Decode with the cyclic garbage collector paused: a reply of 10,000 tasks is
-    hundreds of thousands of new objects, none of them garbage, and each collection
-    on the way would walk them all again."""
+    hundreds of thousands of new objects, none of them garbage. They are then frozen
+    (moved out of the collector's generations), so that no later collection walks
+    them all; they are still freed as usual when the last reference goes."""
     import gc
 
     paused = gc.isenabled()
@@ -88,6 +89,7 @@ def _read_without_collecting(result: Any, protocol: Any) -> None:
         result.read(protocol)
     finally:
         if paused:
+            gc.freeze()
             gc.enable()
 
 

@@ -91,6 +91,9 @@ def split_tasks(tasks: list[Any], active_states: frozenset[int]) -> tuple[list, 
 
 
 BY_TIME = attrgetter("timestamp")
+# Built-in formats that show `data` or `rows`, never `text`: 50,000 task blocks are not
+# rendered for them (a site's format may show the text, so it gets it).
+DATA_FORMATS = frozenset({"json", "yaml", "table", "csv"})
 
 
 def task_block(task: Any) -> str:
@@ -192,10 +195,11 @@ class StatusJob(Verb):
                       "status": status_name(t.status), "host": t.assignedTask.slaveHost,
                       "failures": t.failureCount, "task_id": t.assignedTask.taskId}
                      for t in active + inactive]
-            texts.append(f"Job {key}:\nActive tasks ({len(active)}):\n"
-                         + "".join(task_block(t) for t in active)
-                         + f"Inactive tasks ({len(inactive)}):\n"
-                         + "".join(task_block(t) for t in inactive))
+            if context.output_format not in DATA_FORMATS:
+                texts.append(f"Job {key}:\nActive tasks ({len(active)}):\n"
+                             + "".join(task_block(t) for t in active)
+                             + f"Inactive tasks ({len(inactive)}):\n"
+                             + "".join(task_block(t) for t in inactive))
         if not jobs:
             raise InvalidParameter(f"Found no jobs matching {pattern}",
                                    hint=f"see what exists with: aurora job list "
