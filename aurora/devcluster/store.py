@@ -120,10 +120,15 @@ class Store:
 
     def _add_encoded_events(self) -> None:
         """A state written before tasks carried their encoded events gets them, once."""
-        columns = {row[1] for row in self.db.execute("PRAGMA table_info(tasks)")}
-        if "events" in columns:
+        def done() -> bool:
+            return "events" in {row[1] for row in self.db.execute("PRAGMA table_info(tasks)")}
+
+        if done():
             return
         self.db.execute("BEGIN IMMEDIATE")
+        if done():              # another devcluster on this state got there first
+            self.db.execute("ROLLBACK")
+            return
         self.db.execute("ALTER TABLE tasks ADD COLUMN event_count INTEGER NOT NULL DEFAULT 0")
         self.db.execute("ALTER TABLE tasks ADD COLUMN events BLOB NOT NULL DEFAULT x''")
         ids = [row[0] for row in self.db.execute("SELECT task_id FROM tasks")]
