@@ -78,9 +78,10 @@ def decode_reply(service: Any, method: str, seqid: int, data: bytes, where: str)
 
 def _read_without_collecting(result: Any, protocol: Any) -> None:
     """Decode with the cyclic garbage collector paused: a reply of 10,000 tasks is
-    hundreds of thousands of new objects, none of them garbage. They are then frozen
-    (moved out of the collector's generations), so that no later collection walks
-    them all; they are still freed as usual when the last reference goes."""
+    hundreds of thousands of new objects, none of them garbage. After a large reply
+    they are frozen (moved out of the collector's generations), so that no later
+    collection walks them all; they are still freed as usual when the last reference
+    goes. Small replies (a polling loop's) are left to the collector as usual."""
     import gc
 
     paused = gc.isenabled()
@@ -89,8 +90,12 @@ def _read_without_collecting(result: Any, protocol: Any) -> None:
         result.read(protocol)
     finally:
         if paused:
-            gc.freeze()
+            if gc.get_count()[0] > FREEZE_AFTER:
+                gc.freeze()
             gc.enable()
+
+
+FREEZE_AFTER = 100_000    # new container objects: a reply of a few thousand tasks
 
 
 def printable(text: Any, limit: int = 80) -> str:
