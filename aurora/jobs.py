@@ -30,7 +30,7 @@ def thrift_key(key: JobKey) -> Any:
 
 def hooks_config(context: Context, key: JobKey) -> AuroraConfig | None:
     """The job file given with `--config` (read only for its API hooks), or None."""
-    from aurora.api_hooks import hook_view
+    from aurora.job_file_hooks import hook_view
 
     o = context.options
     if not o.config:

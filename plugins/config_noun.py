@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from aurora import options as opt
 from aurora.command import CommandOption, Context, Noun, Verb
 from aurora.hookspecs import hookimpl
 from aurora.output import Result
-from aurora.plugins.job import options as opt
 
 
 class ListConfig(Verb):

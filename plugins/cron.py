@@ -6,14 +6,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from aurora.api_hooks import hooked
+from aurora import options as opt
 from aurora.command import Context, Noun, Verb
 from aurora.config.aurora_config import AuroraJobKey
 from aurora.errors import CommandFailure, InvalidParameter
 from aurora.hookspecs import hookimpl
+from aurora.job_file_hooks import hooked
 from aurora.jobs import hooks_config, job_page, load_config, open_in_browser, thrift_key
 from aurora.output import Result
-from aurora.plugins.job import options as opt
 
 NEXT_RUNS = 3
 

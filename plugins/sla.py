@@ -14,12 +14,12 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from aurora import options as opt
 from aurora.command import CommandOption, Context, Noun, Verb
 from aurora.errors import ApiError, InvalidParameter
 from aurora.hookspecs import hookimpl
 from aurora.jobkey import JobKey
 from aurora.output import Result
-from aurora.plugins.job import options as opt
 
 DEFAULT_DURATIONS = "1m,10m,1h,12h,7d"
 DEFAULT_PERCENTILES = "99,95,90,85,75,60,50,30,10"

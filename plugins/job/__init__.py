@@ -19,11 +19,16 @@ class JobNoun(Noun):
 
 @hookimpl
 def register_nouns(cli: Any) -> None:
-    from aurora.plugins.job.create import AddInstances, CreateJob
-    from aurora.plugins.job.inspect import DiffJob, InspectJob
-    from aurora.plugins.job.kill import KillAllJob, KillJob
+    from aurora.plugins.job.add import AddInstances
+    from aurora.plugins.job.create import CreateJob
+    from aurora.plugins.job.diff import DiffJob
+    from aurora.plugins.job.inspect import InspectJob
+    from aurora.plugins.job.kill import KillJob
+    from aurora.plugins.job.killall import KillAllJob
+    from aurora.plugins.job.list import ListJobs
+    from aurora.plugins.job.open import OpenJob
     from aurora.plugins.job.restart import RestartJob
-    from aurora.plugins.job.status import ListJobs, OpenJob, StatusJob
+    from aurora.plugins.job.status import StatusJob
 
     cli.register_noun(JobNoun().with_verbs(
         CreateJob(), StatusJob(), KillJob(), KillAllJob(), RestartJob(), ListJobs(), DiffJob(),

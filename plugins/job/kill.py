@@ -1,13 +1,14 @@
-"""`job kill` (some instances) and `job killall` (every instance)."""
+"""`job kill`: kill some instances of a job; the batching `job killall` shares."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from aurora.api_hooks import hooked
+from aurora import options as opt
 from aurora.command import CommandOption, Context, Verb
 from aurora.config.aurora_config import AuroraJobKey
 from aurora.errors import CommandFailure, InvalidParameter, SchedulerTimeout
+from aurora.job_file_hooks import hooked
 from aurora.jobkey import JobKey
 from aurora.jobs import (
     active_instances_or_raise,
@@ -20,7 +21,6 @@ from aurora.jobs import (
     wait_for,
 )
 from aurora.output import Result
-from aurora.plugins.job import options as opt
 from aurora.plugins.job.create import has_sla_policy
 
 KILL_TIMEOUT = 300.0
@@ -102,14 +102,3 @@ class KillJob(Verb):
             active_instances_or_raise(context, spec.job, spec.instances)
         killed, report = kill(context, spec.job, list(spec.instances))
         return finish(context, spec.job, killed, report, "kill")
-
-
-class KillAllJob(Verb):
-    name = "killall"
-    help = "Kill every instance of a job."
-    options = (*COMMON, opt.JOBSPEC)
-
-    def execute(self, context: Context) -> Result:
-        key = context.options.jobspec
-        killed, report = kill(context, key, None)
-        return finish(context, key, killed, report, "killall")

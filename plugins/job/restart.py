@@ -13,10 +13,11 @@ import sys
 import time
 from dataclasses import dataclass
 
-from aurora.api_hooks import hooked
+from aurora import options as opt
 from aurora.command import CommandOption, Context, Verb
 from aurora.config.aurora_config import AuroraJobKey
 from aurora.errors import CommandFailure, InvalidParameter
+from aurora.job_file_hooks import hooked
 from aurora.jobkey import JobKey
 from aurora.jobs import (
     active_instances_or_raise,
@@ -27,7 +28,6 @@ from aurora.jobs import (
     thrift_key,
 )
 from aurora.output import Result, emit_err
-from aurora.plugins.job import options as opt
 
 FIRST_POLL_SECONDS = 0.1     # replacements are often RUNNING within moments
 

@@ -1,4 +1,4 @@
-"""`job status`, `job list` and `job open`: what runs, where, and where to look."""
+"""`job status`: the active and recent tasks of one or more jobs."""
 
 from __future__ import annotations
 
@@ -6,35 +6,19 @@ import time
 from operator import attrgetter
 from typing import Any
 
-from aurora.command import CommandOption, Context, Verb
+from aurora import options as opt
+from aurora.command import Context, Verb
 from aurora.errors import InvalidParameter
 from aurora.jobkey import JobKey, PartialKey
 from aurora.jobs import (
     created_ms,
-    job_url,
-    open_in_browser,
     state_sets,
     thrift_json,
     thrift_key,
     tidy_number,
 )
 from aurora.output import Result
-from aurora.plugins.job import options as opt
-
-
-def resolve_jobs(context: Context, pattern: PartialKey) -> list[JobKey]:
-    """Exact keys as given; patterns by asking each cluster for its jobs."""
-    if pattern.is_exact:
-        return [pattern.as_job_key()]
-    clusters = sorted(context.clusters) if pattern.cluster == "*" else [pattern.cluster]
-    matches = pattern.path_matcher()
-    found: list[JobKey] = []
-    for name in clusters:
-        context.get_cluster(name)
-        role = None if any(c in pattern.role for c in "*?[") else pattern.role
-        found += [JobKey(name, *path) for path in context.scheduler(name).get_job_keys(role)
-                  if matches(path)]
-    return found     # sorted: clusters in order, each cluster's keys sorted
+from aurora.plugins.job.list import resolve_jobs
 
 
 def resources_text(task_config: Any) -> str:
@@ -214,36 +198,3 @@ class StatusJob(Verb):
             jobs = [{**entry, "active": len(entry["active"]),
                      "inactive": len(entry["inactive"])} for entry in jobs]
         return Result(data=jobs, text="".join(texts), rows=rows)
-
-
-class ListJobs(Verb):
-    name = "list"
-    help = "List the jobs matching a key (globs allowed in role, environment and name)."
-    options = (opt.PARTIAL_JOBSPEC,)
-
-    def execute(self, context: Context) -> Result:
-        keys = [str(k) for k in resolve_jobs(context, context.options.jobspec)]
-        return Result(data=keys, text="".join(f"{k}\n" for k in keys),
-                      rows=[{"job": k} for k in keys])
-
-
-class OpenJob(Verb):
-    name = "open"
-    help = "Show (and open in a browser, when there is one) the scheduler page of a job."
-    options = (CommandOption("key", metavar="CLUSTER[/ROLE[/ENV[/NAME]]]",
-                             help="what to open: a cluster, role, environment or job"),)
-
-    def execute(self, context: Context) -> Result:
-        parts = context.options.key.split("/")
-        if len(parts) > 4 or not parts[0]:
-            raise InvalidParameter(f"invalid key '{context.options.key}'",
-                                   hint="expected CLUSTER[/ROLE[/ENV[/NAME]]]")
-        parts += [""] * (4 - len(parts))
-        cluster, role, env, name = parts
-        if (env and not role) or (name and not env):
-            raise InvalidParameter(f"invalid key '{context.options.key}': a part is empty",
-                                   hint="If env specified, must specify role (and likewise "
-                                        "name needs env)")
-        url = job_url(context, cluster, role, env, name)
-        opened = open_in_browser(url)
-        return Result(data={"url": url, "opened": opened}, text=f"{url}\n")

@@ -13,11 +13,11 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
+from aurora import options as opt
 from aurora.command import CommandOption, Context, Verb
 from aurora.errors import ExitCode, InvalidParameter
 from aurora.jobkey import format_instances
 from aurora.output import Result
-from aurora.plugins.job import options as opt
 from aurora.plugins.task.sandbox import (
     EXECUTOR_SANDBOX,
     SSH_EXIT_UNREACHABLE,

@@ -12,10 +12,10 @@ import subprocess
 import sys
 from typing import Any
 
+from aurora import options as opt
 from aurora.command import CommandOption, Context, Verb
 from aurora.errors import InvalidParameter
 from aurora.output import Result
-from aurora.plugins.job import options as opt
 from aurora.plugins.task.sandbox import (
     EXECUTOR_SANDBOX,
     SSH_OPTIONS,

@@ -14,8 +14,8 @@ from aurora.command import CommandOption, Verb
 from aurora.errors import ApiError, InvalidParameter
 from aurora.jobkey import JobKey
 from aurora.jobs import job_url, thrift_key
+from aurora.options import JOBSPEC
 from aurora.output import Result
-from aurora.plugins.job.options import JOBSPEC
 
 if TYPE_CHECKING:
     from aurora.command import Context

@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from aurora.api_hooks import hooked
+from aurora import options as opt
 from aurora.command import CommandOption, Context, Verb
 from aurora.errors import (
     ApiError,
@@ -22,10 +22,10 @@ from aurora.errors import (
     NetworkError,
     SchedulerTimeout,
 )
+from aurora.job_file_hooks import hooked
 from aurora.jobkey import JobKey, instance_ranges
 from aurora.jobs import active_instances_or_raise, load_config, open_in_browser, thrift_key
 from aurora.output import Result, emit
-from aurora.plugins.job import options as opt
 from aurora.plugins.update.common import (
     CLIENT_ID_KEY,
     MESSAGE,

@@ -6,9 +6,9 @@ import pytest
 
 from aurora.api.client import SchedulerError
 from aurora.api.idl import api
-from aurora.api_hooks import APIError, HookConfig, hooked
 from aurora.config.aurora_config import AuroraConfig, AuroraJobKey
 from aurora.errors import CommandFailure
+from aurora.job_file_hooks import APIError, HookConfig, hooked
 from tests.unit.test_config import JOBS, load
 
 HOOKED = JOBS / "hooked.aurora"

@@ -1,4 +1,5 @@
-"""Options shared by the job verbs (names, defaults and meanings as upstream)."""
+"""Options shared by several nouns (job, cron, quota, update, task, sla, config): names,
+defaults and meanings as upstream, declared once so every noun spells them alike."""
 
 from __future__ import annotations
 

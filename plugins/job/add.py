@@ -1,0 +1,55 @@
+"""`job add`: grow a job by copying the configuration of one of its instances."""
+
+from __future__ import annotations
+
+from aurora import options as opt
+from aurora.command import CommandOption, Context, Verb
+from aurora.config.aurora_config import AuroraJobKey
+from aurora.job_file_hooks import hooked
+from aurora.jobkey import check_instance_count, parse_task_instance
+from aurora.jobs import (
+    active_instances_or_raise,
+    active_tasks,
+    job_page,
+    open_in_browser,
+    thrift_key,
+    wait_for,
+)
+from aurora.output import Result
+from aurora.plugins.job.create import has_sla_policy, wait_states
+
+
+class AddInstances(Verb):
+    name = "add"
+    help = "Add instances to a job, copying the configuration of one of its instances."
+    options = (opt.OPEN_BROWSER, opt.BIND, opt.WAIT_UNTIL, opt.CONFIG, opt.READ_JSON,
+               CommandOption("task_instance", metavar="CLUSTER/ROLE/ENV/NAME/INSTANCE",
+                             type=parse_task_instance,
+                             help="the instance whose configuration the new ones copy"),
+               CommandOption("instance_count", type=int, metavar="COUNT",
+                             help="how many instances to add"))
+
+    def execute(self, context: Context) -> Result:
+        from aurora.api.idl import api
+
+        o = context.options
+        key, instance = o.task_instance
+        check_instance_count(o.instance_count)
+        active = active_instances_or_raise(context, key, [instance])
+        start = max(active) + 1
+        if has_sla_policy(active_tasks(context, key)):
+            context.print_out("WARNING: Adding instances without updating SlaPolicy.")
+        context.print_out(f"Adding {o.instance_count} instances to {key} using the task "
+                          f"config of instance {instance}")
+        hooked(context, None, AuroraJobKey.of(key), "add_instances",
+               (AuroraJobKey.of(key), instance, o.instance_count), {"config": None},
+               lambda: context.scheduler(key.cluster).add_instances(
+                   api().InstanceKey(jobKey=thrift_key(key), instanceId=instance),
+                   o.instance_count))
+        new = list(range(start, start + o.instance_count))
+        url = job_page(context, key)
+        if o.open_browser:
+            open_in_browser(url)
+        if o.wait_until != "PENDING":
+            wait_for(context, key, new, wait_states(o.wait_until))
+        return Result(data={"job": str(key), "added": new}, text="")

@@ -1,0 +1,111 @@
+"""`job diff`: how a job file differs from the job that is running."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from aurora import options as opt
+from aurora.command import CommandOption, Context, Verb
+from aurora.errors import CommandFailure, ConfigurationError
+from aurora.jobkey import parse_job_key
+from aurora.jobs import load_config, thrift_json
+from aurora.output import Result
+
+UNORDERED_FIELDS = ("resources", "constraints", "metadata", "mesosFetcherUris")
+
+
+def render_task(config: Any) -> str:
+    """A task config as sorted, indented JSON, executor data expanded, for diffing."""
+    data = thrift_json(config)
+    for unordered in UNORDERED_FIELDS:      # sets on the wire: the same order on both sides
+        if isinstance(data.get(unordered), list):
+            data[unordered] = sorted(data[unordered],
+                                     key=lambda item: json.dumps(item, sort_keys=True))
+    executor = data.get("executorConfig", {})
+    if isinstance(executor.get("data"), str):
+        try:
+            executor["data"] = json.loads(executor["data"])
+        except ValueError:
+            pass
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+
+def external_diff(remote: str, local: str) -> str:
+    """Run $DIFF_VIEWER (default diff) on the two renderings, remote first."""
+    import shlex
+    import subprocess
+    import tempfile
+
+    viewer = shlex.split(os.environ.get("DIFF_VIEWER") or "diff")
+    with tempfile.TemporaryDirectory() as folder:
+        paths = []
+        for name, text in (("remote", remote), ("local", local)):
+            paths.append(os.path.join(folder, name))
+            with open(paths[-1], "w") as handle:
+                handle.write(text)
+        try:
+            done = subprocess.run([*viewer, *paths], capture_output=True, text=True)
+        except OSError as exc:
+            raise CommandFailure(f"Error running diff: {exc}",
+                                 hint="check the DIFF_VIEWER environment variable") from None
+    if done.returncode not in (0, 1):
+        raise CommandFailure(f"Error running diff: {done.stderr.strip()}")
+    return done.stdout
+
+
+def ranges_text(groups: Any) -> str:
+    ranges = sorted((r.first, r.last) for g in groups or [] for r in g.instances or [])
+    return ", ".join(f"[{a}]" if a == b else f"[{a}-{b}]" for a, b in ranges)
+
+
+class DiffJob(Verb):
+    name = "diff"
+    help = "Compare a job file with the job that is running."
+    options = (opt.BIND, opt.READ_JSON,
+               CommandOption("--from", dest="from_key", type=parse_job_key, default=None,
+                             metavar="CLUSTER/ROLE/ENV/NAME",
+                             help="compare against this running job instead"),
+               opt.INSTANCE_SPEC, opt.CONFIG_FILE)
+
+    def execute(self, context: Context) -> Result:
+        from aurora.api.client import SchedulerError
+        from aurora.api.idl import api
+
+        a = api()
+        o = context.options
+        key = o.instance_spec.job
+        config = load_config(context, key, o.config_file, o.bindings, o.read_json)
+        remote_key = o.from_key or key
+        client = context.scheduler(remote_key.cluster)
+        try:
+            local = client.populate_job_config(config.thrift).taskConfig
+        except SchedulerError as exc:
+            raise ConfigurationError(f"Error loading configuration: {exc}") from None
+        local.job = a.JobKey(role=remote_key.role, environment=remote_key.env,
+                             name=remote_key.name)
+        instances = o.instance_spec.instances
+        settings = a.JobUpdateSettings(updateOnlyTheseInstances={
+            a.Range(first=i, last=i) for i in instances} if instances else None)
+        request = a.JobUpdateRequest(taskConfig=local, instanceCount=config.instances,
+                                     settings=settings)
+        try:
+            diff = client.result(client.call("getJobUpdateDiff", request), "getJobUpdateDiff",
+                                 "getJobUpdateDiffResult")
+        except SchedulerError as exc:
+            raise CommandFailure(f"Error getting diff info from scheduler: {exc}") from None
+        lines = ["This job update will:"]
+        for label, groups in (("add instances:", diff.add), ("remove instances:", diff.remove)):
+            if groups:
+                lines.append(f"{label} {ranges_text(groups)}")
+        for group in sorted(diff.update or [], key=lambda g: min(r.first for r in g.instances)):
+            lines += [f"update instances: {ranges_text([group])}", "with diff:", "",
+                      external_diff(render_task(group.config), render_task(local)).rstrip("\n"),
+                      ""]
+        if diff.unchanged:
+            lines.append(f"not change instances: {ranges_text(diff.unchanged)}")
+        data = {name: [[r.first, r.last] for g in groups or [] for r in g.instances]
+                for name, groups in (("add", diff.add), ("remove", diff.remove),
+                                     ("update", diff.update), ("unchanged", diff.unchanged))}
+        return Result(data=data, text="\n".join(lines) + "\n")

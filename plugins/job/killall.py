@@ -1,0 +1,19 @@
+"""`job killall`: kill every instance of a job, batched as `job kill` does."""
+
+from __future__ import annotations
+
+from aurora import options as opt
+from aurora.command import Context, Verb
+from aurora.output import Result
+from aurora.plugins.job.kill import COMMON, finish, kill
+
+
+class KillAllJob(Verb):
+    name = "killall"
+    help = "Kill every instance of a job."
+    options = (*COMMON, opt.JOBSPEC)
+
+    def execute(self, context: Context) -> Result:
+        key = context.options.jobspec
+        killed, report = kill(context, key, None)
+        return finish(context, key, killed, report, "killall")
