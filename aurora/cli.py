@@ -213,7 +213,7 @@ class CommandLine:
     def verb_parser(self, noun: Noun, verb: Verb) -> ArgumentParser:
         parser = ArgumentParser(prog=f"aurora {noun.name} {verb.name}",
                                 description=verb.description or verb.help)
-        for option in verb.get_options():
+        for option in verb.options:
             option.add_to(parser)
         group = parser.add_argument_group("global options")
         for option in self.global_options:
@@ -322,7 +322,7 @@ class CommandLine:
     def execute(self, noun: Noun, verb: Verb, options: argparse.Namespace,
                 argv: list[str]) -> int:
         options.output_format = self.output_format_of(options)
-        context = noun.create_context(self, verb, options, argv)
+        context = Context(self, noun, verb, options, argv)
         skipped = skipped_plugins(self.plugins, getattr(options, "skip_hooks", None))
         pre = self.plugins.subset_hook_caller("pre_execute", skipped)    # the plain hook
         post = self.plugins.subset_hook_caller("post_execute", skipped)  # when none skipped

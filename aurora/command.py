@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
-from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from functools import cached_property, partial
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aurora.errors import ConfigurationError
 from aurora.output import Result, emit_err
 
 if TYPE_CHECKING:
-    from aurora.cli import CommandLine
+    from aurora.api.client import RetryPolicy, SchedulerClient
+    from aurora.api.transport import HttpOptions
     from aurora.clusters import Cluster
+    from aurora.connect import Endpoints
     from aurora.settings import ClientSettings
 
 
@@ -69,9 +71,6 @@ class Verb:
     description: str | None = None  # longer text for `aurora help NOUN VERB`
     options: Sequence[CommandOption] = ()
 
-    def get_options(self) -> Sequence[CommandOption]:
-        return self.options
-
     def execute(self, context: Context) -> Result | int:
         raise NotImplementedError
 
@@ -94,10 +93,13 @@ class Noun:
             self.register_verb(verb)
         return self
 
-    def create_context(self, cli: CommandLine, verb: Verb, options: argparse.Namespace,
-                       argv: Sequence[str]) -> Context:
-        """Build the context a verb runs in; a noun may return a richer subclass."""
-        return Context(cli, self, verb, options, argv)
+
+class Commands(Protocol):
+    """What a run's Context reads from the `aurora.cli.CommandLine` that made it."""
+
+    settings: ClientSettings
+    plugins: Any              # aurora.plugin_manager.PluginManager
+    nouns: dict[str, Noun]
 
 
 class Context:
@@ -107,7 +109,7 @@ class Context:
     use so a command only pays for what it touches.
     """
 
-    def __init__(self, cli: CommandLine, noun: Noun, verb: Verb,
+    def __init__(self, cli: Commands, noun: Noun, verb: Verb,
                  options: argparse.Namespace, argv: Sequence[str]):
         self.cli = cli
         self.noun = noun
@@ -145,11 +147,36 @@ class Context:
                 hint=f"known clusters are {known}; add it to clusters.json",
             ) from None
 
-    def scheduler(self, cluster_name: str) -> Any:
-        """The SchedulerClient for `cluster_name`, built on first use and kept for the run."""
-        from aurora.connect import scheduler_for
+    @cached_property
+    def endpoints(self) -> Endpoints:
+        """Scheduler URLs found this run, shared by clients and web links."""
+        from aurora.connect import Endpoints
 
-        return scheduler_for(self, cluster_name)
+        return Endpoints()
+
+    def scheduler(self, cluster_name: str) -> SchedulerClient:
+        """The SchedulerClient for `cluster_name`, built on first use and kept for the run."""
+        return self.service("scheduler", cluster_name, lambda: self.connect(cluster_name))
+
+    def connect(self, cluster_name: str, http: HttpOptions | None = None,
+                retry: RetryPolicy | None = None, autostart: bool = True) -> SchedulerClient:
+        """A new client for `cluster_name`; `http` and `retry` override the configured ones
+        (completion wants short, single tries). Closing it is the caller's job."""
+        from aurora.connect import (
+            FAILOVER_TIMEOUT,
+            connect,
+            ensure_devcluster,
+            http_options,
+            retry_policy,
+        )
+
+        scheduler = self.settings.scheduler
+        start = autostart and self.settings.devcluster_autostart
+        return connect(self.get_cluster(cluster_name),
+                       http or http_options(self.options, self.settings),
+                       _ContextHooks(self), retry or retry_policy(self.settings), self.endpoints,
+                       float(scheduler.get("failover_timeout") or FAILOVER_TIMEOUT),
+                       partial(ensure_devcluster, warn=self.print_err) if start else None)
 
     def service(self, kind: str, key: str, factory: Callable[[], Any]) -> Any:
         """Build a service once per run (e.g. one scheduler client per cluster)."""
@@ -175,3 +202,18 @@ class Context:
                 except Exception:  # noqa: BLE001 - cleanup must not mask the result
                     pass
         self._services.clear()
+
+
+class _ContextHooks:
+    """The connect-time hooks of every plugin, called with this run's context."""
+
+    def __init__(self, context: Context):
+        self._context = context
+
+    def rewrite_endpoint(self, cluster: Cluster, url: str) -> str | None:
+        return self._context.cli.plugins.hook.rewrite_endpoint(
+            context=self._context, cluster=cluster, url=url)
+
+    def prepare_request(self, cluster: Cluster, url: str, headers: dict[str, str]) -> None:
+        self._context.cli.plugins.hook.prepare_request(
+            context=self._context, cluster=cluster, url=url, headers=headers)

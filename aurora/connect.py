@@ -14,16 +14,19 @@ from __future__ import annotations
 import os
 import socket
 import sys
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
 from aurora.clusters import Cluster
 from aurora.errors import ConfigurationError
 
 if TYPE_CHECKING:
+    import argparse
+
     from aurora.api.client import RetryPolicy, SchedulerClient
     from aurora.api.transport import HttpOptions
-    from aurora.command import Context
+    from aurora.settings import ClientSettings
 
 FAILOVER_TIMEOUT = 30.0     # seconds to wait for a new leader (client.toml can change it)
 
@@ -41,35 +44,45 @@ def endpoint_of(cluster: Cluster, timeout: float | None = None) -> str:
                              hint="set one of them in clusters.json")
 
 
-def _found(context: Context, cluster: Cluster, timeout: float | None) -> dict[str, str]:
-    return context.service("endpoint", cluster.name,
-                           lambda: {"url": endpoint_of(cluster, timeout)})
+class Endpoints:
+    """Scheduler URLs found per cluster, once per command: the client and web links share them."""
+
+    def __init__(self) -> None:
+        self._urls: dict[str, str] = {}
+
+    def get(self, cluster: Cluster, timeout: float | None = None) -> str:
+        if cluster.name not in self._urls:
+            self._urls[cluster.name] = endpoint_of(cluster, timeout)
+        return self._urls[cluster.name]
+
+    def failover(self, cluster: Cluster, http: HttpOptions, seconds: float,
+                 wait: bool = True) -> str:
+        """The leader that answers, when the one ZooKeeper named first does not.
+
+        A leader killed outright stays in the ServerSet until its ZooKeeper session
+        expires; the standby takes over then. Read the ServerSet again until a
+        leader answers or `seconds` have passed (exit 7); without `wait` (no
+        retries wanted) the ServerSet is read only once more.
+        """
+        from aurora.discovery import discover_scheduler
+
+        probe_timeout = min(http.connect_timeout, 5.0)
+        url = self.get(cluster, http.connect_timeout)
+        if not url_answers(url, probe_timeout):
+            url = discover_scheduler(
+                cluster, http.connect_timeout,
+                answers=lambda found: url_answers(found, probe_timeout),
+                failover=seconds if wait else 0.0)
+            self._urls[cluster.name] = url
+        return url
 
 
-def endpoint(context: Context, cluster: Cluster, timeout: float | None = None) -> str:
-    """`endpoint_of`, once per command: the client and the web links share one lookup."""
-    return _found(context, cluster, timeout)["url"]
+class HookRelay(Protocol):
+    """The plugins' say in connecting (`rewrite_endpoint`, `prepare_request`), bound to a run."""
 
+    def rewrite_endpoint(self, cluster: Cluster, url: str) -> str | None: ...
 
-def failover(context: Context, cluster: Cluster, http: HttpOptions, wait: bool = True) -> str:
-    """The leader that answers, when the one ZooKeeper named first does not.
-
-    A leader killed outright stays in the ServerSet until its ZooKeeper session
-    expires; the standby takes over then. Read the ServerSet again until a
-    leader answers or `[scheduler] failover_timeout` seconds have passed (exit 7);
-    without `wait` (no retries wanted) the ServerSet is read only once more.
-    """
-    from aurora.discovery import discover_scheduler
-
-    probe_timeout = min(http.connect_timeout, 5.0)
-    seconds = float(context.settings.scheduler.get("failover_timeout") or FAILOVER_TIMEOUT)
-    found = _found(context, cluster, http.connect_timeout)
-    if url_answers(found["url"], probe_timeout):
-        return found["url"]
-    found["url"] = discover_scheduler(
-        cluster, http.connect_timeout, answers=lambda url: url_answers(url, probe_timeout),
-        failover=seconds if wait else 0.0)
-    return found["url"]
+    def prepare_request(self, cluster: Cluster, url: str, headers: dict[str, str]) -> None: ...
 
 
 def free_port() -> int:
@@ -79,20 +92,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def http_options(context: Context, cluster: Cluster) -> HttpOptions:
+def http_options(options: argparse.Namespace, settings: ClientSettings) -> HttpOptions:
+    """Timeouts, CA bundle and redirect header: command-line flags over client.toml."""
     from aurora.api.transport import HttpOptions
 
-    options, settings = context.options, context.settings
     http = HttpOptions()
-    connect = getattr(options, "connect_timeout", None) or settings.scheduler.get(
-        "connect_timeout")
-    read = getattr(options, "timeout", None) or settings.scheduler.get("timeout")
-    bundle = getattr(options, "ca_bundle", None) or settings.scheduler.get("ca_bundle")
+    connect = options.connect_timeout or settings.scheduler.get("connect_timeout")
+    read = options.timeout or settings.scheduler.get("timeout")
+    bundle = options.ca_bundle or settings.scheduler.get("ca_bundle")
     if connect:
         http.connect_timeout = float(connect)
     if read:
         http.timeout = float(read)
-    if getattr(options, "bypass_leader_redirect", False):
+    if options.bypass_leader_redirect:
         http.headers["Bypass-Leader-Redirect"] = "true"
     if bundle:
         bundle = os.path.expanduser(str(bundle))
@@ -103,34 +115,37 @@ def http_options(context: Context, cluster: Cluster) -> HttpOptions:
     return http
 
 
-def scheduler_client(context: Context, cluster_name: str, http: HttpOptions | None = None,
-                     retry: RetryPolicy | None = None,
-                     autostart: bool = True) -> SchedulerClient:
-    """Build a client for `cluster_name`: endpoint, plugins' routing and headers, autostart.
+def retry_policy(settings: ClientSettings) -> RetryPolicy:
+    """`[scheduler] retries` from client.toml, else the default policy."""
+    from aurora.api.client import RetryPolicy
 
-    Commands get theirs through `scheduler_for` (cached per run); `http` and
-    `retry` override the configured ones (completion wants short, single tries).
+    retries = settings.scheduler.get("retries")
+    return RetryPolicy() if retries is None else RetryPolicy(retries=int(retries))
+
+
+def connect(cluster: Cluster, http: HttpOptions, hooks: HookRelay, retry: RetryPolicy,
+            endpoints: Endpoints | None = None, failover_timeout: float = FAILOVER_TIMEOUT,
+            autostart: Callable[[str], None] | None = None) -> SchedulerClient:
+    """A client for `cluster`: endpoint, the plugins' routing and headers, autostart.
+
+    `endpoints` shares discovery with web links; `autostart(base)` starts a
+    local devcluster when the cluster asks for one (`ensure_devcluster`).
     """
-    from aurora.api.client import RetryPolicy, SchedulerClient
+    from aurora.api.client import SchedulerClient
 
-    cluster = context.get_cluster(cluster_name)
-    http = http or http_options(context, cluster)
-    base = endpoint(context, cluster, http.connect_timeout)
-    routed = context.cli.plugins.hook.rewrite_endpoint(context=context, cluster=cluster, url=base)
+    endpoints = endpoints or Endpoints()
+    base = endpoints.get(cluster, http.connect_timeout)
+    routed = hooks.rewrite_endpoint(cluster, base)
     base = routed or base
     before = set(http.headers)
-    context.cli.plugins.hook.prepare_request(context=context, cluster=cluster, url=base,
-                                         headers=http.headers)
+    hooks.prepare_request(cluster, base, http.headers)
     http.origin_bound |= set(http.headers) - before     # credentials: only to `base`'s origin
-    if retry is None:
-        retries = context.settings.scheduler.get("retries")
-        retry = RetryPolicy() if retries is None else RetryPolicy(retries=int(retries))
-    if cluster.get("zk") and not routed:
-        base = failover(context, cluster, http, wait=retry.retries > 0)
-    if autostart and cluster.autostarts and context.settings.devcluster_autostart:
-        ensure_devcluster(context, base)
-    resolve = (lambda: endpoint_of(cluster, http.connect_timeout)) \
-        if cluster.get("zk") and not routed else None
+    discovered = bool(cluster.get("zk")) and not routed
+    if discovered:
+        base = endpoints.failover(cluster, http, failover_timeout, wait=retry.retries > 0)
+    if autostart is not None and cluster.autostarts:
+        autostart(base)
+    resolve = (lambda: endpoint_of(cluster, http.connect_timeout)) if discovered else None
     return SchedulerClient(cluster.name, base, http, retry, resolve=resolve)
 
 
@@ -167,7 +182,7 @@ def url_answers(url: str, timeout: float) -> bool:
     return answers(parts.hostname, port, timeout)
 
 
-def ensure_devcluster(context: Context, base: str) -> None:
+def ensure_devcluster(base: str, warn: Callable[[str], None]) -> None:
     """Start `aurora-devcluster` in the background when nothing answers at `base`."""
     target = _loopback_port(base)
     if target is None or answers(*target):
@@ -185,12 +200,7 @@ def ensure_devcluster(context: Context, base: str) -> None:
             hint="start it yourself with: aurora-devcluster start")
     from aurora.api.transport import redact
 
-    context.print_err(f"aurora: started the devcluster at {redact(base)} for this command; stop it "
+    warn(f"aurora: started the devcluster at {redact(base)} for this command; stop it "
                       "with: aurora-devcluster stop (set autostart = false under [devcluster] "
                       "in client.toml to turn this off)")
 
-
-def scheduler_for(context: Context, cluster_name: str) -> Any:
-    """Context's entry point: one cached client per cluster per run."""
-    return context.service("scheduler", cluster_name,
-                           lambda: scheduler_client(context, cluster_name))

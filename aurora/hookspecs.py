@@ -17,15 +17,14 @@ plugins are registered before site plugins, so where only one result is taken
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pluggy
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from aurora.cli import CommandLine
-    from aurora.command import Context
+    from aurora.command import CommandOption, Context, Noun, Verb
     from aurora.output import Result
 
 PROJECT = "aurora"
@@ -33,8 +32,18 @@ hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
+class Registry(Protocol):
+    """What the registration hooks may call (`aurora.cli.CommandLine` provides it)."""
+
+    def register_noun(self, noun: Noun) -> None: ...
+
+    def add_verb(self, noun_name: str, verb: Verb) -> None: ...
+
+    def add_global_option(self, option: CommandOption) -> None: ...
+
+
 @hookspec
-def register_nouns(cli: CommandLine) -> None:
+def register_nouns(cli: Registry) -> None:
     """Add nouns with ``cli.register_noun(noun)``.
 
     Called once per run, before ``register_verbs``. Registering a noun whose
@@ -44,7 +53,7 @@ def register_nouns(cli: CommandLine) -> None:
 
 
 @hookspec
-def register_verbs(cli: CommandLine) -> None:
+def register_verbs(cli: Registry) -> None:
     """Add verbs to nouns that already exist: ``cli.add_verb("job", MyVerb())``.
 
     Called after every plugin's ``register_nouns``, so a site plugin can extend
@@ -53,7 +62,7 @@ def register_verbs(cli: CommandLine) -> None:
 
 
 @hookspec
-def register_options(cli: CommandLine) -> None:
+def register_options(cli: Registry) -> None:
     """Add global options with ``cli.add_global_option(CommandOption(...))``.
 
     A global option is accepted before the noun or after the verb of every

@@ -17,6 +17,7 @@ from aurora.errors import CommandFailure, InvalidParameter
 from aurora.jobkey import JobKey
 
 if TYPE_CHECKING:
+    from aurora.api.client import SchedulerClient
     from aurora.command import Context
     from aurora.config.aurora_config import AuroraConfig
     from aurora.config.job import JobConfig
@@ -59,19 +60,20 @@ def state_sets() -> dict[str, frozenset[int]]:
             "TERMINAL": frozenset(a.TERMINAL_STATES), "RUNNING": frozenset({s.RUNNING})}
 
 
-def active_tasks(context: Context, key: JobKey,
+def active_tasks(client: SchedulerClient, key: JobKey,
                  instances: Iterable[int] | None = None) -> list[Any]:
+    """The job's active tasks (of `instances` when given), without their configurations."""
     from aurora.api.idl import api
 
     query = api().TaskQuery(jobKeys=[thrift_key(key)], statuses=set(state_sets()["ACTIVE"]),
                             instanceIds=set(instances) if instances else None)
-    return context.scheduler(key.cluster).get_tasks_without_configs(query)
+    return client.get_tasks_without_configs(query)
 
 
-def active_instances_or_raise(context: Context, key: JobKey,
+def active_instances_or_raise(client: SchedulerClient, key: JobKey,
                               instances: Iterable[int]) -> list[int]:
     """Fail (exit 6) naming the requested instances that are not active."""
-    active = {t.assignedTask.instanceId for t in active_tasks(context, key)}
+    active = {t.assignedTask.instanceId for t in active_tasks(client, key)}
     missing = sorted(set(instances) - active)
     if missing:
         raise InvalidParameter(f"Invalid instance parameter: {missing} not active in {key}",
@@ -94,14 +96,13 @@ def current_per_instance(tasks: Iterable[Any]) -> dict[int, Any]:
     return latest
 
 
-def wait_for(context: Context, key: JobKey, instances: Iterable[int] | None,
+def wait_for(client: SchedulerClient, key: JobKey, instances: Iterable[int] | None,
              states: frozenset[int], timeout: float | None = None,
              first_interval: float = 0.5, max_interval: float = 5.0) -> bool:
     """Poll until every instance's current task is in `states`; False on timeout."""
     from aurora.api.idl import api
     from aurora.api.views import TASK_STATES, tasks_without_configs
 
-    client = context.scheduler(key.cluster)
     query = api().TaskQuery(jobKeys=[thrift_key(key)],
                             instanceIds=set(instances) if instances else None)
     started, interval = time.monotonic(), first_interval
@@ -118,10 +119,9 @@ def wait_for(context: Context, key: JobKey, instances: Iterable[int] | None,
 def display_url(context: Context, cluster_name: str) -> str:
     """The scheduler's web address: `proxy_url` when set, else the API endpoint's base."""
     from aurora.api.transport import without_userinfo
-    from aurora.connect import endpoint
 
     cluster = context.get_cluster(cluster_name)
-    return without_userinfo(cluster.get("proxy_url") or endpoint(context, cluster))
+    return without_userinfo(cluster.get("proxy_url") or context.endpoints.get(cluster))
 
 
 def job_page(context: Context, key: JobKey) -> str:

@@ -62,12 +62,10 @@ def _job_keys(context: Context, cluster: str) -> list[str]:
     """Keys the scheduler knows for `cluster`; nothing when it does not answer quickly."""
     from aurora.api.client import RetryPolicy
     from aurora.api.transport import HttpOptions
-    from aurora.connect import scheduler_client
 
     try:
-        client = scheduler_client(context, cluster,
-                                  HttpOptions(connect_timeout=1.0, timeout=2.0),
-                                  RetryPolicy(retries=0), autostart=False)
+        client = context.connect(cluster, HttpOptions(connect_timeout=1.0, timeout=2.0),
+                                 RetryPolicy(retries=0), autostart=False)
         keys = client.get_job_keys(None)
         client.close()
     except Exception:  # noqa: BLE001 - completion must never fail loudly
@@ -106,7 +104,7 @@ def candidates(context: Context, words: list[str], cword: int) -> list[str]:
         if len(position) >= 2 and position[0] in cli.nouns:
             verb = cli.nouns[position[0]].verbs.get(position[1])
             if verb is not None:
-                names += [n for o in verb.get_options() for n in o.names if n.startswith("--")]
+                names += [n for o in verb.options for n in o.names if n.startswith("--")]
         return sorted({n for n in names if n.startswith(current)})
     if not position:
         return sorted(n for n in [*cli.nouns, "help"] if n.startswith(current))
@@ -118,7 +116,7 @@ def candidates(context: Context, words: list[str], cword: int) -> list[str]:
     verb = noun.verbs.get(position[1])
     if verb is None:
         return []
-    positionals = [o for o in verb.get_options() if o.is_positional]
+    positionals = [o for o in verb.options if o.is_positional]
     slot = len(position) - 2
     if slot < len(positionals) and _takes_key(positionals[slot]):
         return key_candidates(context, current)

@@ -91,7 +91,7 @@ def register_options(cli: Any) -> None:
 
 @hookimpl
 def rewrite_endpoint(context: Any, cluster: Any, url: str) -> str | None:
-    via = getattr(getattr(context, "options", None), "tunnel", None) or cluster.get(
+    via = context.options.tunnel or cluster.get(
         "tunnel_host")
     if not via:
         return None

@@ -35,15 +35,16 @@ class AddInstances(Verb):
         o = context.options
         key, instance = o.task_instance
         check_instance_count(o.instance_count)
-        active = active_instances_or_raise(context, key, [instance])
+        client = context.scheduler(key.cluster)
+        active = active_instances_or_raise(client, key, [instance])
         start = max(active) + 1
-        if has_sla_policy(active_tasks(context, key)):
+        if has_sla_policy(active_tasks(client, key)):
             context.print_out("WARNING: Adding instances without updating SlaPolicy.")
         context.print_out(f"Adding {o.instance_count} instances to {key} using the task "
                           f"config of instance {instance}")
         hooked(context, None, AuroraJobKey.of(key), "add_instances",
                (AuroraJobKey.of(key), instance, o.instance_count), {"config": None},
-               lambda: context.scheduler(key.cluster).add_instances(
+               lambda: client.add_instances(
                    api().InstanceKey(jobKey=thrift_key(key), instanceId=instance),
                    o.instance_count))
         new = list(range(start, start + o.instance_count))
@@ -51,5 +52,5 @@ class AddInstances(Verb):
         if o.open_browser:
             open_in_browser(url)
         if o.wait_until != "PENDING":
-            wait_for(context, key, new, wait_states(o.wait_until))
+            wait_for(client, key, new, wait_states(o.wait_until))
         return Result(data={"job": str(key), "added": new}, text="")

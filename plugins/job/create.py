@@ -59,7 +59,7 @@ class CreateJob(Verb):
         if o.open_browser:
             open_in_browser(url)
         if o.wait_until != "PENDING":
-            wait_for(context, key, None, wait_states(o.wait_until))
+            wait_for(client, key, None, wait_states(o.wait_until))
         # One task is enough to know the job exists; the scheduler honours the limit.
         query = api().TaskQuery(jobKeys=[thrift_key(key)], limit=1)
         if not client.get_tasks_without_configs(query):

@@ -47,13 +47,13 @@ def kill(context: Context, key: JobKey, instances: list[int] | None) -> tuple[li
     context.print_out(f"Killing tasks for job: {key}")
     if o.no_batching:
         kill_tasks(instances)
-        if not wait_for(context, key, instances, terminal, timeout=KILL_TIMEOUT):
+        if not wait_for(client, key, instances, terminal, timeout=KILL_TIMEOUT):
             raise SchedulerTimeout(f"Instances {instances or 'of ' + str(key)} were not killed "
                                    f"in time ({KILL_TIMEOUT:.0f}s)")
         return instances or [], ""
     if o.batch_size <= 0:
         raise InvalidParameter(f"--batch-size must be positive, got {o.batch_size}")
-    active = sorted({t.assignedTask.instanceId for t in active_tasks(context, key)})
+    active = sorted({t.assignedTask.instanceId for t in active_tasks(client, key)})
     if not active:
         raise InvalidParameter(f"No tasks to kill found for job {key}",
                                hint=f"see its tasks with: aurora job status {key}")
@@ -62,7 +62,7 @@ def kill(context: Context, key: JobKey, instances: list[int] | None) -> tuple[li
     while targets:
         batch, targets = targets[:o.batch_size], targets[o.batch_size:]
         kill_tasks(batch)
-        if wait_for(context, key, batch, terminal, timeout=KILL_TIMEOUT):
+        if wait_for(client, key, batch, terminal, timeout=KILL_TIMEOUT):
             killed += batch
             report.append(f"Successfully killed instances {batch}\n")
             continue
@@ -96,9 +96,10 @@ class KillJob(Verb):
             raise InvalidParameter("The instances list cannot be omitted in a kill command",
                                    hint=f"to kill every instance run: aurora job killall "
                                         f"{spec.job}")
-        if has_sla_policy(active_tasks(context, spec.job)):
+        client = context.scheduler(spec.job.cluster)
+        if has_sla_policy(active_tasks(client, spec.job)):
             context.print_out("WARNING: Killing instances without updating SlaPolicy.")
         if context.options.strict:
-            active_instances_or_raise(context, spec.job, spec.instances)
+            active_instances_or_raise(client, spec.job, spec.instances)
         killed, report = kill(context, spec.job, list(spec.instances))
         return finish(context, spec.job, killed, report, "kill")

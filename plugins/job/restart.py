@@ -141,10 +141,10 @@ class RestartJob(Verb):
             raise InvalidParameter(f"--batch-size must be positive, got {o.batch_size}")
         requested = o.instance_spec.instances
         if requested is not None and o.strict:
-            active_instances_or_raise(context, key, requested)
+            active_instances_or_raise(context.scheduler(key.cluster), key, requested)
         config = hooks_config(context, key)
         tasks = {t.assignedTask.instanceId: t.assignedTask.taskId
-                 for t in active_tasks(context, key)}
+                 for t in active_tasks(context.scheduler(key.cluster), key)}
         if not tasks:
             raise InvalidParameter(f"No active instances found in job {key}; nothing to restart",
                                    hint=f"check the job key, e.g. aurora job status {key}")

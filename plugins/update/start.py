@@ -237,7 +237,7 @@ class StartUpdate(Verb):
                                  "command", hint=f"run: aurora cron schedule {key} "
                                                  f"{o.config_file}")
         if instances and o.strict:
-            active_instances_or_raise(context, key, instances)
+            active_instances_or_raise(context.scheduler(key.cluster), key, instances)
         request = a.JobUpdateRequest(taskConfig=config.thrift.taskConfig,
                                      instanceCount=config.instances,
                                      settings=update_settings(config, instances))

@@ -43,7 +43,8 @@ class JobOwner(Verb):
         from aurora.jobs import active_tasks
 
         key = context.options.jobspec
-        owners = sorted({t.assignedTask.task.owner.user for t in active_tasks(context, key)
+        tasks = active_tasks(context.scheduler(key.cluster), key)
+        owners = sorted({t.assignedTask.task.owner.user for t in tasks
                          if t.assignedTask.task.owner})
         return Result(data={"job": str(key), "owners": owners},
                       text="".join(f"{o}\n" for o in owners) or "nobody\n",
