@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,7 +21,15 @@ from aurora import __version__, fastpath, helptext, index
 from aurora.command import CommandOption, Context, Noun, Verb
 from aurora.command_hooks import skipped_plugins
 from aurora.errors import AuroraError, ConfigurationError, ExitCode, PluginError, UsageError
-from aurora.output import Result, emit, emit_err, emit_error
+from aurora.output import (
+    Result,
+    debug_log,
+    emit,
+    emit_err,
+    emit_error,
+    silence_stdout,
+    write_err,
+)
 from aurora.plugin_manager import (
     PluginManager,
     discover_entry_points,
@@ -68,7 +75,7 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def exit(self, status: int = 0, message: str | None = None) -> None:  # type: ignore[override]
         if message:
-            sys.stderr.write(message)
+            write_err(message)
         raise _ParserExit(status)
 
 
@@ -397,7 +404,7 @@ def _report_internal(exc: BaseException, show_traceback: bool, cli: CommandLine 
     where = cli.plugins.blame(exc.__traceback__) if cli else None
     culprit = f"plugin '{where}' failed" if where else "internal error"
     if show_traceback:
-        sys.stderr.write(text)
+        write_err(text)
         emit_err(f"aurora: {culprit}: {type(exc).__name__}: {exc}")
         return
     path = os.path.join(index.cache_dir(), "last-traceback.txt")
@@ -418,8 +425,7 @@ def _setup_logging(verbose: bool) -> None:
         return
     import logging
 
-    logging.basicConfig(stream=sys.stderr, level=logging.DEBUG,
-                        format="%(levelname)s %(name)s: %(message)s")
+    debug_log(logging.DEBUG)
 
 
 def run(argv: list[str]) -> int:
@@ -439,7 +445,7 @@ def run(argv: list[str]) -> int:
         return ExitCode.INTERRUPTED
     except UsageError as exc:
         if exc.usage:
-            sys.stderr.write(exc.usage)
+            write_err(exc.usage)
         emit_error(f"aurora: error: {exc}")
         return exc.exit_code
     except PluginError as exc:
@@ -450,10 +456,7 @@ def run(argv: list[str]) -> int:
         return exc.exit_code
     except BrokenPipeError:
         # stdout closed early (`aurora job list ... | head`): not an error.
-        try:
-            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
-        except OSError:
-            pass
+        silence_stdout()
         return ExitCode.OK
     except Exception as exc:  # noqa: BLE001 - the last line of defence
         _report_internal(exc, show_traceback, cli)

@@ -87,6 +87,11 @@ class PartialKey(NamedTuple):
     def as_job_key(self) -> JobKey:
         return JobKey(self.cluster, self.role, self.env, self.name)
 
+    @property
+    def fixed_role(self) -> str | None:
+        """The role when it is not a glob (a scheduler can filter by it), else None."""
+        return None if _is_glob(self.role) else self.role
+
     def matches(self, key: JobKey) -> bool:
         """Shell-style, case-sensitive match of every component."""
         return fnmatch.fnmatchcase(key.cluster, self.cluster) and self.path_matcher()(
@@ -179,6 +184,25 @@ def parse_partial_key(text: str) -> PartialKey:
     for what, value in zip(("role", "environment", "name"), parts[1:], strict=True):
         _check_identifier(text, what, value, PARTIAL_KEY_FORM, allow_glob=True)
     return PartialKey(*parts)
+
+
+def parse_page_key(text: str) -> tuple[str, str, str, str]:
+    """Parse `CLUSTER[/ROLE[/ENV[/NAME]]]` naming a scheduler web page; missing parts are
+    "", and a part may be given only when the ones before it are."""
+    parts = text.split("/")
+    if len(parts) > 4 or not parts[0]:
+        raise InvalidParameter(f"invalid key '{text}'", hint=f"expected {PARTIAL_KEY_FORM}")
+    cluster, role, env, name = parts + [""] * (4 - len(parts))
+    if (env and not role) or (name and not env):
+        raise InvalidParameter(f"invalid key '{text}': a part is empty",
+                               hint="If env specified, must specify role (and likewise "
+                                    "name needs env)")
+    return cluster, role, env, name
+
+
+def key_parts(text: str) -> list[str]:
+    """The parts of a key as typed so far, unchecked (completion offers the next one)."""
+    return text.split("/")
 
 
 def parse_role_key(text: str) -> tuple[str, str]:

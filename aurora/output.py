@@ -7,9 +7,11 @@ the exit code. A formatter plugin turns it into text; `emit` writes that text.
 
 from __future__ import annotations
 
+import io
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -35,8 +37,10 @@ class Result:
     rows: list[dict[str, Any]] | None = None   # flat records for table/csv when `data` nests
 
 
-def use_color(stream: TextIO) -> bool:
-    """Colour only on a terminal, and never when NO_COLOR is set (no-color.org)."""
+def use_color(stream: TextIO | None = None) -> bool:
+    """Colour only on a terminal (stdout unless told), never when NO_COLOR is set
+    (no-color.org)."""
+    stream = stream or sys.stdout
     if "NO_COLOR" in os.environ:
         return False
     isatty = getattr(stream, "isatty", None)
@@ -163,3 +167,76 @@ class StatusLine:
             self.stream.write("\n")
             self.stream.flush()
         self.shown = ""
+
+
+def write_err(text: str) -> None:
+    """Text on stderr exactly as given, flushed: argparse's usage, a traceback asked for
+    with --traceback, a progress bar redrawn in place."""
+    sys.stderr.write(text)
+    sys.stderr.flush()
+
+
+def stderr_is_tty() -> bool:
+    """Whether stderr is a terminal (progress may be redrawn in place, prompts asked)."""
+    return sys.stderr.isatty()
+
+
+def child_output() -> TextIO:
+    """Where a child process (ssh) writes when its output is not the command's result."""
+    return sys.stderr
+
+
+def debug_log(level: int) -> None:
+    """Python logging on stderr (-v)."""
+    import logging
+
+    logging.basicConfig(stream=sys.stderr, level=level,
+                        format="%(levelname)s %(name)s: %(message)s")
+
+
+def silence_stdout() -> None:
+    """The reader of stdout went away (`aurora job list | head`): drop what is left."""
+    try:
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives until the process ends
+    except OSError:
+        pass
+
+
+class _ToStderr(io.TextIOBase):
+    """What a job file sees as sys.stdout: writes go to stderr, close() closes nothing."""
+
+    def __init__(self, target: Any):
+        self.target = target
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        return self.target.write(text)
+
+    def flush(self) -> None:
+        self.target.flush()
+
+    def close(self) -> None:
+        self.flush()
+
+
+@contextmanager
+def stdout_to_stderr() -> Iterator[None]:
+    """While a job file runs, whatever it prints (print(), os.write(1), a child process)
+    goes to stderr: the user still sees it, and stdout holds only the command's result
+    (`--write-json` stays parseable)."""
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+        os.dup2(2, 1)
+    except OSError:        # no usable descriptors (embedded use): Python-level only
+        saved = None
+    try:
+        with redirect_stdout(_ToStderr(sys.stderr)):
+            yield
+    finally:
+        sys.stderr.flush()
+        if saved is not None:
+            os.dup2(saved, 1)
+            os.close(saved)

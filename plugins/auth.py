@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from aurora.errors import AuthError, ConfigurationError
 from aurora.hookspecs import hookimpl
+from aurora.output import emit_err, stderr_is_tty
 
 MECHANISMS = ("UNAUTHENTICATED", "BASIC", "KERBEROS")
 KERBEROS_EXTRA = "pip install 'aurora-client-v2[kerberos]'"
@@ -52,11 +53,11 @@ def basic_header(login: str, password: str) -> str:
 
 def prompt_credentials(cluster_name: str, host: str) -> tuple[str, str] | None:
     """Ask on the terminal (password not echoed); None when there is no terminal."""
-    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+    if not (sys.stdin.isatty() and stderr_is_tty()):
         return None
     import getpass
 
-    sys.stderr.write(f"Credentials for cluster {cluster_name} ({host})\n")
+    emit_err(f"Credentials for cluster {cluster_name} ({host})")
     login = input("User: ")
     return login, getpass.getpass("Password: ")
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from aurora.command import CommandOption, Context, Noun, Verb
 from aurora.hookspecs import hookimpl
+from aurora.jobkey import key_parts
 from aurora.output import Result
 
 KEY_PARSERS = ("parse_job_key", "parse_instance_key", "parse_partial_key", "parse_role_key",
@@ -76,12 +77,13 @@ def _job_keys(context: Context, cluster: str) -> list[str]:
 def key_candidates(context: Context, word: str) -> list[str]:
     if "/" not in word:
         return [f"{name}/" for name in sorted(context.clusters) if name.startswith(word)]
-    cluster, depth = word.split("/", 1)[0], word.count("/")
+    typed = key_parts(word)
+    cluster, depth = typed[0], len(typed) - 1
     found: set[str] = set()
     for key in _job_keys(context, cluster):
         if not key.startswith(word):
             continue
-        parts = key.split("/")
+        parts = key_parts(key)
         found.add("/".join(parts[:depth + 1]) + ("/" if depth < 3 else ""))
     return sorted(found)
 

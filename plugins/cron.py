@@ -24,12 +24,10 @@ def cron_call(context: Context, key: Any, method: str, argument: Any, failure: s
 
     A refusal becomes `<failure> <key>: <scheduler's message>`, exit 10.
     """
-    from aurora.api.client import SchedulerError
+    from aurora.api.client import Refusal
 
-    try:
-        return hook(lambda: context.scheduler(key.cluster).call(method, argument))
-    except SchedulerError as exc:
-        raise CommandFailure(f"{failure} {key}: {exc}", exit_code=10) from None
+    refused = Refusal(f"{failure} {key}:")
+    return hook(lambda: context.scheduler(key.cluster).call(method, argument, refused=refused))
 
 
 class ScheduleCron(Verb):

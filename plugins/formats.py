@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -194,7 +193,7 @@ def format_output(context: Any, result: Result,
         emit_err(f"aurora: warning: --columns applies to table and csv output only; "
                  f"ignored with {format_name} (add --output-format table)")
     if format_name == "text":
-        return render_text(result, color=use_color(sys.stdout))
+        return render_text(result, color=use_color())
     if format_name == "json":
         return render_json(result)
     if format_name == "yaml":
@@ -203,5 +202,5 @@ def format_output(context: Any, result: Result,
         columns, rows = rows_of(result, _wanted_columns(context))
         if format_name == "csv":
             return render_csv(columns, rows)
-        return render_table(columns, rows, color=use_color(sys.stdout)) if rows else ""
+        return render_table(columns, rows, color=use_color()) if rows else ""
     return None

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from aurora.command import CommandOption, Context, Noun, Verb
-from aurora.errors import CommandFailure, InvalidParameter
+from aurora.errors import InvalidParameter
 from aurora.hookspecs import hookimpl
 from aurora.jobkey import parse_role_key
 from aurora.jobs import thrift_json, tidy_number
@@ -50,15 +50,12 @@ class GetQuota(Verb):
     options = (ROLE,)
 
     def execute(self, context: Context) -> Result:
-        from aurora.api.client import SchedulerError
+        from aurora.api.client import Refusal
 
         cluster, role = context.options.role
         context.print_out(f"Getting quota for: {role}")
-        try:
-            result = context.scheduler(cluster).get_quota(role)
-        except SchedulerError as exc:
-            raise CommandFailure(f"Error retrieving quota for role {role}: {exc}",
-                                 exit_code=10) from None
+        result = context.scheduler(cluster).get_quota(
+            role, refused=Refusal(f"Error retrieving quota for role {role}:"))
         lines = ["Allocated:", *resource_lines(result.quota)]
         for field, title in SECTIONS:
             if getattr(result, field) is not None:
@@ -89,7 +86,7 @@ class SetQuota(Verb):
                CommandOption("--disk", required=True, metavar="SIZE", help="disk, e.g. 100GB"))
 
     def execute(self, context: Context) -> Result:
-        from aurora.api.client import SchedulerError
+        from aurora.api.client import Refusal
         from aurora.api.idl import api
 
         a = api()
@@ -100,11 +97,8 @@ class SetQuota(Verb):
         ram, disk = size_mb(o.ram, "RAM"), size_mb(o.disk, "disk")
         quota = a.ResourceAggregate(resources={a.Resource(numCpus=o.cpus),
                                                a.Resource(ramMb=ram), a.Resource(diskMb=disk)})
-        try:
-            context.scheduler(cluster).call("setQuota", role, quota)
-        except SchedulerError as exc:
-            raise CommandFailure(f"Error setting quota for role {role}: {exc}",
-                                 exit_code=10) from None
+        context.scheduler(cluster).call(
+            "setQuota", role, quota, refused=Refusal(f"Error setting quota for role {role}:"))
         return Result(data={"role": role, "cpus": o.cpus, "ram_mb": ram, "disk_mb": disk},
                       text=f"Quota for {cluster}/{role} set to {o.cpus:g} CPU, {ram} MB RAM, "
                            f"{disk} MB disk\n")

@@ -16,7 +16,7 @@ from typing import Any
 
 from aurora import options as opt
 from aurora.command import CommandOption, Context, Noun, Verb
-from aurora.errors import ApiError, InvalidParameter
+from aurora.errors import InvalidParameter
 from aurora.hookspecs import hookimpl
 from aurora.jobkey import JobKey
 from aurora.output import Result
@@ -92,15 +92,13 @@ def uptime_at(sorted_uptimes: list[int], percentile: float) -> int:
 
 def job_uptimes(context: Context, key: JobKey) -> list[int]:
     """Ascending uptimes of the job's live instances, measured now."""
-    from aurora.api.client import SchedulerError
+    from aurora.api.client import Refusal
     from aurora.api.idl import api
     from aurora.jobs import state_sets, thrift_key
 
     query = api().TaskQuery(jobKeys=[thrift_key(key)], statuses=set(state_sets()["LIVE"]))
-    try:
-        tasks = context.scheduler(key.cluster).get_task_events(query)
-    except SchedulerError as exc:
-        raise ApiError(f"Error retrieving the tasks of {key}: {exc}") from None
+    tasks = context.scheduler(key.cluster).get_task_events(
+        query, refused=Refusal(f"Error retrieving the tasks of {key}:"))
     return sorted(instance_uptimes(tasks, time.time()).values())
 
 

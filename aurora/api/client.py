@@ -14,7 +14,9 @@ Every RPC goes through `call`, which
   capped exponential backoff, saying so once on stderr; a refused connection to
   a loopback scheduler without ZooKeeper is not retried (nothing listens);
 * turns a non-OK response into `SchedulerError` carrying the scheduler's own
-  messages (AUTH_FAILED becomes `AuthError`, exit 30).
+  messages (AUTH_FAILED becomes `AuthError`, exit 30). This is the only place a
+  response becomes an error: a command that words a refusal its own way, or
+  gives it another exit code, passes a `Refusal` with the call.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from aurora.api.transport import (
     api_url,
     redact,
 )
-from aurora.errors import ApiError, AuroraError, AuthError, SchedulerTimeout
+from aurora.errors import ApiError, AuroraError, AuthError, ExitCode, SchedulerTimeout
 
 # The read methods: they change nothing, so sending one again is always safe.
 # Every other method is a write and is sent at most once per command.
@@ -46,10 +48,27 @@ IDEMPOTENT = frozenset({
 })
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """How one command reports the scheduler's refusal of a call.
+
+    The message becomes `<prefix> <the scheduler's words>` and the exit code
+    `exit_code` (upstream gives some commands 3 or 4 rather than 10). `accept`
+    may declare a refusal a success (its Response is returned); `hint` may name
+    the fix from the refused Response.
+    """
+
+    prefix: str
+    exit_code: int = ExitCode.API_ERROR
+    accept: Callable[[Any], bool] | None = None
+    hint: Callable[[Any, str], str | None] | None = None
+
+
 class SchedulerError(ApiError):
     """A non-OK answer; `details` are the scheduler's messages, verbatim."""
 
-    def __init__(self, method: str, response: Any, endpoint: str):
+    def __init__(self, method: str, response: Any, endpoint: str,
+                 refused: Refusal | None = None):
         self.response = response
         self.method = method
         self.code_name = response_code_name(response.responseCode)
@@ -62,6 +81,10 @@ class SchedulerError(ApiError):
                                     "update abort' or wait for the update to finish"
                          if locked else None)
         self.endpoint = endpoint
+        if refused is not None:
+            said = str(self)
+            self.message, self.exit_code = f"{refused.prefix} {said}", refused.exit_code
+            self.hint = refused.hint(response, said) if refused.hint else None
 
 
 @dataclass
@@ -147,8 +170,10 @@ class SchedulerClient:
         return isinstance(failure, (TransientHttpError, ConnectFailed))
 
     def call(self, method: str, *args: Any, service: Any = None,
-             _deadline: float | None = None) -> Any:
+             refused: Refusal | None = None, _deadline: float | None = None) -> Any:
         """Call `method`; return the OK Response or raise with the exit code it deserves.
+
+        `refused` words a refusal for the command that made the call.
 
         `service` may be a slimmer view of the API whose reply structs leave fields
         out: the binary protocol skips what a struct does not name (see
@@ -164,7 +189,7 @@ class SchedulerClient:
         body = encode_call(service, method, args, seqid)
         delays = self.retry.delays() if _deadline is None else []  # settling reads: once
         for attempt in range(1, len(delays) + 2):
-            failure = self._attempt(method, args, body, seqid, service, deadline)
+            failure = self._attempt(method, args, body, seqid, service, deadline, refused)
             if not isinstance(failure, AuroraError):
                 return failure
             if attempt > len(delays):
@@ -178,7 +203,7 @@ class SchedulerClient:
         raise AssertionError("unreachable")
 
     def _attempt(self, method: str, args: tuple, body: bytes, seqid: int, service: Any,
-                 deadline: float) -> Any:
+                 deadline: float, refused: Refusal | None = None) -> Any:
         """The OK Response, or the failure to retry on; raises what may not be retried."""
         from aurora.api.codec import BadReply
         from aurora.api.outcome import unknown
@@ -199,10 +224,16 @@ class SchedulerClient:
             if not self._may_retry(method, exc):
                 raise self._labelled(exc, f" (during {method}, not retried)") from None
             return exc
+        return self._answer(method, response, refused)
+
+    def _answer(self, method: str, response: Any, refused: Refusal | None) -> Any:
+        """The OK (or accepted) Response, or the refusal as an error; a transient one is
+        returned to be retried."""
         code = response.responseCode
-        if code == api().ResponseCode.OK:
+        if code == api().ResponseCode.OK or (refused and refused.accept
+                                            and refused.accept(response)):
             return response
-        error = SchedulerError(method, response, self.url)
+        error = SchedulerError(method, response, self.url, refused)
         if code == api().ResponseCode.AUTH_FAILED:
             raise AuthError(f"{self._where()} refused {method}: {error}")
         if code != api().ResponseCode.ERROR_TRANSIENT:
@@ -266,8 +297,10 @@ class SchedulerClient:
         return value
 
     # -- typed methods (names follow the thrift API) -----------------------------
-    def _read(self, method: str, field: str, *args: Any, service: Any = None) -> Any:
-        return self.result(self.call(method, *args, service=service), method, field)
+    def _read(self, method: str, field: str, *args: Any, service: Any = None,
+              refused: Refusal | None = None) -> Any:
+        return self.result(self.call(method, *args, service=service, refused=refused),
+                           method, field)
 
     def get_jobs(self, role: str | None = None) -> Any:
         return self._read("getJobs", "getJobsResult", role)
@@ -284,18 +317,19 @@ class SchedulerClient:
     def get_job_summary(self, role: str | None = None) -> Any:
         return self._read("getJobSummary", "jobSummaryResult", role)
 
-    def get_tasks_status(self, query: Any) -> list[Any]:
-        return self._read("getTasksStatus", "scheduleStatusResult", query).tasks or []
+    def get_tasks_status(self, query: Any, refused: Refusal | None = None) -> list[Any]:
+        return self._read("getTasksStatus", "scheduleStatusResult", query,
+                          refused=refused).tasks or []
 
     def get_tasks_without_configs(self, query: Any) -> list[Any]:
         return self._read("getTasksWithoutConfigs", "scheduleStatusResult", query).tasks or []
 
-    def get_task_events(self, query: Any) -> list[Any]:
+    def get_task_events(self, query: Any, refused: Refusal | None = None) -> list[Any]:
         """getTasksWithoutConfigs decoding only each task's ids, host, status and events."""
         from aurora.api.idl import task_events_service
 
         result = self._read("getTasksWithoutConfigs", "scheduleStatusResult", query,
-                            service=task_events_service())
+                            service=task_events_service(), refused=refused)
         return result.tasks or []
 
     def get_pending_reason(self, query: Any) -> Any:
@@ -307,17 +341,17 @@ class SchedulerClient:
     def get_role_summary(self) -> Any:
         return self._read("getRoleSummary", "roleSummaryResult")
 
-    def get_quota(self, role: str) -> Any:
-        return self._read("getQuota", "getQuotaResult", role)
+    def get_quota(self, role: str, refused: Refusal | None = None) -> Any:
+        return self._read("getQuota", "getQuotaResult", role, refused=refused)
 
     def get_tier_configs(self) -> Any:
         return self._read("getTierConfigs", "getTierConfigResult")
 
-    def populate_job_config(self, config: Any) -> Any:
-        return self._read("populateJobConfig", "populateJobResult", config)
+    def populate_job_config(self, config: Any, refused: Refusal | None = None) -> Any:
+        return self._read("populateJobConfig", "populateJobResult", config, refused=refused)
 
-    def create_job(self, config: Any) -> Any:
-        return self.call("createJob", config)
+    def create_job(self, config: Any, refused: Refusal | None = None) -> Any:
+        return self.call("createJob", config, refused=refused)
 
     def kill_tasks(self, job_key: Any, instances: set[int] | None, message: str | None) -> Any:
         return self.call("killTasks", job_key, instances, message)

@@ -9,18 +9,15 @@ down to the frames inside job files.
 
 from __future__ import annotations
 
-import io
 import json
 import os
-import sys
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from typing import Any
 
 from aurora.errors import ConfigurationError
 from aurora.jobkey import JobKey
+from aurora.output import stdout_to_stderr
 
 
 class ConfigError(ConfigurationError):
@@ -98,46 +95,6 @@ def _job_file_error(exc: BaseException, files: list[str]) -> ConfigError:
         line = f" (in: {last.line.strip()})" if last.line else ""
         return ConfigError(f"{where}: {text}{line}")
     return ConfigError(f"{files[0] if files else 'job file'}: {text}")
-
-
-class _ToStderr(io.TextIOBase):
-    """What a job file sees as sys.stdout: writes go to stderr, close() closes nothing."""
-
-    def __init__(self, target: Any):
-        self.target = target
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, text: str) -> int:
-        return self.target.write(text)
-
-    def flush(self) -> None:
-        self.target.flush()
-
-    def close(self) -> None:
-        self.flush()
-
-
-@contextmanager
-def stdout_to_stderr() -> Iterator[None]:
-    """While a job file runs, whatever it prints (print(), os.write(1), a child process)
-    goes to stderr: the user still sees it, and stdout holds only the command's result
-    (`--write-json` stays parseable)."""
-    sys.stdout.flush()
-    try:
-        saved = os.dup(1)
-        os.dup2(2, 1)
-    except OSError:        # no usable descriptors (embedded use): Python-level only
-        saved = None
-    try:
-        with redirect_stdout(_ToStderr(sys.stderr)):
-            yield
-    finally:
-        sys.stderr.flush()
-        if saved is not None:
-            os.dup2(saved, 1)
-            os.close(saved)
 
 
 def _exit_error(exc: SystemExit, files: list[str]) -> ConfigError:

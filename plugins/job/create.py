@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aurora import options as opt
 from aurora.command import Context, Verb
-from aurora.errors import CommandFailure
+from aurora.errors import CommandFailure, ExitCode
 from aurora.job_file_hooks import hook_view, hooked
 from aurora.jobs import (
     job_page,
@@ -37,7 +37,7 @@ class CreateJob(Verb):
                opt.CONFIG_FILE)
 
     def execute(self, context: Context) -> Result:
-        from aurora.api.client import SchedulerError
+        from aurora.api.client import Refusal
         from aurora.api.idl import api
 
         o = context.options
@@ -50,11 +50,9 @@ class CreateJob(Verb):
         client = context.scheduler(key.cluster)
         context.print_out(f"Creating job {key.name}")
         view = hook_view(config)
-        try:
-            hooked(context, view, None, "create_job", (view,), {},
-                   lambda: client.create_job(view.job()))
-        except SchedulerError as exc:
-            raise CommandFailure(f"Job creation failed due to error: {exc}") from None
+        refused = Refusal("Job creation failed due to error:", ExitCode.COMMAND_FAILURE)
+        hooked(context, view, None, "create_job", (view,), {},
+               lambda: client.create_job(view.job(), refused=refused))
         url = job_page(context, key)
         if o.open_browser:
             open_in_browser(url)

@@ -8,7 +8,7 @@ from typing import Any
 
 from aurora import options as opt
 from aurora.command import CommandOption, Context, Verb
-from aurora.errors import CommandFailure, ConfigurationError
+from aurora.errors import CommandFailure, ExitCode
 from aurora.jobkey import parse_job_key
 from aurora.jobs import load_config, thrift_json
 from aurora.output import Result
@@ -70,7 +70,7 @@ class DiffJob(Verb):
                opt.INSTANCE_SPEC, opt.CONFIG_FILE)
 
     def execute(self, context: Context) -> Result:
-        from aurora.api.client import SchedulerError
+        from aurora.api.client import Refusal
         from aurora.api.idl import api
 
         a = api()
@@ -79,10 +79,8 @@ class DiffJob(Verb):
         config = load_config(context, key, o.config_file, o.bindings, o.read_json)
         remote_key = o.from_key or key
         client = context.scheduler(remote_key.cluster)
-        try:
-            local = client.populate_job_config(config.thrift).taskConfig
-        except SchedulerError as exc:
-            raise ConfigurationError(f"Error loading configuration: {exc}") from None
+        local = client.populate_job_config(config.thrift, refused=Refusal(
+            "Error loading configuration:", ExitCode.INVALID_CONFIGURATION)).taskConfig
         local.job = a.JobKey(role=remote_key.role, environment=remote_key.env,
                              name=remote_key.name)
         instances = o.instance_spec.instances
@@ -90,11 +88,9 @@ class DiffJob(Verb):
             a.Range(first=i, last=i) for i in instances} if instances else None)
         request = a.JobUpdateRequest(taskConfig=local, instanceCount=config.instances,
                                      settings=settings)
-        try:
-            diff = client.result(client.call("getJobUpdateDiff", request), "getJobUpdateDiff",
-                                 "getJobUpdateDiffResult")
-        except SchedulerError as exc:
-            raise CommandFailure(f"Error getting diff info from scheduler: {exc}") from None
+        refused = Refusal("Error getting diff info from scheduler:", ExitCode.COMMAND_FAILURE)
+        diff = client.result(client.call("getJobUpdateDiff", request, refused=refused),
+                             "getJobUpdateDiff", "getJobUpdateDiffResult")
         lines = ["This job update will:"]
         for label, groups in (("add instances:", diff.add), ("remove instances:", diff.remove)):
             if groups:

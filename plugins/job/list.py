@@ -17,8 +17,8 @@ def resolve_jobs(context: Context, pattern: PartialKey) -> list[JobKey]:
     found: list[JobKey] = []
     for name in clusters:
         context.get_cluster(name)
-        role = None if any(c in pattern.role for c in "*?[") else pattern.role
-        found += [JobKey(name, *path) for path in context.scheduler(name).get_job_keys(role)
+        found += [JobKey(name, *path)
+                  for path in context.scheduler(name).get_job_keys(pattern.fixed_role)
                   if matches(path)]
     return found     # sorted: clusters in order, each cluster's keys sorted
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aurora.command import CommandOption, Context, Verb
-from aurora.errors import InvalidParameter
+from aurora.jobkey import parse_page_key
 from aurora.jobs import job_url, open_in_browser
 from aurora.output import Result
 
@@ -15,16 +15,7 @@ class OpenJob(Verb):
                              help="what to open: a cluster, role, environment or job"),)
 
     def execute(self, context: Context) -> Result:
-        parts = context.options.key.split("/")
-        if len(parts) > 4 or not parts[0]:
-            raise InvalidParameter(f"invalid key '{context.options.key}'",
-                                   hint="expected CLUSTER[/ROLE[/ENV[/NAME]]]")
-        parts += [""] * (4 - len(parts))
-        cluster, role, env, name = parts
-        if (env and not role) or (name and not env):
-            raise InvalidParameter(f"invalid key '{context.options.key}': a part is empty",
-                                   hint="If env specified, must specify role (and likewise "
-                                        "name needs env)")
+        cluster, role, env, name = parse_page_key(context.options.key)
         url = job_url(context, cluster, role, env, name)
         opened = open_in_browser(url)
         return Result(data={"url": url, "opened": opened}, text=f"{url}\n")

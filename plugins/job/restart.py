@@ -9,7 +9,6 @@ retried at the end of the queue until the failure limits are reached.
 
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import dataclass
 
@@ -27,7 +26,7 @@ from aurora.jobs import (
     open_in_browser,
     thrift_key,
 )
-from aurora.output import Result, emit_err
+from aurora.output import Result, emit_err, stderr_is_tty, write_err
 
 FIRST_POLL_SECONDS = 0.1     # replacements are often RUNNING within moments
 
@@ -37,7 +36,7 @@ class Progress:
 
     def __init__(self, total: int):
         self.total = total
-        self.tty = sys.stderr.isatty()
+        self.tty = stderr_is_tty()
 
     def starting(self, batch: list[int], watch_secs: int) -> None:
         """Off a terminal, say what each batch waits for (a batch can take minutes)."""
@@ -49,11 +48,9 @@ class Progress:
         if self.tty:
             width = 30
             filled = width * len(done) // max(self.total, 1)
-            sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {len(done)}/"
-                             f"{self.total} instances restarted")
-            if len(done) >= self.total:
-                sys.stderr.write("\n")
-            sys.stderr.flush()
+            end = "\n" if len(done) >= self.total else ""
+            write_err(f"\r[{'#' * filled}{'.' * (width - filled)}] {len(done)}/"
+                      f"{self.total} instances restarted{end}")
         else:
             emit_err(f"Restarted instances {batch} ({len(done)}/{self.total})")
 

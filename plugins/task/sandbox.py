@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from aurora.command import CommandOption
-from aurora.errors import ApiError, ConfigurationError, InvalidParameter
+from aurora.errors import ConfigurationError, InvalidParameter
 
 if TYPE_CHECKING:
     from aurora.clusters import Cluster
@@ -91,16 +91,14 @@ def split_options(text: str | None, flag: str) -> list[str]:
 
 def live_tasks(context: Context, key: JobKey, instances: Iterable[int] | None) -> list[Any]:
     """The job's LIVE tasks (all instances when `instances` is None), by instance id."""
-    from aurora.api.client import SchedulerError
+    from aurora.api.client import Refusal
     from aurora.api.idl import api
     from aurora.jobs import state_sets, thrift_key
 
     query = api().TaskQuery(jobKeys=[thrift_key(key)], statuses=set(state_sets()["LIVE"]),
                             instanceIds=set(instances) if instances else None)
-    try:
-        tasks = context.scheduler(key.cluster).get_tasks_status(query)
-    except SchedulerError as exc:
-        raise ApiError(f"Unable to get information about instance: {exc}") from None
+    tasks = context.scheduler(key.cluster).get_tasks_status(
+        query, refused=Refusal("Unable to get information about instance:"))
     return sorted(tasks, key=lambda t: t.assignedTask.instanceId)
 
 

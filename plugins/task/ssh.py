@@ -9,13 +9,12 @@ an interactive session's output goes to stderr, keeping stdout one document.
 from __future__ import annotations
 
 import subprocess
-import sys
 from typing import Any
 
 from aurora import options as opt
 from aurora.command import CommandOption, Context, Verb
 from aurora.errors import InvalidParameter
-from aurora.output import Result
+from aurora.output import Result, child_output
 from aurora.plugins.task.sandbox import (
     EXECUTOR_SANDBOX,
     SSH_OPTIONS,
@@ -60,7 +59,7 @@ def session_stdout(context: Context) -> Any:
     """Where ssh writes: the terminal in text mode; else captured for `-c`, or stderr."""
     if context.output_format == "text":
         return None
-    return subprocess.PIPE if context.options.command else sys.stderr
+    return subprocess.PIPE if context.options.command else child_output()
 
 
 def exit_status(returncode: int) -> int:

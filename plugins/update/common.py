@@ -82,12 +82,9 @@ def update_url(context: Context, key: JobKey, update_id: str) -> str:
 def call(context: Context, cluster: str, method: str, *args: Any,
          failure: str = "Command failure:") -> Any:
     """One RPC; a refusal is `<failure> <scheduler's message>`, exit 10."""
-    from aurora.api.client import SchedulerError
+    from aurora.api.client import Refusal
 
-    try:
-        return context.scheduler(cluster).call(method, *args)
-    except SchedulerError as exc:
-        raise ApiError(f"{failure} {exc}") from None
+    return context.scheduler(cluster).call(method, *args, refused=Refusal(failure))
 
 
 def summaries(context: Context, cluster: str, query: Any) -> list[Any]:

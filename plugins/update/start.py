@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from aurora import options as opt
 from aurora.command import CommandOption, Context, Verb
 from aurora.errors import (
-    ApiError,
     CommandFailure,
     ConfigurationError,
     NetworkError,
@@ -166,17 +165,16 @@ def find_started(context: Context, key: JobKey, update_id: str) -> Any:
 def start(context: Context, key: JobKey, request: Any, update_id: str) -> Any:
     """startJobUpdate, reconciled: the scheduler's Response, or (when the answer was lost
     and the update carrying our id was found) an OK Response naming that update."""
-    from aurora.api.client import SchedulerError
+    from aurora.api.client import Refusal
     from aurora.api.idl import api
 
     a = api()
+    refused = Refusal("Failed to start update due to error:",
+                      accept=lambda response: ours(response, update_id),
+                      hint=lambda response, said: holder_hint(key, response, said))
     try:
         return context.scheduler(key.cluster).call("startJobUpdate", request,
-                                                   context.options.message)
-    except SchedulerError as exc:
-        if ours(exc.response, update_id):
-            return exc.response
-        raise refusal(key, exc) from None
+                                                   context.options.message, refused=refused)
     except (NetworkError, SchedulerTimeout) as exc:      # the answer was lost
         found = find_started(context, key, update_id)
         if found is None:
@@ -195,13 +193,12 @@ def started_key(response: Any) -> tuple[Any, list[str]]:
                                               if d.message]
 
 
-def refusal(key: JobKey, exc: Any) -> ApiError:
-    """The scheduler said no; when another update holds the job, name it."""
-    result = exc.response.result.startJobUpdateResult if exc.response.result else None
-    hint = None
-    if result is not None and result.key is not None and result.key.id not in str(exc):
-        hint = f"update {result.key.id} is in progress; see: aurora update info {key}"
-    return ApiError(f"Failed to start update due to error: {exc}", hint=hint)
+def holder_hint(key: JobKey, response: Any, said: str) -> str | None:
+    """When the scheduler refused because another update holds the job, name it."""
+    result = response.result.startJobUpdateResult if response.result else None
+    if result is not None and result.key is not None and result.key.id not in said:
+        return f"update {result.key.id} is in progress; see: aurora update info {key}"
+    return None
 
 
 class StartUpdate(Verb):
