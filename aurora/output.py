@@ -1,8 +1,10 @@
 """What verbs hand back, and the one place that writes to stdout and stderr.
 
 Verbs never print results. They return a `Result`: machine data (for json and
-the other structured formats), optional human text, optional table columns, and
-the exit code. A formatter plugin turns it into text; `emit` writes that text.
+the other structured formats), optional human text, optional rows and columns
+for tables, and the exit code. A formatter plugin turns it into text; `emit`
+writes that text. Everything else a command shows on stdout or stderr also goes
+through a function here (tests/unit/test_core_shape.py checks it).
 """
 
 from __future__ import annotations
@@ -10,31 +12,61 @@ from __future__ import annotations
 import io
 import os
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, redirect_stdout
-from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 
-@dataclass
 class Result:
-    """The outcome of a verb.
+    """The outcome of a verb, the same whatever the output format.
 
-    data     JSON-compatible value; its shape per verb is documented in docs/output.md.
-    text     the human rendering; when None the text formatter renders `data`.
-    columns  set when `data` is a list of flat dicts: the column order for
-             table/csv output.
+    data       the JSON-compatible value; its shape per verb is documented in
+               docs/output.md.
+    text       the human rendering (the verb's one renderer); None: the text
+               format shows `data` plainly, or the table when `columns` is set.
+    rows       flat records for table and csv output when `data` nests (one row
+               per task of `job status`); None: `data`'s records are the rows.
+    columns    the column order of the rows (and, without `text`, a table is the
+               human rendering).
     exit_code  the process exit status this result stands for.
-    rows     optional flat records for table and csv output, when `data` is
-             nested (e.g. one row per task of `job status`).
+
+    `data`, `text` and `rows` may each be given as a function of no arguments,
+    called once when a format first needs it: `job status` builds the JSON of
+    10,000 tasks only when JSON, YAML, a table or a hook asks for it.
     """
 
-    data: Any = None
-    text: str | None = None
-    columns: Sequence[str] | None = None
-    exit_code: int = 0
-    meta: dict[str, Any] = field(default_factory=dict)
-    rows: list[dict[str, Any]] | None = None   # flat records for table/csv when `data` nests
+    def __init__(self, data: Any = None, text: str | Callable[[], str] | None = None,
+                 rows: Any = None, columns: Sequence[str] | None = None,
+                 exit_code: int = 0):
+        self._data, self._text, self._rows = data, text, rows
+        self.columns = columns
+        self.exit_code = exit_code
+
+    @property
+    def data(self) -> Any:
+        if callable(self._data):
+            self._data = self._data()
+        return self._data
+
+    @property
+    def text(self) -> str | None:
+        if callable(self._text):
+            self._text = self._text()
+        return self._text
+
+    @property
+    def rows(self) -> list[dict[str, Any]] | None:
+        if callable(self._rows):
+            self._rows = self._rows()
+        return self._rows
+
+    def records(self) -> list[Any]:
+        """What table and csv show, one record per row: `rows`, else `data` as a list."""
+        data = self.rows if self.rows is not None else self.data
+        return data if isinstance(data, list) else [] if data is None else [data]
+
+    def __repr__(self) -> str:
+        return f"Result(exit_code={self.exit_code}, columns={self.columns!r})"
 
 
 def use_color(stream: TextIO | None = None) -> bool:

@@ -19,7 +19,6 @@ from aurora.errors import UsageError
 from aurora.hookspecs import hookimpl
 from aurora.output import Result, emit_err, escape_controls, use_color
 
-FORMATS = ["text", "json", "yaml", "table", "csv"]
 PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 
 
@@ -52,7 +51,8 @@ def render_text(result: Result, color: bool = False) -> str:
     """The human rendering; control characters from the data (a task's message, a
     server's reply) are escaped so they cannot drive the terminal."""
     if result.text is None and result.columns is not None:   # cells escaped there
-        return render_table(list(result.columns), result.data, color) if result.data else ""
+        records = result.records()
+        return render_table(list(result.columns), records, color) if records else ""
     return escape_controls(_text(result), keep="\n\t")
 
 
@@ -141,9 +141,7 @@ def flatten(record: Any, prefix: str = "") -> dict[str, Any]:
 
 def rows_of(result: Result, wanted: list[str] | None) -> tuple[list[str], list[dict[str, Any]]]:
     """(columns, flat rows) of a result for table and csv output."""
-    data = result.rows if result.rows is not None else result.data
-    records = data if isinstance(data, list) else [] if data is None else [data]
-    rows = [flatten(r) for r in records]
+    rows = [flatten(r) for r in result.records()]
     known: list[str] = list(result.columns or [])
     for row in rows:
         known += [k for k in row if k not in known]
@@ -168,14 +166,71 @@ def render_csv(columns: list[str], rows: list[dict[str, Any]]) -> str:
     return out.getvalue()
 
 
+class Formatter:
+    """One output format: `render` turns a Result into the text written to stdout,
+    whole or in pieces (an iterator, written as it comes).
+
+    `columns` is what --columns asked for; only formats with `uses_columns`
+    honour it.
+    """
+
+    name = ""
+    uses_columns = False
+
+    def render(self, result: Result, columns: list[str] | None) -> str | Iterator[str]:
+        raise NotImplementedError
+
+
+class TextFormat(Formatter):
+    name = "text"
+
+    def render(self, result: Result, columns: list[str] | None) -> str | Iterator[str]:
+        return render_text(result, color=use_color())
+
+
+class JsonFormat(Formatter):
+    name = "json"
+
+    def render(self, result: Result, columns: list[str] | None) -> str | Iterator[str]:
+        return render_json(result)
+
+
+class YamlFormat(Formatter):
+    name = "yaml"
+
+    def render(self, result: Result, columns: list[str] | None) -> str | Iterator[str]:
+        return render_yaml(result)
+
+
+class TableFormat(Formatter):
+    name = "table"
+    uses_columns = True
+
+    def render(self, result: Result, columns: list[str] | None) -> str | Iterator[str]:
+        names, rows = rows_of(result, columns)
+        return render_table(names, rows, color=use_color()) if rows else ""
+
+
+class CsvFormat(Formatter):
+    name = "csv"
+    uses_columns = True
+
+    def render(self, result: Result, columns: list[str] | None) -> str | Iterator[str]:
+        return render_csv(*rows_of(result, columns))
+
+
+FORMATTERS: dict[str, Formatter] = {f.name: f for f in (
+    TextFormat(), JsonFormat(), YamlFormat(), TableFormat(), CsvFormat())}
+
+
 def _wanted_columns(context: Any) -> list[str] | None:
-    text = getattr(getattr(context, "options", None), "columns", None)
+    text = context.options.columns
     return [c.strip() for c in text.split(",") if c.strip()] if text else None
 
 
 @hookimpl
 def register_output_formats() -> list[str]:
-    return FORMATS
+    return list(FORMATTERS)
 
 
 @hookimpl
@@ -188,19 +243,11 @@ def register_options(cli: Any) -> None:
 @hookimpl
 def format_output(context: Any, result: Result,
                   format_name: str) -> str | Iterator[str] | None:
-    if format_name in FORMATS and format_name not in ("table", "csv") \
-            and _wanted_columns(context):
+    formatter = FORMATTERS.get(format_name)
+    if formatter is None:
+        return None
+    wanted = _wanted_columns(context)
+    if wanted and not formatter.uses_columns:
         emit_err(f"aurora: warning: --columns applies to table and csv output only; "
                  f"ignored with {format_name} (add --output-format table)")
-    if format_name == "text":
-        return render_text(result, color=use_color())
-    if format_name == "json":
-        return render_json(result)
-    if format_name == "yaml":
-        return render_yaml(result)
-    if format_name in ("table", "csv"):
-        columns, rows = rows_of(result, _wanted_columns(context))
-        if format_name == "csv":
-            return render_csv(columns, rows)
-        return render_table(columns, rows, color=use_color()) if rows else ""
-    return None
+    return formatter.render(result, wanted)

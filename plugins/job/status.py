@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from operator import attrgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from aurora import options as opt
 from aurora.command import Context, Verb
@@ -19,6 +19,9 @@ from aurora.jobs import (
 )
 from aurora.output import Result
 from aurora.plugins.job.list import resolve_jobs
+
+if TYPE_CHECKING:
+    from aurora.api.client import SchedulerClient
 
 
 def resources_text(task_config: Any) -> str:
@@ -55,14 +58,13 @@ def local_time(ms: int) -> str:
     return text
 
 
-def fetch_tasks(context: Context, key: JobKey) -> list[Any]:
-    """The job's tasks; for text output decoded without the fields text never shows."""
+def fetch_tasks(client: SchedulerClient, key: JobKey, slim: bool) -> list[Any]:
+    """The job's tasks; `slim`: decoded without the fields the text never shows."""
     from aurora.api.idl import api
     from aurora.api.views import STATUS_TEXT, tasks_without_configs
 
     query = api().TaskQuery(jobKeys=[thrift_key(key)])
-    client = context.scheduler(key.cluster)
-    if context.output_format != "text":
+    if not slim:
         return client.get_tasks_without_configs(query)
     return tasks_without_configs(client, query, STATUS_TEXT)
 
@@ -75,9 +77,6 @@ def split_tasks(tasks: list[Any], active_states: frozenset[int]) -> tuple[list, 
 
 
 BY_TIME = attrgetter("timestamp")
-# Built-in formats that show `data` or `rows`, never `text`: 50,000 task blocks are not
-# rendered for them (a site's format may show the text, so it gets it).
-DATA_FORMATS = frozenset({"json", "yaml", "table", "csv"})
 
 
 def task_block(task: Any) -> str:
@@ -152,49 +151,98 @@ def cron_schedule(context: Context, key: JobKey) -> str | None:
     return configs.get((key.env, key.name))
 
 
+class JobTasks(NamedTuple):
+    key: JobKey
+    active: list[Any]
+    inactive: list[Any]
+    cron_schedule: str | None = None
+
+
+class Statuses:
+    """The tasks of the matched jobs, and the three renderings of them.
+
+    Tasks are fetched once, slim when the text is what will be shown; JSON (of
+    10,000 tasks, not free) is built only when asked for, converting the decoded
+    tasks in place so that each is freed once converted. A rendering asked for
+    after that (a hook reading both) fetches the tasks again.
+    """
+
+    def __init__(self, context: Context, keys: list[JobKey], slim: bool):
+        self.context, self.keys, self.slim = context, keys, slim
+        self.jobs = self.gather(slim)
+
+    def gather(self, slim: bool) -> list[JobTasks]:
+        active_states = state_sets()["ACTIVE"]
+        jobs = []
+        for key in self.keys:
+            tasks = fetch_tasks(self.context.scheduler(key.cluster), key, slim)
+            active, inactive = split_tasks(tasks, active_states)
+            if active or inactive:
+                jobs.append(JobTasks(key, active, inactive))
+                continue
+            schedule = cron_schedule(self.context, key)
+            if schedule:
+                jobs.append(JobTasks(key, [], [], schedule))
+        return jobs
+
+    def decoded(self) -> list[JobTasks]:
+        """The jobs with their tasks still decoded (fetched again once JSON took them)."""
+        if self.jobs is None:
+            self.jobs = self.gather(self.slim)
+        return self.jobs
+
+    def text(self) -> str:
+        return "".join(job_text(job) for job in self.decoded())
+
+    def rows(self) -> list[dict[str, Any]]:
+        from aurora.api.idl import status_name
+
+        return [{"job": str(job.key), "instance": t.assignedTask.instanceId,
+                 "status": status_name(t.status), "host": t.assignedTask.slaveHost,
+                 "failures": t.failureCount, "task_id": t.assignedTask.taskId}
+                for job in self.decoded() for t in job.active + job.inactive]
+
+    def data(self) -> list[dict[str, Any]]:
+        jobs = self.gather(slim=False) if self.slim or self.jobs is None else self.jobs
+        self.jobs = None if jobs is self.jobs else self.jobs
+        return [job_json(job) for job in jobs]
+
+
+def job_text(job: JobTasks) -> str:
+    if job.cron_schedule:
+        return (f"Job {job.key}:\nA cron template with no active tasks; "
+                f"schedule: {job.cron_schedule} (aurora cron show {job.key})\n")
+    return (f"Job {job.key}:\nActive tasks ({len(job.active)}):\n"
+            + "".join(task_block(t) for t in job.active)
+            + f"Inactive tasks ({len(job.inactive)}):\n"
+            + "".join(task_block(t) for t in job.inactive))
+
+
+def job_json(job: JobTasks) -> dict[str, Any]:
+    """One job's JSON; its task lists are converted in place (each decoded task is freed
+    once converted)."""
+    entry: dict[str, Any] = {"job": str(job.key), "active": job.active,
+                             "inactive": job.inactive}
+    if job.cron_schedule:
+        entry["cron_schedule"] = job.cron_schedule
+    known = shared_configs(job.active + job.inactive)
+    for tasks in (job.active, job.inactive):
+        for i, task in enumerate(tasks):
+            tasks[i] = task_json(task, known)
+    return entry
+
+
 class StatusJob(Verb):
     name = "status"
     help = "Show the active and recent tasks of one or more jobs."
     options = (opt.PARTIAL_JOBSPEC,)
 
     def execute(self, context: Context) -> Result:
-        from aurora.api.idl import status_name
-
         pattern: PartialKey = context.options.jobspec
-        active_states = state_sets()["ACTIVE"]
-        jobs, texts, rows = [], [], []
-        keys = resolve_jobs(context, pattern)
-        for key in keys:
-            active, inactive = split_tasks(fetch_tasks(context, key), active_states)
-            if not active and not inactive:
-                schedule = cron_schedule(context, key)
-                if schedule:
-                    jobs.append({"job": str(key), "active": [], "inactive": [],
-                                 "cron_schedule": schedule})
-                    texts.append(f"Job {key}:\nA cron template with no active tasks; "
-                                 f"schedule: {schedule} (aurora cron show {key})\n")
-                continue
-            jobs.append({"job": str(key), "active": active, "inactive": inactive})
-            rows += [{"job": str(key), "instance": t.assignedTask.instanceId,
-                      "status": status_name(t.status), "host": t.assignedTask.slaveHost,
-                      "failures": t.failureCount, "task_id": t.assignedTask.taskId}
-                     for t in active + inactive]
-            if context.output_format not in DATA_FORMATS:
-                texts.append(f"Job {key}:\nActive tasks ({len(active)}):\n"
-                             + "".join(task_block(t) for t in active)
-                             + f"Inactive tasks ({len(inactive)}):\n"
-                             + "".join(task_block(t) for t in inactive))
-        if not jobs:
+        statuses = Statuses(context, resolve_jobs(context, pattern),
+                            slim=context.output_format == "text")
+        if not statuses.jobs:
             raise InvalidParameter(f"Found no jobs matching {pattern}",
                                    hint=f"see what exists with: aurora job list "
                                         f"{pattern.cluster}")
-        if context.output_format != "text":   # JSON of 10,000 tasks is not free
-            for entry in jobs:
-                known = shared_configs(entry["active"] + entry["inactive"])
-                for tasks in (entry["active"], entry["inactive"]):
-                    for i, task in enumerate(tasks):   # in place: each decoded task is
-                        tasks[i] = task_json(task, known)  # freed once converted
-        else:
-            jobs = [{**entry, "active": len(entry["active"]),
-                     "inactive": len(entry["inactive"])} for entry in jobs]
-        return Result(data=jobs, text="".join(texts), rows=rows)
+        return Result(data=statuses.data, text=statuses.text, rows=statuses.rows)

@@ -8,9 +8,7 @@ from aurora.hookspecs import hookimpl
 
 
 def _rows(result: Any) -> tuple[list[str], list[dict[str, Any]]]:
-    data = result.rows if result.rows is not None else result.data
-    records = data if isinstance(data, list) else [] if data is None else [data]
-    records = [r if isinstance(r, dict) else {"value": r} for r in records]
+    records = [r if isinstance(r, dict) else {"value": r} for r in result.records()]
     columns = list(result.columns or [])
     for record in records:
         columns += [k for k in record if k not in columns]
