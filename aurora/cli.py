@@ -330,7 +330,7 @@ class CommandLine:
                 argv: list[str]) -> int:
         options.output_format = self.output_format_of(options)
         context = Context(self, noun, verb, options, argv)
-        skipped = skipped_plugins(self.plugins, getattr(options, "skip_hooks", None))
+        skipped = skipped_plugins(self.plugins, options.skip_hooks)
         pre = self.plugins.subset_hook_caller("pre_execute", skipped)    # the plain hook
         post = self.plugins.subset_hook_caller("post_execute", skipped)  # when none skipped
         result: Result | None = None

@@ -128,7 +128,7 @@ class Context:
 
     @property
     def verbose(self) -> bool:
-        return bool(getattr(self.options, "verbose", False))
+        return self.options.verbose
 
     @cached_property
     def clusters(self) -> dict[str, Cluster]:

@@ -112,7 +112,7 @@ def format_output(context: Context, result: Result,
 
 
 @hookspec
-def prepare_request(context: Context | None, cluster: Any, url: str,
+def prepare_request(context: Context, cluster: Any, url: str,
                     headers: dict[str, str]) -> None:
     """Adjust the HTTP headers sent to a scheduler, in place.
 
@@ -124,7 +124,7 @@ def prepare_request(context: Context | None, cluster: Any, url: str,
 
 
 @hookspec(firstresult=True)
-def rewrite_endpoint(context: Context | None, cluster: Any, url: str) -> str | None:
+def rewrite_endpoint(context: Context, cluster: Any, url: str) -> str | None:
     """Return a base URL to use instead of ``url`` for this cluster, or None.
 
     Called once per scheduler client, after discovery; a tunnel plugin returns

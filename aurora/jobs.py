@@ -9,11 +9,11 @@ JSON protocol).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
-from aurora.errors import CommandFailure, InvalidParameter
+from aurora.errors import InvalidParameter
 from aurora.jobkey import JobKey
 
 if TYPE_CHECKING:
@@ -148,17 +148,7 @@ def open_in_browser(url: str) -> bool:
     return bool(webbrowser.open_new_tab(url))
 
 
-def check_ok(response: Any, header: str, exit_code: int = 10) -> None:
-    """Used where a verb, not the client, decides the exit code of a failure."""
-    from aurora.api.idl import api
-
-    if response.responseCode != api().ResponseCode.OK:
-        details = ", ".join(d.message or "Unknown error" for d in response.details or [])
-        raise CommandFailure(f"{header} {details}", exit_code=exit_code)
-
-
-def thrift_json(obj: Any, enum_fields: dict[str, Callable[[int], str]] | None = None,
-                known: dict[int, Any] | None = None) -> Any:
+def thrift_json(obj: Any, known: dict[int, Any] | None = None) -> Any:
     """Thrift → JSON-ready values: field names as keys, unset fields left out.
 
     `known` maps id(struct) → its JSON already built, for structs that many values

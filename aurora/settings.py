@@ -123,7 +123,8 @@ def _warn_unknown_sections(path: str, document: dict[str, Any]) -> None:
             emit_err(f"aurora: warning: {path}: unknown {what}{guess}; it is ignored")
 
 
-def load_settings(dirs: list[str] | None = None) -> ClientSettings:
+def _read_all(dirs: list[str] | None) -> tuple[dict[str, Any], list[str]]:
+    """Every client.toml found, merged in order (later files win), and their paths."""
     merged: dict[str, Any] = {}
     files = []
     for path in client_config_paths(dirs):
@@ -132,21 +133,19 @@ def load_settings(dirs: list[str] | None = None) -> ClientSettings:
             _warn_unknown_sections(path, document)
             merged = _merge(merged, document)
             files.append(path)
-    where = " or ".join(files) or "client.toml"
-    output = merged.get("output", {})
-    plugins = merged.get("plugins", {})
-    devcluster = merged.get("devcluster", {})
-    scheduler = merged.get("scheduler", {})
-    for name, table in (("[output]", output), ("[plugins]", plugins), ("[scheduler]", scheduler),
-                        ("[devcluster]", devcluster), ("[plugin]", merged.get("plugin", {}))):
-        if not isinstance(table, dict):
-            raise ConfigurationError(f"{where}: {name} must be a table")
+    return merged, files
+
+
+def _check_tables(where: str, merged: dict[str, Any]) -> None:
+    for name in ("output", "plugins", "scheduler", "devcluster", "plugin"):
+        if not isinstance(merged.get(name, {}), dict):
+            raise ConfigurationError(f"{where}: [{name}] must be a table")
     for name, table in merged.get("plugin", {}).items():
         if not isinstance(table, dict):
             raise ConfigurationError(f"{where}: [plugin.{name}] must be a table")
-    disabled = _expect(where, plugins, "disable", list, "plugins.disable") or []
-    if not all(isinstance(n, str) for n in disabled):
-        raise ConfigurationError(f"{where}: plugins.disable must be a list of plugin names")
+
+
+def _check_scheduler(where: str, scheduler: dict[str, Any]) -> None:
     for key in ("connect_timeout", "timeout", "failover_timeout"):
         value = scheduler.get(key)
         if value is not None and not valid_seconds(value):
@@ -158,6 +157,20 @@ def load_settings(dirs: list[str] | None = None) -> ClientSettings:
                                 or not 0 <= retries <= MAX_RETRIES):
         raise ConfigurationError(f"{where}: scheduler.retries must be a whole number from 0 "
                                  f"to {MAX_RETRIES}, got {retries!r}")
+
+
+def load_settings(dirs: list[str] | None = None) -> ClientSettings:
+    merged, files = _read_all(dirs)
+    where = " or ".join(files) or "client.toml"
+    _check_tables(where, merged)
+    output = merged.get("output", {})
+    plugins = merged.get("plugins", {})
+    devcluster = merged.get("devcluster", {})
+    scheduler = merged.get("scheduler", {})
+    disabled = _expect(where, plugins, "disable", list, "plugins.disable") or []
+    if not all(isinstance(n, str) for n in disabled):
+        raise ConfigurationError(f"{where}: plugins.disable must be a list of plugin names")
+    _check_scheduler(where, scheduler)
     autostart = _expect(where, devcluster, "autostart", bool, "devcluster.autostart")
     return ClientSettings(
         output_format=_expect(where, output, "format", str, "output.format"),

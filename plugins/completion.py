@@ -88,26 +88,41 @@ def key_candidates(context: Context, word: str) -> list[str]:
     return sorted(found)
 
 
-def candidates(context: Context, words: list[str], cword: int) -> list[str]:
-    cli = context.cli
-    current = words[cword] if 0 <= cword < len(words) else ""
-    global_names = sorted(n for o in cli.global_options for n in o.names if n.startswith("--"))
+def _positional_words(cli: Any, words: list[str], cword: int) -> list[str]:
+    """The words before the current one, global options and their values skipped."""
     position, index = [], 0
-    while index < cword:               # the words before the current one, options skipped
+    while index < cword:
         word = words[index]
         if word.startswith("-"):
-            arity = cli.option_arity(word) or 0
-            index += 1 + arity
+            index += 1 + (cli.option_arity(word) or 0)
             continue
         position.append(word)
         index += 1
+    return position
+
+
+def _option_candidates(cli: Any, position: list[str], current: str) -> list[str]:
+    names = [n for o in cli.global_options for n in o.names if n.startswith("--")]
+    if len(position) >= 2 and position[0] in cli.nouns:
+        verb = cli.nouns[position[0]].verbs.get(position[1])
+        if verb is not None:
+            names += [n for o in verb.options for n in o.names if n.startswith("--")]
+    return sorted({n for n in names if n.startswith(current)})
+
+
+def _argument_candidates(context: Context, verb: Verb, slot: int, current: str) -> list[str]:
+    positionals = [o for o in verb.options if o.is_positional]
+    if slot < len(positionals) and _takes_key(positionals[slot]):
+        return key_candidates(context, current)
+    return []                          # files and free text: the shell's default
+
+
+def candidates(context: Context, words: list[str], cword: int) -> list[str]:
+    cli = context.cli
+    current = words[cword] if 0 <= cword < len(words) else ""
+    position = _positional_words(cli, words, cword)
     if current.startswith("-"):
-        names = list(global_names)
-        if len(position) >= 2 and position[0] in cli.nouns:
-            verb = cli.nouns[position[0]].verbs.get(position[1])
-            if verb is not None:
-                names += [n for o in verb.options for n in o.names if n.startswith("--")]
-        return sorted({n for n in names if n.startswith(current)})
+        return _option_candidates(cli, position, current)
     if not position:
         return sorted(n for n in [*cli.nouns, "help"] if n.startswith(current))
     noun = cli.nouns.get(position[0])
@@ -118,11 +133,7 @@ def candidates(context: Context, words: list[str], cword: int) -> list[str]:
     verb = noun.verbs.get(position[1])
     if verb is None:
         return []
-    positionals = [o for o in verb.options if o.is_positional]
-    slot = len(position) - 2
-    if slot < len(positionals) and _takes_key(positionals[slot]):
-        return key_candidates(context, current)
-    return []                          # files and free text: the shell's default
+    return _argument_candidates(context, verb, len(position) - 2, current)
 
 
 class Script(Verb):

@@ -314,9 +314,6 @@ class SchedulerClient:
         keys.sort()
         return keys
 
-    def get_job_summary(self, role: str | None = None) -> Any:
-        return self._read("getJobSummary", "jobSummaryResult", role)
-
     def get_tasks_status(self, query: Any, refused: Refusal | None = None) -> list[Any]:
         return self._read("getTasksStatus", "scheduleStatusResult", query,
                           refused=refused).tasks or []
@@ -331,15 +328,6 @@ class SchedulerClient:
         result = self._read("getTasksWithoutConfigs", "scheduleStatusResult", query,
                             service=task_events_service(), refused=refused)
         return result.tasks or []
-
-    def get_pending_reason(self, query: Any) -> Any:
-        return self._read("getPendingReason", "getPendingReasonResult", query)
-
-    def get_config_summary(self, job_key: Any) -> Any:
-        return self._read("getConfigSummary", "configSummaryResult", job_key)
-
-    def get_role_summary(self) -> Any:
-        return self._read("getRoleSummary", "roleSummaryResult")
 
     def get_quota(self, role: str, refused: Refusal | None = None) -> Any:
         return self._read("getQuota", "getQuotaResult", role, refused=refused)

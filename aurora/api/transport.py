@@ -66,8 +66,6 @@ class HttpOptions:
     connect_timeout: float = 10.0   # seconds for one TCP connect (within `timeout`)
     timeout: float = 60.0           # seconds for a whole call: connect, send, receive, retries
     ca_bundle: str | None = None
-    verify_tls: bool = True
-    follow_redirects: bool = True
     headers: dict[str, Any] = field(default_factory=dict)   # values may be callables
     origin_bound: set[str] = field(default_factory=set)     # header names added by plugins
 
@@ -147,11 +145,7 @@ class HttpTransport:
     def _tls_context(self) -> Any:
         import ssl  # only for https: plain-http commands never pay for it
 
-        context = ssl.create_default_context(cafile=self.options.ca_bundle)
-        if not self.options.verify_tls:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-        return context
+        return ssl.create_default_context(cafile=self.options.ca_bundle)
 
     def headers_for(self, origin: Any) -> dict[str, str]:
         """Request headers for `origin`: credentials only when it is the configured one."""
@@ -175,7 +169,7 @@ class HttpTransport:
             path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
             response = self._exchange(origin, path, body, deadline, url, sent)
             sent = True
-            if response.status in (307, 308) and self.options.follow_redirects:
+            if response.status in (307, 308):
                 location = response.headers.get("location")
                 if not location:
                     raise ConnectionLost(f"{redact(url)} answered {response.status} without "

@@ -148,6 +148,32 @@ def check_bind(args: argparse.Namespace) -> None:
                       "anyone who can reach it; add --allow-remote if you mean it", USAGE_ERROR)
 
 
+def state_lock(args: argparse.Namespace) -> Any:
+    """The state directory's lock file; held now unless leadership decides (--zk)."""
+    lock = open(os.path.join(args.state_dir, "devcluster.lock"), "w")
+    if not args.zk:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise Failure(f"another devcluster already uses {args.state_dir}; stop it with: "
+                          f"aurora-devcluster stop --state-dir {args.state_dir}") from None
+    return lock
+
+
+def set_authenticator(server: Any, args: argparse.Namespace) -> None:
+    """Basic users (--users) and Kerberos (--kerberos-keytab) for the HTTP front."""
+    from aurora.devcluster.auth import Authenticator, load_users
+
+    if args.kerberos_keytab:
+        os.environ["KRB5_KTNAME"] = os.path.abspath(args.kerberos_keytab)
+    try:
+        users = load_users(args.users) if args.users else {}
+        server.authenticator = Authenticator(users, kerberos=bool(args.kerberos_keytab))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        server.server_close()
+        raise Failure(f"cannot read the users file {args.users}: {exc}") from None
+
+
 def run(args: argparse.Namespace) -> int:
     from aurora.devcluster.engine import Engine
     from aurora.devcluster.executor import make_executor
@@ -157,13 +183,7 @@ def run(args: argparse.Namespace) -> int:
 
     check_bind(args)
     private_dir(args.state_dir)
-    lock = open(os.path.join(args.state_dir, "devcluster.lock"), "w")
-    if not args.zk:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise Failure(f"another devcluster already uses {args.state_dir}; stop it with: "
-                          f"aurora-devcluster stop --state-dir {args.state_dir}") from None
+    lock = state_lock(args)
     store = Store(os.path.join(args.state_dir, "state.db"))
     executor = make_executor(args.executor, args.state_dir)
     engine = Engine(store, executor, hostname=args.hostname,
@@ -177,16 +197,7 @@ def run(args: argparse.Namespace) -> int:
         raise Failure(f"cannot listen on {args.bind}:{args.port} ({exc.strerror}); "
                       "choose another --port or stop what uses it") from None
     if args.users or args.kerberos_keytab:
-        from aurora.devcluster.auth import Authenticator, load_users
-
-        if args.kerberos_keytab:
-            os.environ["KRB5_KTNAME"] = os.path.abspath(args.kerberos_keytab)
-        try:
-            users = load_users(args.users) if args.users else {}
-            server.authenticator = Authenticator(users, kerberos=bool(args.kerberos_keytab))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            server.server_close()
-            raise Failure(f"cannot read the users file {args.users}: {exc}") from None
+        set_authenticator(server, args)
     port = server.server_address[1]
     info = {"pid": os.getpid(), "port": port, "bind": args.bind, "executor": args.executor,
             "state_dir": args.state_dir, "zk": args.zk, "hostname": args.hostname}
@@ -238,15 +249,8 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def start(args: argparse.Namespace) -> int:
-    check_bind(args)
-    port = args.port if args.zk else None
-    info = read_pid_info(args.state_dir, port)
-    if info:
-        print(f"devcluster already running at {url_of(info)} (pid {info['pid']})")
-        return 0
-    private_dir(args.state_dir)
-    log_path = os.path.join(args.state_dir, "devcluster.log")
+def run_command(args: argparse.Namespace) -> list[str]:
+    """The `aurora-devcluster run` command line that `start` puts in the background."""
     command = [sys.executable, "-m", "aurora.devcluster", "run", "--port", str(args.port),
                "--bind", args.bind, "--state-dir", args.state_dir, "--executor", args.executor,
                "--cluster-name", args.cluster_name, "--hostname", args.hostname,
@@ -264,6 +268,19 @@ def start(args: argparse.Namespace) -> int:
         command += ["--users", os.path.abspath(args.users)]
     if args.kerberos_keytab:
         command += ["--kerberos-keytab", os.path.abspath(args.kerberos_keytab)]
+    return command
+
+
+def start(args: argparse.Namespace) -> int:
+    check_bind(args)
+    port = args.port if args.zk else None
+    info = read_pid_info(args.state_dir, port)
+    if info:
+        print(f"devcluster already running at {url_of(info)} (pid {info['pid']})")
+        return 0
+    private_dir(args.state_dir)
+    log_path = os.path.join(args.state_dir, "devcluster.log")
+    command = run_command(args)
     with open(log_path, "ab") as log:
         child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                  start_new_session=True, close_fds=True)

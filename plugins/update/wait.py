@@ -128,7 +128,7 @@ class Watch:
 
 def poll(context: Context, key: JobKey, found: Any, watch: Watch,
          clock: Callable[[], float] = time.monotonic) -> Snapshot:
-    timeout = getattr(context.options, "timeout", None)
+    timeout = context.options.timeout
     started, interval = clock(), FIRST_INTERVAL
     while True:
         now = snapshot(details(context, key, found))
