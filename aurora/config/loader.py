@@ -17,7 +17,7 @@ from typing import Any
 
 from aurora.errors import ConfigurationError
 from aurora.jobkey import JobKey
-from aurora.output import stdout_to_stderr
+from aurora.output import escape_controls, stdout_to_stderr
 
 
 class ConfigError(ConfigurationError):
@@ -242,4 +242,4 @@ def pick(config: LoadedConfig, key: JobKey, bindings: dict[str, str]) -> Any:
         raise ConfigError(f"{config.path}: Multiple jobs match {wanted}, please disambiguate",
                           hint="give every job in the file a distinct key")
     raise ConfigError(f"{config.path}: Could not find job {wanted}",
-                      hint=f"jobs in this file: {', '.join(keys)}")
+                      hint=f"jobs in this file: {escape_controls(', '.join(keys), keep='')}")
