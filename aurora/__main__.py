@@ -10,9 +10,21 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    from aurora.fastpath import main as run
+    """The `aurora` command: an answer from the index when there is one, else a run."""
+    from aurora.fastpath import answer
 
-    return run(sys.argv[1:] if argv is None else list(argv))
+    argv = sys.argv[1:] if argv is None else list(argv)
+    answered = answer(argv)
+    if answered is not None:
+        return answered
+    import gc
+
+    # A command is short-lived and builds large acyclic data (10,000 decoded tasks):
+    # frequent cyclic collections would cost more than they ever free.
+    gc.set_threshold(100_000, 50, 100)
+    from aurora.cli import run
+
+    return run(argv)
 
 
 if __name__ == "__main__":

@@ -125,25 +125,19 @@ def flags(argv: list[str]) -> dict[str, bool]:
 
 
 # -- answers from the command index ---------------------------------------------------
-def main(argv: list[str]) -> int:
-    """The `aurora` command: an answer from the index when there is one, else a run."""
+def answer(argv: list[str]) -> int | None:
+    """Answer from the index when it can (`--version`, help pages, an unknown noun): the
+    exit code after writing the answer, or None when the command must run."""
     if argv == ["--version"]:
         from aurora import __version__
 
         sys.stdout.write(f"{__version__}\n")
         return 0
-    answer = cached_answer(argv)
-    if answer is not None:
-        sys.stdout.write(answer[1])
-        return answer[0]
-    import gc
-
-    # A command is short-lived and builds large acyclic data (10,000 decoded tasks):
-    # frequent cyclic collections would cost more than they ever free.
-    gc.set_threshold(100_000, 50, 100)
-    from aurora.cli import run
-
-    return run(argv)
+    found = cached_answer(argv)
+    if found is None:
+        return None
+    sys.stdout.write(found[1])
+    return found[0]
 
 
 def cached_answer(argv: list[str]) -> tuple[int, str] | None:
