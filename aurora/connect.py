@@ -55,6 +55,14 @@ class Endpoints:
             self._urls[cluster.name] = endpoint_of(cluster, timeout)
         return self._urls[cluster.name]
 
+    def await_leader(self, cluster: Cluster, timeout: float, seconds: float) -> str:
+        """The first leader to register within `seconds` (the ServerSet was empty)."""
+        from aurora.discovery import discover_scheduler
+
+        url = discover_scheduler(cluster, timeout, answers=lambda _url: True, failover=seconds)
+        self._urls[cluster.name] = url
+        return url
+
     def failover(self, cluster: Cluster, http: HttpOptions, seconds: float,
                  wait: bool = True) -> str:
         """The leader that answers, when the one ZooKeeper named first does not.
@@ -134,7 +142,7 @@ def connect(cluster: Cluster, http: HttpOptions, hooks: HookRelay, retry: RetryP
     from aurora.api.client import SchedulerClient
 
     endpoints = endpoints or Endpoints()
-    base = endpoints.get(cluster, http.connect_timeout)
+    base = _endpoint(endpoints, cluster, http, failover_timeout if retry.retries > 0 else 0.0)
     routed = hooks.rewrite_endpoint(cluster, base)
     base = routed or base
     before = set(http.headers)
@@ -147,6 +155,22 @@ def connect(cluster: Cluster, http: HttpOptions, hooks: HookRelay, retry: RetryP
         autostart(base)
     resolve = (lambda: endpoint_of(cluster, http.connect_timeout)) if discovered else None
     return SchedulerClient(cluster.name, base, http, retry, resolve=resolve)
+
+
+def _endpoint(endpoints: Endpoints, cluster: Cluster, http: HttpOptions, wait: float) -> str:
+    """The cluster's endpoint; an empty ServerSet is waited on for up to `wait` seconds.
+
+    Between a leader's death (its session expiring) and its successor's
+    announcement nobody is registered; that gap is part of a failover.
+    """
+    from aurora.discovery import NoLeader
+
+    try:
+        return endpoints.get(cluster, http.connect_timeout)
+    except NoLeader:
+        if not wait:
+            raise
+        return endpoints.await_leader(cluster, http.connect_timeout, wait)
 
 
 def _loopback_port(base: str) -> tuple[str, int] | None:

@@ -71,14 +71,30 @@ def _session(cluster: Cluster, timeout: float) -> Iterator[Any]:
             pass
 
 
+class NoLeader(NetworkError):
+    """The ServerSet is empty: no scheduler leads right now (perhaps only for a moment)."""
+
+
+def _member_data(zk: Any, node: str) -> bytes | None:
+    """A member's record, or None when it vanished since the listing (its session expired)."""
+    from kazoo.exceptions import NoNodeError
+
+    try:
+        return zk.get(node)[0]
+    except NoNodeError:
+        return None
+
+
 def _leader(zk: Any, cluster: Cluster) -> str | None:
     """The leading member's endpoint, or None while nobody is registered."""
     path = _zk_path(cluster)
-    members = sorted(c for c in zk.get_children(path) if c.startswith("member_"))
-    log.debug("ServerSet %s on %s: %s", path, connect_string(cluster), members)
-    if not members:
-        return None
-    data, _ = zk.get(f"{path.rstrip('/')}/{members[0]}")
+    data = None
+    while data is None:
+        members = sorted(c for c in zk.get_children(path) if c.startswith("member_"))
+        log.debug("ServerSet %s on %s: %s", path, connect_string(cluster), members)
+        if not members:
+            return None
+        data = _member_data(zk, f"{path.rstrip('/')}/{members[0]}")
     endpoint = endpoint_from_member(data)
     if endpoint is None:
         raise NetworkError(f"the leading scheduler of {cluster.name} ({members[0]}) "
@@ -100,7 +116,7 @@ def discover_scheduler(cluster: Cluster, timeout: float = ZK_TIMEOUT,
         endpoint = _leader(zk, cluster)
         if answers is None:
             if endpoint is None:
-                raise NetworkError(f"No schedulers detected in {cluster.name}!",
+                raise NoLeader(f"No schedulers detected in {cluster.name}!",
                                    hint=f"nothing is registered under {_zk_path(cluster)} "
                                         f"on {connect_string(cluster)}")
             return endpoint
@@ -118,6 +134,11 @@ def discover_scheduler(cluster: Cluster, timeout: float = ZK_TIMEOUT,
 
 
 def _nobody_answers(cluster: Cluster, tried: list[str], failover: float) -> NetworkError:
+    if not tried:
+        return NoLeader(f"No schedulers detected in {cluster.name}!",
+                        hint=f"nothing registered under {_zk_path(cluster)} on "
+                             f"{connect_string(cluster)} within {failover:g}s "
+                             "(failover_timeout under [scheduler] in client.toml sets the wait)")
     return NetworkError(
         f"no scheduler of cluster {cluster.name} answered within {failover:g}s; ZooKeeper "
         f"{connect_string(cluster)} path {_zk_path(cluster)} named "

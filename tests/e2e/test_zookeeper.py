@@ -114,7 +114,7 @@ def test_zookeeper_faults(home, zookeeper):
          "scheduler_zk_path": "/aurora/x"},
         {"name": "nopath", "zk": "127.0.0.1", "zk_port": zookeeper.port},
     ])
-    home.write_client_config("[scheduler]\nretries = 1\n")
+    home.write_client_config("[scheduler]\nretries = 1\nfailover_timeout = 1\n")
     started = time.monotonic()
     down = home.run("--connect-timeout", "1", "job", "list", "zkdown/www-data")
     assert down.returncode == 7 and "Failed to connect to ZooKeeper" in down.stderr
