@@ -51,13 +51,14 @@ class ArgumentParser(argparse.ArgumentParser):
     """argparse that raises instead of exiting, so `run` keeps control of exit codes."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
+        hint = f"see the options with: {('aurora help ' + self.prog[7:]).strip()}"
         unknown = self._unknown_option(message)
         if unknown is not None:
             known = [o for o in self._option_string_actions if o.startswith("--")]
             close = suggest(unknown.split("=", 1)[0], known)
             raise UsageError(f"unknown option '{unknown}'" + (f"; {close}" if close else ""),
-                             hint=f"see the options with: aurora help {self.prog[7:]}")
-        raise UsageError(message, usage=self.format_usage())
+                             hint=hint)
+        raise UsageError(message, hint=hint)      # one line, not argparse's usage block
 
     @staticmethod
     def _unknown_option(message: str) -> str | None:
@@ -120,10 +121,12 @@ def _seconds(text: str) -> float:
 def suggest(word: str, choices: Sequence[str]) -> str | None:
     import difflib
 
+    if word.startswith("-"):        # compare the names: shared dashes are no likeness
+        names = {c.lstrip("-"): c for c in choices}
+        match = difflib.get_close_matches(word.lstrip("-"), list(names), n=1, cutoff=0.6)
+        return f"did you mean {names[match[0]]}?" if match else None
     match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    if not match:
-        return None
-    return f"did you mean {match[0]}?" if word.startswith("-") else f"did you mean '{match[0]}'?"
+    return f"did you mean '{match[0]}'?" if match else None
 
 
 class CommandLine:
@@ -444,8 +447,6 @@ def run(argv: list[str]) -> int:
         emit_err("aurora: interrupted")
         return ExitCode.INTERRUPTED
     except UsageError as exc:
-        if exc.usage:
-            write_err(exc.usage)
         emit_error(f"aurora: error: {exc}")
         return exc.exit_code
     except PluginError as exc:

@@ -65,10 +65,6 @@ class UsageError(AuroraError):
 
     exit_code = ExitCode.INVALID_COMMAND
 
-    def __init__(self, message: str, *, usage: str | None = None, hint: str | None = None):
-        super().__init__(message, hint=hint)
-        self.usage = usage
-
 
 class InvalidParameter(AuroraError):
     """A well-formed command with a bad value: job key, instance list, no such job."""

@@ -166,3 +166,19 @@ def test_colour_only_on_a_tty_and_never_with_no_color(home: Home) -> None:
     assert "\033[" not in home.run("plugins", "list").stdout
     assert "\033[1m" in _run_on_tty(home, home.env())
     assert "\033[" not in _run_on_tty(home, home.env(NO_COLOR="1"))
+
+
+def test_every_command_line_error_is_one_line_with_the_help_to_run(home: Home) -> None:
+    cases = {
+        ("job", "status", "devcluster", "--timeout", "nan"): "argument --timeout",
+        ("quota", "set", "devcluster/www-data", "--disk", "5GB"): "required: --cpus, --ram",
+        ("job", "status", "devcluster", "--wait-untl", "x"): "unknown option '--wait-untl'",
+    }
+    for argv, complaint in cases.items():
+        done = home.run(*argv)
+        assert done.returncode == 5, done.stderr
+        (line,) = done.stderr.strip().splitlines()
+        verb = " ".join(argv[:2])
+        assert complaint in line and line.endswith(f"see the options with: aurora help {verb}")
+    # Leading dashes are no likeness: job status has nothing like --wait-untl.
+    assert "did you mean" not in home.run("job", "status", "devcluster", "--wait-untl").stderr
