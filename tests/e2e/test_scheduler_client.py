@@ -18,27 +18,13 @@ from aurora.api.transport import HttpOptions
 from aurora.errors import ApiError, AuthError, NetworkError, SchedulerTimeout
 from tests.support.devcluster import free_port
 from tests.support.fakehttp import FakeScheduler
+from tests.support.faultproxy import scheduler_reply
 from tests.support.jobs import job, process
 
 
 def reply(method: str, code: int, message: str, seqid: int = 1) -> bytes:
-    """A thrift REPLY carrying a Response with `code`, as a scheduler would send it.
-
-    `seqid` must be the call's: a fresh client numbers its calls from 1.
-    """
-    from thriftpy2.protocol import TBinaryProtocol
-    from thriftpy2.thrift import TMessageType
-    from thriftpy2.transport import TMemoryBuffer
-
-    a = api()
-    result = getattr(a.AuroraAdmin, f"{method}_result")(success=a.Response(
-        responseCode=code, details=[a.ResponseDetail(message=message)]))
-    out = TMemoryBuffer()
-    protocol = TBinaryProtocol(out)
-    protocol.write_message_begin(method, TMessageType.REPLY, seqid)
-    result.write(protocol)
-    protocol.write_message_end()
-    return out.getvalue()
+    """A thrift REPLY carrying a Response with `code`, as a scheduler would send it."""
+    return scheduler_reply(method, seqid, code, message)
 
 
 def client_for(url: str, sleeps: list[float] | None = None, resolve=None,

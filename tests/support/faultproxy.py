@@ -42,8 +42,12 @@ def join_message(kind_word: bytes, name: str, seqid: int, rest: bytes) -> bytes:
     return kind_word + struct.pack(">I", len(encoded)) + encoded + struct.pack(">i", seqid) + rest
 
 
-def ok_without_result(method: str, seqid: int) -> bytes:
-    """A REPLY to `method` whose Response is OK but has no result."""
+def scheduler_reply(method: str, seqid: int, code: int | None = None,
+                    message: str | None = None) -> bytes:
+    """A thrift REPLY to `method` carrying a Response with `code` (OK) and no result.
+
+    `seqid` must be the call's: a fresh client numbers its calls from 1.
+    """
     from thriftpy2.protocol import TBinaryProtocol
     from thriftpy2.thrift import TMessageType
     from thriftpy2.transport import TMemoryBuffer
@@ -51,14 +55,20 @@ def ok_without_result(method: str, seqid: int) -> bytes:
     from aurora.api.idl import api
 
     a = api()
-    result = getattr(a.AuroraAdmin, f"{method}_result")(
-        success=a.Response(responseCode=a.ResponseCode.OK, details=[]))
+    details = [a.ResponseDetail(message=message)] if message is not None else []
+    result = getattr(a.AuroraAdmin, f"{method}_result")(success=a.Response(
+        responseCode=a.ResponseCode.OK if code is None else code, details=details))
     out = TMemoryBuffer()
     protocol = TBinaryProtocol(out)
     protocol.write_message_begin(method, TMessageType.REPLY, seqid)
     result.write(protocol)
     protocol.write_message_end()
     return out.getvalue()
+
+
+def ok_without_result(method: str, seqid: int) -> bytes:
+    """A REPLY to `method` whose Response is OK but has no result."""
+    return scheduler_reply(method, seqid)
 
 
 @dataclass
