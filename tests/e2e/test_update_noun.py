@@ -19,7 +19,7 @@ import pytest
 from tests.conftest import FIXTURES, aurora_bin
 from tests.e2e.test_output_formats import documented, same_shape
 from tests.support.devcluster import Devcluster, wait_for
-from tests.support.fakehttp import FakeScheduler
+from tests.support.fakehttp import FakeScheduler, post_upstream
 
 JOB = str(FIXTURES / "jobs" / "health_service.aurora")
 CRON = str(FIXTURES / "jobs" / "cron_policy.aurora")
@@ -309,7 +309,7 @@ def test_a_lost_start_answer_is_settled_by_the_client_id(dev_home, devcluster, a
             return None
         starts.append(n)
         if arrived:
-            fake.forward(seen.body)          # the scheduler starts it; its answer is lost
+            post_upstream(devcluster.url, seen.body)  # the scheduler acts; the answer is lost
         return 503, b"answer lost"
 
     with FakeScheduler(script, devcluster.url) as fake:

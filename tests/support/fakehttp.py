@@ -10,6 +10,46 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+THRIFT = "application/vnd.apache.thrift.binary"
+
+
+def serve_posts(on_post: Callable[[BaseHTTPRequestHandler, bytes], None]) -> ThreadingHTTPServer:
+    """A threaded HTTP/1.1 server on 127.0.0.1 handing each POST and its body to `on_post`."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            on_post(self, self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def send_thrift(handler: BaseHTTPRequestHandler, status: int, payload: bytes) -> None:
+    handler.send_response(status)
+    handler.send_header("Content-Type", THRIFT)
+    handler.send_header("Content-Length", str(len(payload)))
+    handler.end_headers()
+    handler.wfile.write(payload)
+
+
+def post_upstream(url: str, body: bytes, headers: dict[str, str] | None = None,
+                  timeout: float = 60) -> tuple[int, bytes]:
+    """POST `body` to `url`'s /api: (status, payload) as the upstream answered."""
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    conn.request("POST", "/api", body=body, headers=headers or {"Content-Type": THRIFT})
+    response = conn.getresponse()
+    data = response.read()
+    conn.close()
+    return response.status, data
+
 
 @dataclass
 class Seen:
@@ -28,33 +68,16 @@ class FakeScheduler:
     requests: list[Seen] = field(default_factory=list)
 
     def __enter__(self) -> FakeScheduler:
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                seen = Seen(self.path, dict(self.headers), body, self.client_address)
-                owner.requests.append(seen)
-                answer = owner.script(len(owner.requests), seen)
-                if answer is None:
-                    answer = owner.forward(body)
-                status, payload = answer
-                self.send_response(status)
-                self.send_header("Content-Type", "application/vnd.apache.thrift.binary")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.server = serve_posts(self.answer)
         return self
+
+    def answer(self, handler: BaseHTTPRequestHandler, body: bytes) -> None:
+        seen = Seen(handler.path, dict(handler.headers), body, handler.client_address)
+        self.requests.append(seen)
+        answer = self.script(len(self.requests), seen)
+        if answer is None:
+            answer = post_upstream(self.upstream, body)
+        send_thrift(handler, *answer)
 
     def __exit__(self, *exc: Any) -> None:
         self.server.shutdown()
@@ -63,13 +86,3 @@ class FakeScheduler:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def forward(self, body: bytes) -> tuple[int, bytes]:
-        parts = urlsplit(self.upstream)
-        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-        conn.request("POST", "/api", body=body,
-                     headers={"Content-Type": "application/vnd.apache.thrift.binary"})
-        response = conn.getresponse()
-        data = response.read()
-        conn.close()
-        return response.status, data

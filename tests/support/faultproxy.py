@@ -18,15 +18,13 @@ from __future__ import annotations
 
 import socket
 import struct
-import threading
 import time
-import urllib.parse
 from collections import Counter
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-THRIFT = "application/vnd.apache.thrift.binary"
+from tests.support.fakehttp import THRIFT, post_upstream, send_thrift, serve_posts
 
 
 def split_message(data: bytes) -> tuple[str, int, bytes]:
@@ -66,11 +64,6 @@ def scheduler_reply(method: str, seqid: int, code: int | None = None,
     return out.getvalue()
 
 
-def ok_without_result(method: str, seqid: int) -> bytes:
-    """A REPLY to `method` whose Response is OK but has no result."""
-    return scheduler_reply(method, seqid)
-
-
 @dataclass
 class FaultProxy:
     upstream: str
@@ -86,23 +79,12 @@ class FaultProxy:
         self.stop()
 
     def start(self) -> FaultProxy:
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                owner.headers_seen.append(dict(self.headers))
-                owner.handle(self, body)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = serve_posts(self.receive)
         return self
+
+    def receive(self, handler: BaseHTTPRequestHandler, body: bytes) -> None:
+        self.headers_seen.append(dict(handler.headers))
+        self.handle(handler, body)
 
     def stop(self) -> None:
         self.server.shutdown()
@@ -113,17 +95,9 @@ class FaultProxy:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def forward(self, handler: BaseHTTPRequestHandler, body: bytes) -> tuple[int, bytes]:
-        import http.client
-
-        parts = urllib.parse.urlsplit(self.upstream)
-        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
         headers = {k: v for k, v in handler.headers.items()
                    if k.lower() in ("content-type", "authorization", "accept")}
-        conn.request("POST", "/api", body=body, headers=headers)
-        response = conn.getresponse()
-        data = response.read()
-        conn.close()
-        return response.status, data
+        return post_upstream(self.upstream, body, headers)
 
     def handle(self, handler: BaseHTTPRequestHandler, body: bytes) -> None:
         method, seqid, _ = split_message(body)
@@ -135,7 +109,7 @@ class FaultProxy:
             handler.connection.shutdown(socket.SHUT_RDWR)
             return
         if fault in ("502", "503", "504"):
-            return self.send(handler, int(fault), b"bad gateway\n")
+            return send_thrift(handler, int(fault), b"bad gateway\n")
         if fault == "other-method":
             _, rseqid, rest = split_message(reply)
             reply = join_message(reply[:4], "getQuota", rseqid, rest)
@@ -143,18 +117,10 @@ class FaultProxy:
             name, rseqid, rest = split_message(reply)
             reply = join_message(reply[:4], name, rseqid + 1000, rest)
         elif fault == "no-result":
-            reply = ok_without_result(method, seqid)
+            reply = scheduler_reply(method, seqid)   # OK, but no result
         if fault == "drip":
             return self.drip(handler, status, reply)
-        self.send(handler, status, reply)
-
-    @staticmethod
-    def send(handler: BaseHTTPRequestHandler, status: int, payload: bytes) -> None:
-        handler.send_response(status)
-        handler.send_header("Content-Type", THRIFT)
-        handler.send_header("Content-Length", str(len(payload)))
-        handler.end_headers()
-        handler.wfile.write(payload)
+        send_thrift(handler, status, reply)
 
     def drip(self, handler: BaseHTTPRequestHandler, status: int, payload: bytes) -> None:
         head = (f"HTTP/1.1 {status} OK\r\nContent-Type: {THRIFT}\r\n"
