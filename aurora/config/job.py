@@ -50,7 +50,6 @@ def load_job(path: str, key: JobKey, bindings: list[str] | None = None,
     """
     from aurora.config.convert import backfill_tier, to_thrift
     from aurora.config.docker import bind_docker_images
-    from aurora.config.validate import validate
 
     config = load(path, read_json=read_json)
     warn = warn or (lambda message: None)
@@ -60,10 +59,10 @@ def load_job(path: str, key: JobKey, bindings: list[str] | None = None,
         if job.has_production() and job.production().get() is True and not job.has_tier():
             warn(f"{path}: job {key.name}: 'production' is deprecated; set tier = "
                  "'preferred' instead")
-        validate(path, job, warn)
-        fits_the_wire(path, to_thrift(job))     # input errors before any scheduler call
-        job = backfill_tier(job, tiers() if callable(tiers) else tiers)
-        thrift = to_thrift(job)
+        checked = convert_job(path, job, warn)    # input errors before any scheduler call
+        backfilled = backfill_tier(job, tiers() if callable(tiers) else tiers)
+        thrift = checked if backfilled is job else to_thrift(backfilled)
+        job = backfilled
     except AuroraError:        # ours, with their own exit code (e.g. the tier RPC's)
         raise
     except Exception as exc:   # pystachio and conversion errors: one line, exit 3
