@@ -13,7 +13,7 @@ Prints figure, target and verdict for:
 The 10,000 updates and events are written straight into the devcluster's SQLite state
 (as if made earlier), so the figures measure reading, not creating.
 
-    .venv/bin/python benchmarks/update.py
+    python3 benchmarks/update.py   (re-runs itself in the benchmark virtualenv)
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from common import BIN, clean_env, run_measured  # noqa: E402
+from common import BIN, clean_env, in_bench_venv, run_measured  # noqa: E402
 
 from aurora.api.idl import api, serialize  # noqa: E402
 from tests.support.devcluster import Devcluster, wait_for  # noqa: E402
@@ -179,14 +179,17 @@ def reading(cluster: Devcluster, env: dict[str, str], big: str) -> None:
         except SystemExit as exc:
             print(f"{what}: not measured ({str(exc)[:200]})")
             continue
-        seconds = statistics.median(r[0] for r in runs)
-        print(f"{what}: {seconds:.2f} s, peak memory {max(r[1] for r in runs)} MB "
+        seconds = statistics.median(r.seconds for r in runs)
+        print(f"{what}: {seconds:.2f} s, peak memory {max(r.peak_mb for r in runs):.0f} MB "
               f"(target <= 1 s) {verdict(seconds, 1)}")
 
 
 def main() -> int:
+    in_bench_venv()     # measure a non-editable install, as a user runs it
     with tempfile.TemporaryDirectory() as home:
-        cluster = Devcluster(Path(home) / "devcluster", executor="simulate").start()
+        # No reply cache: the real scheduler has none.
+        cluster = Devcluster(Path(home) / "devcluster", executor="simulate",
+                             args=("--reply-cache-mb", "0")).start()
         env = clean_env(home)
         etc = Path(env["AURORA_CONFIG_ROOT"])
         etc.mkdir(parents=True)
