@@ -163,6 +163,8 @@ def _endpoint(endpoints: Endpoints, cluster: Cluster, http: HttpOptions, wait: f
     Between a leader's death (its session expiring) and its successor's
     announcement nobody is registered; that gap is part of a failover.
     """
+    if not cluster.get("zk"):           # no ServerSet to wait on (nor to import for)
+        return endpoints.get(cluster, http.connect_timeout)
     from aurora.discovery import NoLeader
 
     try:
