@@ -86,12 +86,11 @@ class Engine:
 
     def kill(self, rows: list[Any], message: str) -> None:
         s = api().ScheduleStatus
-        for row in rows:
-            if row["status"] in (s.PENDING, s.THROTTLED):
-                self.store.set_status(row["task_id"], s.KILLING, message)
-                self.store.set_status(row["task_id"], s.KILLED, "Task killed before it started")
-            elif row["status"] not in (s.KILLING,):
-                self.store.set_status(row["task_id"], s.KILLING, message)
+        waiting = [r["task_id"] for r in rows if r["status"] in (s.PENDING, s.THROTTLED)]
+        placed = [r["task_id"] for r in rows
+                  if r["status"] not in (s.PENDING, s.THROTTLED, s.KILLING)]
+        self.store.set_status_many(waiting + placed, s.KILLING, message)
+        self.store.set_status_many(waiting, s.KILLED, "Task killed before it started")
         self._wake.set()
 
     def restart(self, rows: list[Any]) -> None:

@@ -235,9 +235,9 @@ class SchedulerHandler(CronRpcs, QuotaRpcs, UpdateRpcs):
             return api().Result(scheduleStatusResult=api().ScheduleStatusResult(tasks=tasks)), []
         return self._rpc(name, body)
 
-    def encoded_tasks(self, query: Any, with_configs: bool) -> bytes | None:
-        """The Response to a task query as thrift binary (`taskwire`), the same bytes as
-        `_tasks` would give; None when it fails (the generic path then reports it)."""
+    def encoded_tasks(self, query: Any, with_configs: bool) -> list[bytes] | None:
+        """The Response to a task query as pieces of thrift binary (`taskwire`), the same
+        bytes as `_tasks` would give; None when it fails (the generic path then reports it)."""
         try:
             with self.store.transaction():
                 rows = self._query_rows(query, taskwire.COLUMNS)
@@ -357,7 +357,7 @@ class SchedulerHandler(CronRpcs, QuotaRpcs, UpdateRpcs):
             self._check_key(job)
             require_role(job.role)
             require_not_updating(self.store, job)
-            rows = self.store.active_tasks(job, instances)
+            rows = self.store.active_tasks(job, instances, columns="task_id, status")
             if not rows:
                 return None, ["No tasks to kill."]
             self.engine.kill(rows, f"Killed by request{': ' + message if message else ''}")
