@@ -60,6 +60,28 @@ class ArgumentParser(argparse.ArgumentParser):
                              hint=hint)
         raise UsageError(message, hint=hint)      # one line, not argparse's usage block
 
+    def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                   namespace: argparse.Namespace | None = None) -> argparse.Namespace:
+        self._refuse_unknown_options(list(args or []))
+        return super().parse_args(args, namespace)
+
+    def _refuse_unknown_options(self, args: list[str]) -> None:
+        """A misspelt option is the error, even when it comes first and the value after it
+        would fail as a positional (`--wait-untl RUNNING KEY` is not 'invalid key RUNNING')."""
+        takes_value = False
+        for token in args:
+            if token == "--" and not takes_value:
+                return
+            if takes_value or not token.startswith("--"):
+                takes_value = False
+                continue
+            name = token.split("=", 1)[0]
+            matches = [a for o, a in self._option_string_actions.items() if o == name] or \
+                      [a for o, a in self._option_string_actions.items() if o.startswith(name)]
+            if not matches:
+                self.error(f"unrecognized arguments: {token}")
+            takes_value = "=" not in token and len(matches) == 1 and matches[0].nargs != 0
+
     @staticmethod
     def _unknown_option(message: str) -> str | None:
         """The first option argparse did not recognize, if that is the complaint."""

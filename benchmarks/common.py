@@ -178,15 +178,20 @@ def verdict(label: str, value: float, target: float, unit: str, detail: str = ""
     return ok
 
 
-def ratios(subjects: dict[str, list[str]], targets: dict[str, float], env: dict[str, str],
-           runs: int = 15, check: bool = True) -> None:
-    """Interleaved medians of `subjects` as ratios to `python3 -c pass`, with verdicts."""
+def ratios(subjects: dict[str, list[str]], targets: dict[str, float | None],
+           env: dict[str, str], runs: int = 15, check: bool = True) -> None:
+    """Interleaved medians of `subjects` as ratios to `python3 -c pass`, with verdicts
+    (a subject whose target is None is a reference figure, printed without one)."""
     medians = interleaved(subjects, env, runs, check)
     base = medians["baseline"]
     print(f"{'python3 -c pass (baseline)':<52} {base * 1000:9.1f} ms", flush=True)
     for name in subjects:
-        verdict(name, medians[name] / base, targets[name], "x",
-                f"{medians[name] * 1000:.1f} ms")
+        target = targets[name]
+        if target is None:
+            print(f"{name:<52} {medians[name] / base:9.2f} x   (reference, no target)  "
+                  f"[{medians[name] * 1000:.1f} ms]", flush=True)
+            continue
+        verdict(name, medians[name] / base, target, "x", f"{medians[name] * 1000:.1f} ms")
 
 
 def growth(label: str, seconds: dict[int, float], target: float = 11.0) -> None:

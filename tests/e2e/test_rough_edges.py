@@ -57,6 +57,13 @@ def test_command_line_mistakes(home, tmp_path):
     assert misspelt.returncode == 5
     assert one_line(misspelt) == ("aurora: error: unknown option '--wait-untl'; did you mean "
                                   "--wait-until?; see the options with: aurora help job create")
+    first = home.run("job", "create", "--wait-untl", "RUNNING", key,
+                     str(EXAMPLES / "hello_world.aurora"))
+    assert first.returncode == 5        # the option, not 'invalid job key RUNNING'
+    assert one_line(first) == one_line(misspelt)
+    after_dashes = home.run("completion", "complete", "--cword", "2", "--", "job", "create",
+                            "--wai")       # words after -- are not options: no complaint
+    assert after_dashes.returncode == 0 and "--wait-until" in after_dashes.stdout
     folder = home.run("job", "create", key, str(tmp_path))
     assert folder.returncode == 3 and f"{tmp_path}: is a directory" in one_line(folder)
     usage = subprocess.run([str(BIN / "aurora-devcluster"), "strat"], capture_output=True,
