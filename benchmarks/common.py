@@ -195,9 +195,11 @@ def ratios(subjects: dict[str, list[str]], targets: dict[str, float | None],
 
 
 def growth(label: str, seconds: dict[int, float], target: float = 11.0) -> None:
-    """Time ratio per 10x of work between successive sizes (and first to last)."""
+    """Time ratio per 10x of work between successive sizes, between sizes exactly 10x
+    apart (a step of 2x raises its noise to the power 3.3), and first to last."""
     sizes = sorted(seconds)
     pairs = list(zip(sizes, sizes[1:], strict=False))
+    pairs += [(a, b) for a in sizes for b in sizes if b == 10 * a and (a, b) not in pairs]
     if len(sizes) > 2:
         pairs.append((sizes[0], sizes[-1]))
     for small, large in pairs:
