@@ -134,15 +134,21 @@ class Sample:
 
 
 def run_measured(argv: list[str], env: dict[str, str], check: bool = True) -> Sample:
-    """One run of `argv`: its wall time, its own peak RSS and its stdout."""
-    with tempfile.NamedTemporaryFile(suffix=".json") as report:
+    """One run of `argv`: its wall time, its own peak RSS and its stdout.
+
+    stdout goes to a file, as `> out.json` would send it: read through a pipe by
+    this process, 190 MB of JSON would time the harness's reading too."""
+    with tempfile.NamedTemporaryFile(suffix=".json") as report, \
+            tempfile.TemporaryFile() as stdout:
         done = subprocess.run([sys.executable, "-S", "-c", MEASURE, report.name, *argv],
-                              env=env, capture_output=True)
+                              env=env, stdout=stdout, stderr=subprocess.PIPE)
         figures = json.loads(Path(report.name).read_text())
+        stdout.seek(0)
+        output = stdout.read()
     if check and figures["code"] != 0:
         raise SystemExit(f"{' '.join(argv)} failed ({figures['code']}): "
                          f"{done.stderr.decode()[-500:]}")
-    return Sample(figures["seconds"], figures["maxrss_kb"] / 1024, done.stdout)
+    return Sample(figures["seconds"], figures["maxrss_kb"] / 1024, output)
 
 
 def median_of(argv: list[str], env: dict[str, str], runs: int = 3) -> Sample:
