@@ -67,20 +67,33 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def _refuse_unknown_options(self, args: list[str]) -> None:
         """A misspelt option is the error, even when it comes first and the value after it
-        would fail as a positional (`--wait-untl RUNNING KEY` is not 'invalid key RUNNING')."""
+        would fail as a positional (`--wait-untl RUNNING KEY` is not 'invalid key RUNNING').
+        Tokens are told apart as argparse does: words after `--`, and tokens with a space
+        or alone as `-`, are never options; `-h` anywhere still shows the help."""
+        if any(token in fastpath.HELP_FLAGS for token in args[:_end_of_options(args)]):
+            return
         takes_value = False
         for token in args:
-            if token == "--" and not takes_value:
-                return
-            if takes_value or not token.startswith("--"):
+            if takes_value or not token.startswith("-") or token == "-" or " " in token:
                 takes_value = False
                 continue
-            name = token.split("=", 1)[0]
-            matches = [a for o, a in self._option_string_actions.items() if o == name] or \
-                      [a for o, a in self._option_string_actions.items() if o.startswith(name)]
-            if not matches:
-                self.error(f"unrecognized arguments: {token}")
-            takes_value = "=" not in token and len(matches) == 1 and matches[0].nargs != 0
+            if token == "--":
+                return
+            action = self._option_named(token.split("=", 1)[0])
+            takes_value = action is not None and "=" not in token and action.nargs != 0
+
+    def _option_named(self, name: str) -> argparse.Action | None:
+        """The action of option `name` (a unique long prefix too); None when argparse must
+        decide (an ambiguous prefix, short options run together, a negative number)."""
+        actions = self._option_string_actions
+        if name in actions:
+            return actions[name]
+        if not name.startswith("--"):
+            return None
+        found = [action for option, action in actions.items() if option.startswith(name)]
+        if not found:
+            self.error(f"unrecognized arguments: {name}")
+        return found[0] if len(found) == 1 else None
 
     @staticmethod
     def _unknown_option(message: str) -> str | None:
@@ -100,6 +113,11 @@ class ArgumentParser(argparse.ArgumentParser):
         if message:
             write_err(message)
         raise _ParserExit(status)
+
+
+def _end_of_options(args: list[str]) -> int:
+    """Where `--` stands in `args` (or their length): no option comes after it."""
+    return args.index("--") if "--" in args else len(args)
 
 
 def _core_options() -> list[CommandOption]:

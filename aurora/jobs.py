@@ -110,17 +110,19 @@ def wait_for(client: SchedulerClient, key: JobKey, instances: Iterable[int] | No
 
     query = api().TaskQuery(jobKeys=[thrift_key(key)],
                             instanceIds=set(instances) if instances else None)
-    started, interval = time.monotonic(), first_interval
+    deadline = None if timeout is None else time.monotonic() + timeout
+    interval = first_interval
     while True:     # each poll decodes only instance, status and creation time
         polled = time.monotonic()
         tasks = current_per_instance(tasks_without_configs(client, query, TASK_STATES))
         if all(t.status in states for t in tasks.values()):
             return True
-        interval = min(max(interval, time.monotonic() - polled), max_interval)
-        if timeout is not None and time.monotonic() - started + interval > timeout:
+        now = time.monotonic()
+        if deadline is not None and now >= deadline:
             return False
-        time.sleep(interval)
-        interval = min(interval * 2, max_interval)
+        interval = min(max(interval, now - polled), max_interval)
+        time.sleep(interval if deadline is None else min(interval, deadline - now))
+        interval = min(interval * 2, max_interval)      # the last look is at the deadline
 
 
 def display_url(context: Context, cluster_name: str) -> str:

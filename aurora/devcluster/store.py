@@ -306,7 +306,8 @@ class Store:
         args = [key.role, key.environment, key.name, *active]
         if instances and len(instances) > 500:     # past SQLite's limit on parameters
             wanted = set(instances)
-            return [r for r in self.tasks(where, tuple(args), columns=f"{columns}, instance",
+            with_instance = columns if columns == "*" else f"{columns}, instance"
+            return [r for r in self.tasks(where, tuple(args), columns=with_instance,
                                           named=True) if r["instance"] in wanted]
         if instances:
             ids = list(instances)
