@@ -75,6 +75,47 @@ class Verb:
         raise NotImplementedError
 
 
+class LazyVerb(Verb):
+    """A verb known by its name now and imported from `target` ("module:Class") when
+    anything else about it is needed.
+
+    Running one verb of a noun then imports that verb's module only, not its nine
+    siblings' (a few milliseconds of every start). Help pages, completion and the
+    command index read `help`, `description` and `options`, which import it then.
+    """
+
+    def __init__(self, name: str, target: str):
+        self.name = name
+        self.target = target
+        self._verb: Verb | None = None
+
+    @property
+    def verb(self) -> Verb:
+        """The verb itself, imported on first use."""
+        if self._verb is None:
+            import importlib
+
+            module, _, attribute = self.target.partition(":")
+            verb = getattr(importlib.import_module(module), attribute)()
+            if verb.name != self.name:
+                raise ValueError(f"{self.target} is verb '{verb.name}', registered as "
+                                 f"'{self.name}'")
+            self._verb = verb
+        return self._verb
+
+    help = property(lambda self: self.verb.help)                 # type: ignore[assignment]
+    description = property(lambda self: self.verb.description)   # type: ignore[assignment]
+    options = property(lambda self: self.verb.options)           # type: ignore[assignment]
+
+    def execute(self, context: Context) -> Result | int:
+        return self.verb.execute(context)
+
+    def __getattr__(self, attribute: str) -> Any:   # what a verb class adds of its own
+        if attribute.startswith("__") or attribute in ("_verb", "target", "name"):
+            raise AttributeError(attribute)
+        return getattr(self.verb, attribute)
+
+
 class Noun:
     """A group of verbs (`job`, `cron`, ...). Verbs may come from other plugins."""
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aurora.command import Noun
+from aurora.command import LazyVerb, Noun
 from aurora.hookspecs import hookimpl
 
 
@@ -19,17 +19,11 @@ class JobNoun(Noun):
 
 @hookimpl
 def register_nouns(cli: Any) -> None:
-    from aurora.plugins.job.add import AddInstances
-    from aurora.plugins.job.create import CreateJob
-    from aurora.plugins.job.diff import DiffJob
-    from aurora.plugins.job.inspect import InspectJob
-    from aurora.plugins.job.kill import KillJob
-    from aurora.plugins.job.killall import KillAllJob
-    from aurora.plugins.job.list import ListJobs
-    from aurora.plugins.job.open import OpenJob
-    from aurora.plugins.job.restart import RestartJob
-    from aurora.plugins.job.status import StatusJob
-
-    cli.register_noun(JobNoun().with_verbs(
-        CreateJob(), StatusJob(), KillJob(), KillAllJob(), RestartJob(), ListJobs(), DiffJob(),
-        InspectJob(), OpenJob(), AddInstances()))
+    package = "aurora.plugins.job"
+    cli.register_noun(JobNoun().with_verbs(*(
+        LazyVerb(name, f"{package}.{target}") for name, target in (
+            ("create", "create:CreateJob"), ("status", "status:StatusJob"),
+            ("kill", "kill:KillJob"), ("killall", "killall:KillAllJob"),
+            ("restart", "restart:RestartJob"), ("list", "list:ListJobs"),
+            ("diff", "diff:DiffJob"), ("inspect", "inspect:InspectJob"),
+            ("open", "open:OpenJob"), ("add", "add:AddInstances")))))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aurora.command import Noun
+from aurora.command import LazyVerb, Noun
 from aurora.hookspecs import hookimpl
 
 
@@ -19,8 +19,7 @@ class TaskNoun(Noun):
 
 @hookimpl
 def register_nouns(cli: Any) -> None:
-    from aurora.plugins.task.run import RunCommand
-    from aurora.plugins.task.scp import CopyFiles
-    from aurora.plugins.task.ssh import SshToTask
-
-    cli.register_noun(TaskNoun().with_verbs(RunCommand(), SshToTask(), CopyFiles()))
+    package = "aurora.plugins.task"
+    cli.register_noun(TaskNoun().with_verbs(*(
+        LazyVerb(name, f"{package}.{target}") for name, target in (
+            ("run", "run:RunCommand"), ("ssh", "ssh:SshToTask"), ("scp", "scp:CopyFiles")))))

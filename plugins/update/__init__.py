@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aurora.command import Noun
+from aurora.command import LazyVerb, Noun
 from aurora.hookspecs import hookimpl
 
 
@@ -19,15 +19,10 @@ class UpdateNoun(Noun):
 
 @hookimpl
 def register_nouns(cli: Any) -> None:
-    from aurora.plugins.update.abort import AbortUpdate
-    from aurora.plugins.update.info import InfoUpdate
-    from aurora.plugins.update.list import ListUpdates
-    from aurora.plugins.update.pause import PauseUpdate
-    from aurora.plugins.update.resume import ResumeUpdate
-    from aurora.plugins.update.rollback import RollbackUpdate
-    from aurora.plugins.update.start import StartUpdate
-    from aurora.plugins.update.wait import WaitUpdate
-
-    cli.register_noun(UpdateNoun().with_verbs(
-        StartUpdate(), PauseUpdate(), ResumeUpdate(), AbortUpdate(), RollbackUpdate(),
-        ListUpdates(), InfoUpdate(), WaitUpdate()))
+    package = "aurora.plugins.update"
+    cli.register_noun(UpdateNoun().with_verbs(*(
+        LazyVerb(name, f"{package}.{target}") for name, target in (
+            ("start", "start:StartUpdate"), ("pause", "pause:PauseUpdate"),
+            ("resume", "resume:ResumeUpdate"), ("abort", "abort:AbortUpdate"),
+            ("rollback", "rollback:RollbackUpdate"), ("list", "list:ListUpdates"),
+            ("info", "info:InfoUpdate"), ("wait", "wait:WaitUpdate")))))

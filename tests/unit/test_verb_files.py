@@ -9,6 +9,8 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
+from aurora.command import LazyVerb
+
 ROOT = Path(__file__).resolve().parents[2]
 TABLE_ROW = re.compile(r"^\| `(\w[\w-]*) (\w[\w-]*)` +\| `([\w/.]+)` +\|", re.M)
 
@@ -42,6 +44,7 @@ def _registered_verbs() -> dict[tuple[str, str], Any]:
 
 
 def _source_file(verb: Any) -> str:
+    verb = verb.verb if isinstance(verb, LazyVerb) else verb    # the class it imports
     return Path(inspect.getsourcefile(type(verb))).resolve().relative_to(ROOT).as_posix()
 
 
@@ -58,3 +61,25 @@ def test_every_verb_lives_where_the_table_says_or_in_a_module_named_after_it() -
         assert stem == name or stem.startswith(noun), (
             f"`{noun} {name}` lives in {where}: neither named after the verb nor its noun")
     assert set(table) == set(verbs), "the table names verbs that do not exist"
+
+
+def test_a_lazy_verb_imports_its_module_only_when_used() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from tests.unit.test_verb_files import _registered_verbs; "
+            "verbs = _registered_verbs(); "
+            "assert 'aurora.plugins.job.diff' not in sys.modules, 'imported early'; "
+            "verbs[('job', 'diff')].options; "
+            "assert 'aurora.plugins.job.diff' in sys.modules; print('ok')")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True)
+    assert done.stdout == "ok\n", done.stderr
+
+
+def test_a_lazy_verb_registered_under_another_name_says_so() -> None:
+    import pytest
+
+    wrong = LazyVerb("status", "aurora.plugins.job.diff:DiffJob")
+    with pytest.raises(ValueError, match="is verb 'diff', registered as 'status'"):
+        wrong.help  # noqa: B018
