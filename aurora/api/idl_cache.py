@@ -17,7 +17,7 @@ import types
 import zlib
 from typing import Any
 
-FORMAT = 2
+FORMAT = 3
 CLS, PAYLOAD = "__cls__", "__payload__"
 
 
@@ -77,9 +77,11 @@ def snapshot(module: Any) -> dict[str, Any]:
                if not hasattr(base, "thrift_services") or n not in base.thrift_services]
         services.append({"name": service.__name__,
                          "base": base.__name__ if base is not object else None,
-                         "functions": [(n, _struct(getattr(service, f"{n}_args")),
-                                        _struct(getattr(service, f"{n}_result")))
-                                       for n in own]})
+                         # each method's structs unmarshalled only when it is called
+                         "functions": [(n, marshal.dumps(
+                             (_struct(getattr(service, f"{n}_args")),
+                              _struct(getattr(service, f"{n}_result")))))
+                             for n in own]})
     classes = {c["name"] for c in structs} | {e["name"] for e in enums} | {
         s["name"] for s in services}
     consts = {k: _encode(v) for k, v in vars(module).items()
@@ -152,12 +154,20 @@ class _LazyService(type):
         raise AttributeError(f"type object {cls.__name__!r} has no attribute {name!r}")
 
 
-def _service_struct(module: Any, spec: dict[str, Any], decode: _Decoder) -> Any:
-    def build() -> type:
-        struct = _new_struct(module, spec)
-        _fill(struct, spec, decode)
-        return struct
-    return build
+def _service_structs(module: Any, blob: bytes, decode: _Decoder) -> tuple[Any, Any]:
+    """Builders of one method's `_args` and `_result` structs, from one marshalled
+    blob read on first use (a command calls one or two of ~45 methods)."""
+    specs: list[Any] = []
+
+    def builder(which: int) -> Any:
+        def build() -> type:
+            if not specs:
+                specs.extend(marshal.loads(blob))
+            struct = _new_struct(module, specs[which])
+            _fill(struct, specs[which], decode)
+            return struct
+        return build
+    return builder(0), builder(1)
 
 
 def rebuild(data: dict[str, Any], module_name: str, idl_file: str) -> Any:
@@ -187,11 +197,13 @@ def rebuild(data: dict[str, Any], module_name: str, idl_file: str) -> Any:
             _fill(cls, s, decode)
     for service in data["services"]:
         base = getattr(module, service["base"]) if service["base"] else object
-        pending = {spec["name"]: _service_struct(module, spec, decode)
-                   for _, args, result in service["functions"] for spec in (args, result)}
+        pending = {}
+        for name, blob in service["functions"]:
+            pending[f"{name}_args"], pending[f"{name}_result"] = _service_structs(
+                module, blob, decode)
         cls = _LazyService(service["name"], (base,), {"__module__": module_name,
                                                       "_pending_structs": pending})
-        names = [name for name, _, _ in service["functions"]]
+        names = [name for name, _ in service["functions"]]
         cls.thrift_services = names + list(getattr(base, "thrift_services", []))
         setattr(module, service["name"], cls)
         meta["services"].append(cls)
