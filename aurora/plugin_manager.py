@@ -25,7 +25,6 @@ import importlib
 import os
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from functools import cache
 from types import ModuleType, TracebackType
 from typing import Any
@@ -40,16 +39,18 @@ ENTRY_POINT_GROUP = "aurora.plugins"
 BUILTIN_PACKAGE = "aurora.plugins"
 
 
-@dataclass
 class PluginRecord:
-    """What the manager knows about one entry point, loaded or not."""
+    """What the manager knows about one entry point, loaded or not (a plain class,
+    not a dataclass: see "Start-up time" in docs/architecture.md)."""
 
-    name: str
-    target: str
-    status: str = "loaded"  # loaded | disabled | failed | deferred (not needed this run)
-    reason: str = ""
-    plugin: Any = None
-    module_file: str | None = None
+    def __init__(self, name: str, target: str, status: str = "loaded", reason: str = "",
+                 plugin: Any = None, module_file: str | None = None):
+        self.name = name
+        self.target = target
+        self.status = status    # loaded | disabled | failed | deferred (not needed this run)
+        self.reason = reason
+        self.plugin = plugin
+        self.module_file = module_file
 
     @property
     def builtin(self) -> bool:

@@ -28,7 +28,6 @@ table by table. Recognised keys::
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from typing import Any
 
 from aurora.errors import ConfigurationError
@@ -83,17 +82,22 @@ def _expect(path: str, table: dict[str, Any], key: str, kind: type, what: str) -
     return value
 
 
-@dataclass
 class ClientSettings:
-    """Parsed client.toml, with the defaults that apply when no file says otherwise."""
+    """Parsed client.toml, with the defaults that apply when no file says otherwise
+    (a plain class, not a dataclass: see "Start-up time" in docs/architecture.md)."""
 
-    output_format: str | None = None
-    disabled_plugins: frozenset[str] = frozenset()
-    strict_plugins: bool = False
-    devcluster_autostart: bool = True
-    scheduler: dict[str, Any] = field(default_factory=dict)
-    plugin_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
-    files: tuple[str, ...] = ()
+    def __init__(self, output_format: str | None = None,
+                 disabled_plugins: frozenset[str] = frozenset(), strict_plugins: bool = False,
+                 devcluster_autostart: bool = True, scheduler: dict[str, Any] | None = None,
+                 plugin_settings: dict[str, dict[str, Any]] | None = None,
+                 files: tuple[str, ...] = ()):
+        self.output_format = output_format
+        self.disabled_plugins = disabled_plugins
+        self.strict_plugins = strict_plugins
+        self.devcluster_autostart = devcluster_autostart
+        self.scheduler = {} if scheduler is None else scheduler
+        self.plugin_settings = {} if plugin_settings is None else plugin_settings
+        self.files = files
 
     def for_plugin(self, name: str) -> dict[str, Any]:
         """The `[plugin.NAME]` table (empty when absent)."""

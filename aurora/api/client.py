@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from aurora.api.idl import api, response_code_name
@@ -48,20 +47,22 @@ IDEMPOTENT = frozenset({
 })
 
 
-@dataclass(frozen=True)
 class Refusal:
     """How one command reports the scheduler's refusal of a call.
 
     The message becomes `<prefix> <the scheduler's words>` and the exit code
     `exit_code` (upstream gives some commands 3 or 4 rather than 10). `accept`
     may declare a refusal a success (its Response is returned); `hint` may name
-    the fix from the refused Response.
+    the fix from the refused Response. (A plain class, not a dataclass: see
+    "Start-up time" in docs/architecture.md.)
     """
 
-    prefix: str
-    exit_code: int = ExitCode.API_ERROR
-    accept: Callable[[Any], bool] | None = None
-    hint: Callable[[Any, str], str | None] | None = None
+    __slots__ = ("prefix", "exit_code", "accept", "hint")
+
+    def __init__(self, prefix: str, exit_code: int = ExitCode.API_ERROR,
+                 accept: Callable[[Any], bool] | None = None,
+                 hint: Callable[[Any, str], str | None] | None = None):
+        self.prefix, self.exit_code, self.accept, self.hint = prefix, exit_code, accept, hint
 
 
 class SchedulerError(ApiError):
@@ -87,12 +88,15 @@ class SchedulerError(ApiError):
             self.hint = refused.hint(response, said) if refused.hint else None
 
 
-@dataclass
 class RetryPolicy:
-    retries: int = 5          # attempts after the first
-    budget: float = 60.0      # seconds for all attempts of one call (also capped by timeout)
-    initial_delay: float = 0.5
-    max_delay: float = 8.0
+    """How a call that may be resent is tried again."""
+
+    def __init__(self, retries: int = 5, budget: float = 60.0, initial_delay: float = 0.5,
+                 max_delay: float = 8.0):
+        self.retries = retries          # attempts after the first
+        self.budget = budget            # seconds for all attempts (also capped by timeout)
+        self.initial_delay = initial_delay
+        self.max_delay = max_delay
 
     def delays(self) -> list[float]:
         out, delay = [], self.initial_delay

@@ -16,7 +16,6 @@ is followed without them. A password in a URL is never shown: messages use
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -61,13 +60,18 @@ class CallTimeout(SchedulerTimeout):
         self.sent = sent
 
 
-@dataclass
 class HttpOptions:
-    connect_timeout: float = 10.0   # seconds for one TCP connect (within `timeout`)
-    timeout: float = 60.0           # seconds for a whole call: connect, send, receive, retries
-    ca_bundle: str | None = None
-    headers: dict[str, Any] = field(default_factory=dict)   # values may be callables
-    origin_bound: set[str] = field(default_factory=set)     # header names added by plugins
+    """How to reach one scheduler over HTTP (a plain class, not a dataclass: see
+    "Start-up time" in docs/architecture.md)."""
+
+    def __init__(self, connect_timeout: float = 10.0, timeout: float = 60.0,
+                 ca_bundle: str | None = None, headers: dict[str, Any] | None = None,
+                 origin_bound: set[str] | None = None):
+        self.connect_timeout = connect_timeout  # seconds for one TCP connect (within timeout)
+        self.timeout = timeout      # seconds for a whole call: connect, send, receive, retries
+        self.ca_bundle = ca_bundle
+        self.headers = {} if headers is None else headers   # values may be callables
+        self.origin_bound = set() if origin_bound is None else origin_bound  # plugins' headers
 
 
 def api_url(base: str) -> str:
