@@ -134,6 +134,11 @@ class Noun:
             self.register_verb(verb)
         return self
 
+    def with_lazy_verbs(self, package: str, verbs: dict[str, str]) -> Noun:
+        """Register each verb name -> "module:Class" (in `package`) as a LazyVerb."""
+        return self.with_verbs(*(LazyVerb(name, f"{package}.{target}")
+                                 for name, target in verbs.items()))
+
 
 class Commands(Protocol):
     """What a run's Context reads from the `aurora.cli.CommandLine` that made it."""

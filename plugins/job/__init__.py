@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aurora.command import LazyVerb, Noun
+from aurora.command import Noun
 from aurora.hookspecs import hookimpl
 
 
@@ -19,11 +19,8 @@ class JobNoun(Noun):
 
 @hookimpl
 def register_nouns(cli: Any) -> None:
-    package = "aurora.plugins.job"
-    cli.register_noun(JobNoun().with_verbs(*(
-        LazyVerb(name, f"{package}.{target}") for name, target in (
-            ("create", "create:CreateJob"), ("status", "status:StatusJob"),
-            ("kill", "kill:KillJob"), ("killall", "killall:KillAllJob"),
-            ("restart", "restart:RestartJob"), ("list", "list:ListJobs"),
-            ("diff", "diff:DiffJob"), ("inspect", "inspect:InspectJob"),
-            ("open", "open:OpenJob"), ("add", "add:AddInstances")))))
+    cli.register_noun(JobNoun().with_lazy_verbs("aurora.plugins.job", {
+        "create": "create:CreateJob", "status": "status:StatusJob", "kill": "kill:KillJob",
+        "killall": "killall:KillAllJob", "restart": "restart:RestartJob",
+        "list": "list:ListJobs", "diff": "diff:DiffJob", "inspect": "inspect:InspectJob",
+        "open": "open:OpenJob", "add": "add:AddInstances"}))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aurora.command import LazyVerb, Noun
+from aurora.command import Noun
 from aurora.hookspecs import hookimpl
 
 
@@ -19,7 +19,5 @@ class TaskNoun(Noun):
 
 @hookimpl
 def register_nouns(cli: Any) -> None:
-    package = "aurora.plugins.task"
-    cli.register_noun(TaskNoun().with_verbs(*(
-        LazyVerb(name, f"{package}.{target}") for name, target in (
-            ("run", "run:RunCommand"), ("ssh", "ssh:SshToTask"), ("scp", "scp:CopyFiles")))))
+    cli.register_noun(TaskNoun().with_lazy_verbs("aurora.plugins.task", {
+        "run": "run:RunCommand", "ssh": "ssh:SshToTask", "scp": "scp:CopyFiles"}))

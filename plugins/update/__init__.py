@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aurora.command import LazyVerb, Noun
+from aurora.command import Noun
 from aurora.hookspecs import hookimpl
 
 
@@ -19,10 +19,8 @@ class UpdateNoun(Noun):
 
 @hookimpl
 def register_nouns(cli: Any) -> None:
-    package = "aurora.plugins.update"
-    cli.register_noun(UpdateNoun().with_verbs(*(
-        LazyVerb(name, f"{package}.{target}") for name, target in (
-            ("start", "start:StartUpdate"), ("pause", "pause:PauseUpdate"),
-            ("resume", "resume:ResumeUpdate"), ("abort", "abort:AbortUpdate"),
-            ("rollback", "rollback:RollbackUpdate"), ("list", "list:ListUpdates"),
-            ("info", "info:InfoUpdate"), ("wait", "wait:WaitUpdate")))))
+    cli.register_noun(UpdateNoun().with_lazy_verbs("aurora.plugins.update", {
+        "start": "start:StartUpdate", "pause": "pause:PauseUpdate",
+        "resume": "resume:ResumeUpdate", "abort": "abort:AbortUpdate",
+        "rollback": "rollback:RollbackUpdate", "list": "list:ListUpdates",
+        "info": "info:InfoUpdate", "wait": "wait:WaitUpdate"}))
