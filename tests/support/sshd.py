@@ -52,7 +52,10 @@ class Sshd(TestServer):
             f"{self.folder / 'sshd.pid'}\nPasswordAuthentication no\n"
             "KbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\n"
             "PermitRootLogin prohibit-password\nAllowTcpForwarding yes\nLogLevel DEBUG1\n"
-            "Subsystem sftp internal-sftp\n")     # scp speaks SFTP since OpenSSH 9
+            "Subsystem sftp internal-sftp\n"     # scp speaks SFTP since OpenSSH 9
+            # bash sources ~/.bashrc for every ssh command: a HOME of our own keeps the
+            # machine's rc files (pyenv rehashing in parallel sessions) out of the output
+            f"SetEnv HOME={self.folder}\n")
         self.process = subprocess.Popen([sshd, "-D", "-e", "-f", str(config)],
                                         stdout=open(self.log, "wb"), stderr=subprocess.STDOUT,
                                         start_new_session=True)
