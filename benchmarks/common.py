@@ -133,8 +133,9 @@ class Sample:
     stdout: bytes
 
 
-def run_measured(argv: list[str], env: dict[str, str], check: bool = True) -> Sample:
-    """One run of `argv`: its wall time, its own peak RSS and its stdout.
+def run_measured(argv: list[str], env: dict[str, str], check: bool = True,
+                 keep_output: bool = False) -> Sample:
+    """One run of `argv`: its wall time, its own peak RSS and (`keep_output`) its stdout.
 
     stdout goes to a file, as `> out.json` would send it: read through a pipe by
     this process, 190 MB of JSON would time the harness's reading too."""
@@ -144,16 +145,18 @@ def run_measured(argv: list[str], env: dict[str, str], check: bool = True) -> Sa
                               env=env, stdout=stdout, stderr=subprocess.PIPE)
         figures = json.loads(Path(report.name).read_text())
         stdout.seek(0)
-        output = stdout.read()
+        output = stdout.read() if keep_output else b""
     if check and figures["code"] != 0:
         raise SystemExit(f"{' '.join(argv)} failed ({figures['code']}): "
                          f"{done.stderr.decode()[-500:]}")
     return Sample(figures["seconds"], figures["maxrss_kb"] / 1024, output)
 
 
-def median_of(argv: list[str], env: dict[str, str], runs: int = 3) -> Sample:
+def median_of(argv: list[str], env: dict[str, str], runs: int = 3,
+              keep_output: bool = False) -> Sample:
     """Median time and the largest peak memory of `runs` runs."""
-    samples = [run_measured(argv, env) for _ in range(runs)]
+    samples = [run_measured(argv, env, keep_output=keep_output and not i)
+               for i in range(runs)]
     return Sample(statistics.median(s.seconds for s in samples),
                   max(s.peak_mb for s in samples), samples[0].stdout)
 

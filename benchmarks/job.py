@@ -112,7 +112,7 @@ def one_size(aurora: str, env: dict, home: str, cluster: object, size: int,
     # three runs at every size: the first loads the new jobs' configs into the devcluster
     # (once, as a scheduler holds them in memory); a single run at 50k compared it, cold,
     # with a warm median at 10k
-    listed = median_of([aurora, "job", "list", f"devcluster/{role}"], env, 3)
+    listed = median_of([aurora, "job", "list", f"devcluster/{role}"], env, 3, keep_output=True)
     assert listed.stdout.count(b"\n") == size, f"expected {size} jobs"
     figures["list"][size] = listed.seconds
     print(f"  {size:>7,} instances: killall {killall.seconds:.2f} s; list of {size:,} jobs "
