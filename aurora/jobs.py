@@ -121,8 +121,9 @@ def wait_for(client: SchedulerClient, key: JobKey, instances: Iterable[int] | No
         if deadline is not None and now >= deadline:
             return False
         interval = min(max(interval, now - polled), max_interval)
+        # never past the deadline: the last look is at it
         time.sleep(interval if deadline is None else min(interval, deadline - now))
-        interval = min(interval * 2, max_interval)      # the last look is at the deadline
+        interval = min(interval * 2, max_interval)
 
 
 def display_url(context: Context, cluster_name: str) -> str:

@@ -100,6 +100,12 @@ def instance_events(client: object, key: object) -> list[tuple[int, str]]:
     return [(e.instanceId, names[e.action]) for e in details(client, key).instanceEvents]
 
 
+def kill_job(client: object, config: object) -> None:
+    """Kill the job's tasks and wait until none is active (a test cleans up after itself)."""
+    client.kill_tasks(config.key, None, "done")
+    wait_for(lambda: not tasks_of(client, config, active_only=True), what="job gone")
+
+
 def active_configs(client: object, config: object) -> set[str]:
     query = api().TaskQuery(jobKeys=[config.key], statuses=set(api().ACTIVE_STATES))
     return {t.assignedTask.task.executorConfig.data for t in client.get_tasks_status(query)}
@@ -130,8 +136,7 @@ def test_health_checked_update_rolls_forward(devcluster):
     assert active_configs(client, old) == {new.taskConfig.executorConfig.data}
     events = details(client, key).updateEvents
     assert [e.status for e in events] == [0, 4] and events[0].message == "deploy"
-    client.kill_tasks(old.key, None, "done")
-    wait_for(lambda: not tasks_of(client, old, active_only=True), what="job gone")
+    kill_job(client, old)
 
 
 @pytest.mark.parametrize(("rollback", "outcome"), [(True, "ROLLED_BACK"), (False, "FAILED")])
@@ -153,8 +158,7 @@ def test_failing_health_check_fails_or_rolls_back(devcluster, rollback, outcome)
     assert failed and "health check" in failed[0].taskEvents[-1].message
     assert [status_name(e.status) for e in failed[0].taskEvents] == \
         ["PENDING", "ASSIGNED", "STARTING", "FAILED"]      # never RUNNING: never healthy
-    client.kill_tasks(old.key, None, "done")
-    wait_for(lambda: not tasks_of(client, old, active_only=True), what="job gone")
+    kill_job(client, old)
 
 
 def test_failed_instances_within_the_limit_then_rollback_in_reverse(devcluster):
@@ -172,8 +176,7 @@ def test_failed_instances_within_the_limit_then_rollback_in_reverse(devcluster):
         (0, "INSTANCE_ROLLING_BACK"), (0, "INSTANCE_ROLLED_BACK")]
     wait_for(lambda: active_configs(client, old) == {old.taskConfig.executorConfig.data},
              what="old version back")
-    client.kill_tasks(old.key, None, "done")
-    wait_for(lambda: not tasks_of(client, old, active_only=True), what="job gone")
+    kill_job(client, old)
 
 
 def test_running_task_that_turns_unhealthy_is_failed(devcluster):
@@ -187,8 +190,7 @@ def test_running_task_that_turns_unhealthy_is_failed(devcluster):
     first = tasks_of(client, config)[0]
     assert "health check" in first.taskEvents[-1].message
     assert "RUNNING" in [status_name(e.status) for e in first.taskEvents]
-    client.kill_tasks(config.key, None, "done")
-    wait_for(lambda: not tasks_of(client, config, active_only=True), what="job gone")
+    kill_job(client, config)
 
 
 # -- the engine's semantics on the simulate executor ------------------------------------
