@@ -22,8 +22,11 @@ class Result:
 
     data       the JSON-compatible value; its shape per verb is documented in
                docs/output.md.
-    text       the human rendering (the verb's one renderer); None: the text
-               format shows `data` plainly, or the table when `columns` is set.
+    text       the human rendering (the verb's one renderer): a str, or a list of
+               str pieces for output too large to join (a large job's status;
+               `text` joins them for whoever asks, `text_pieces` does not);
+               None: the text format shows `data` plainly, or the table when
+               `columns` is set.
     rows       flat records for table and csv output when `data` nests (one row
                per task of `job status`); None: `data`'s records are the rows.
     columns    the column order of the rows (and, without `text`, a table is the
@@ -35,7 +38,8 @@ class Result:
     10,000 tasks only when JSON, YAML, a table or a hook asks for it.
     """
 
-    def __init__(self, data: Any = None, text: str | Callable[[], str] | None = None,
+    def __init__(self, data: Any = None,
+                 text: str | list[str] | Callable[[], str | list[str]] | None = None,
                  rows: Any = None, columns: Sequence[str] | None = None,
                  exit_code: int = 0):
         self._data, self._text, self._rows = data, text, rows
@@ -50,9 +54,22 @@ class Result:
 
     @property
     def text(self) -> str | None:
+        """The human rendering whole (text given in pieces is joined, once, for whoever
+        asks for it so: a plugin's own format, say)."""
+        pieces = self.text_pieces
+        if pieces is not None and not isinstance(self._text, str):
+            self._text = "".join(pieces)
+        return self._text       # type: ignore[return-value]
+
+    @property
+    def text_pieces(self) -> list[str] | None:
+        """The human rendering as the verb gave it, whole (one piece) or in pieces: the
+        text format writes pieces a batch at a time, never joining them all."""
         if callable(self._text):
             self._text = self._text()
-        return self._text
+        if self._text is None:
+            return None
+        return [self._text] if isinstance(self._text, str) else self._text
 
     @property
     def rows(self) -> list[dict[str, Any]] | None:
@@ -96,22 +113,29 @@ BATCH_CHARS = 1 << 20
 
 
 def _emit_pieces(pieces: Iterable[str], stream: TextIO) -> None:
-    batch: list[str] = []
-    size = 0
     last = ""
-    for piece in pieces:
-        if piece:
-            batch.append(piece)
-            size += len(piece)
-            last = piece
-        if size >= BATCH_CHARS:
-            stream.write("".join(batch))
-            batch.clear()
-            size = 0
+    for batch in batched(pieces):
+        stream.write(batch)
+        last = batch
     if last and not last.endswith("\n"):
-        batch.append("\n")
-    stream.write("".join(batch))
+        stream.write("\n")
     stream.flush()
+
+
+def batched(pieces: Iterable[str], size: int = BATCH_CHARS) -> Iterator[str]:
+    """`pieces` joined into strings of about `size` characters: few enough writes, and
+    never the whole of a large output in memory at once."""
+    batch: list[str] = []
+    held = 0
+    for piece in pieces:
+        batch.append(piece)
+        held += len(piece)
+        if held >= size:
+            yield "".join(batch)
+            batch.clear()
+            held = 0
+    if held:
+        yield "".join(batch)
 
 
 def escape_controls(text: str, keep: str = "\n") -> str:

@@ -17,7 +17,7 @@ from typing import Any
 from aurora.command import CommandOption
 from aurora.errors import UsageError
 from aurora.hookspecs import hookimpl
-from aurora.output import Result, emit_err, escape_controls, use_color
+from aurora.output import Result, batched, emit_err, escape_controls, use_color
 
 PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 
@@ -47,26 +47,31 @@ def render_table(columns: list[str], rows: list[dict[str, Any]], color: bool = F
     return "\n".join(lines) + "\n"
 
 
-def render_text(result: Result, color: bool = False) -> str:
+def render_text(result: Result, color: bool = False) -> str | Iterator[str]:
     """The human rendering; control characters from the data (a task's message, a
-    server's reply) are escaped so they cannot drive the terminal."""
-    if result.text is None and result.columns is not None:   # cells escaped there
+    server's reply) are escaped so they cannot drive the terminal. Text given in
+    pieces is escaped and written a batch at a time, never joined whole."""
+    if result.text_pieces is None and result.columns is not None:   # cells escaped there
         records = result.records()
         return render_table(list(result.columns), records, color) if records else ""
-    return escape_controls(_text(result), keep="\n\t")
+    pieces = _text(result)
+    if len(pieces) == 1:
+        return escape_controls(pieces[0], keep="\n\t")
+    return (escape_controls(batch, keep="\n\t") for batch in batched(pieces))
 
 
-def _text(result: Result) -> str:
-    if result.text is not None:
-        return result.text
+def _text(result: Result) -> list[str]:
+    pieces = result.text_pieces
+    if pieces is not None:
+        return pieces
     data = result.data
     if data is None:
-        return ""
+        return [""]
     if isinstance(data, dict):
-        return "".join(f"{k}: {_cell(v)}\n" for k, v in data.items())
+        return ["".join(f"{k}: {_cell(v)}\n" for k, v in data.items())]
     if isinstance(data, (list, tuple)):
-        return "".join(f"{_cell(v)}\n" for v in data)
-    return f"{data}\n"
+        return ["".join(f"{_cell(v)}\n" for v in data)]
+    return [f"{data}\n"]
 
 
 def render_json(result: Result) -> Iterator[str]:

@@ -47,7 +47,8 @@ def encode_call(service: Any, method: str, args: tuple, seqid: int) -> bytes:
                           ) from None
 
 
-def decode_reply(service: Any, method: str, seqid: int, data: bytes, where: str) -> Any:
+def decode_reply(service: Any, method: str, seqid: int, data: bytes | bytearray,
+                 where: str) -> Any:
     """The `Response` in `data`, after checking it answers call `seqid` of `method`."""
     from thriftpy2.protocol import TCyBinaryProtocol
     from thriftpy2.thrift import TApplicationException, TMessageType

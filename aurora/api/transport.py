@@ -164,7 +164,7 @@ class HttpTransport:
             headers["Authorization"] = self._userinfo
         return headers
 
-    def post(self, body: bytes, deadline: float) -> bytes:
+    def post(self, body: bytes, deadline: float) -> bytes | bytearray:
         """One thrift message out, its reply back, within `deadline` (time.monotonic)."""
         url, sent = self.url, False
         for _ in range(MAX_REDIRECTS + 1):

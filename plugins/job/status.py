@@ -191,8 +191,10 @@ class Statuses:
             self.jobs = self.gather(self.slim)
         return self.jobs
 
-    def text(self) -> str:
-        return "".join(job_text(job) for job in self.decoded())
+    def text(self) -> list[str]:
+        """The text in pieces, a task block each: 100,000 tasks' text is never joined
+        into one string (see `render_text`)."""
+        return [piece for job in self.decoded() for piece in job_text(job)]
 
     def rows(self) -> list[dict[str, Any]]:
         from aurora.api.idl import status_name
@@ -208,14 +210,14 @@ class Statuses:
         return [job_json(job) for job in jobs]
 
 
-def job_text(job: JobTasks) -> str:
+def job_text(job: JobTasks) -> list[str]:
     if job.cron_schedule:
-        return (f"Job {job.key}:\nA cron template with no active tasks; "
-                f"schedule: {job.cron_schedule} (aurora cron show {job.key})\n")
-    return (f"Job {job.key}:\nActive tasks ({len(job.active)}):\n"
-            + "".join(task_block(t) for t in job.active)
-            + f"Inactive tasks ({len(job.inactive)}):\n"
-            + "".join(task_block(t) for t in job.inactive))
+        return [f"Job {job.key}:\nA cron template with no active tasks; "
+                f"schedule: {job.cron_schedule} (aurora cron show {job.key})\n"]
+    return [f"Job {job.key}:\nActive tasks ({len(job.active)}):\n",
+            *map(task_block, job.active),
+            f"Inactive tasks ({len(job.inactive)}):\n",
+            *map(task_block, job.inactive)]
 
 
 def job_json(job: JobTasks) -> dict[str, Any]:

@@ -6,6 +6,7 @@ others close the connection to end the body, or send 100 Continue first.
 
 from __future__ import annotations
 
+import os
 import select
 import socket
 import threading
@@ -73,6 +74,21 @@ def test_chunked_and_content_length_bodies_on_one_kept_alive_connection():
         head = server.requests[0].split(b"\r\n\r\n")[0].decode()
         assert head.startswith("POST /api HTTP/1.1\r\n")
         assert f"Host: 127.0.0.1:{server.origin.port}" in head and "Content-Length: 4" in head
+    finally:
+        server.close()
+
+
+def test_a_large_body_arrives_whole_and_the_connection_stays_usable():
+    """A body of many megabytes is received into one buffer of its size, partly from
+    what came with the head; the next answer on the connection is unaffected."""
+    big = os.urandom(3_000_000)
+    server = RawServer([b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(big) + big,
+                        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"])
+    try:
+        connection = Connection(server.origin)
+        assert post(connection) == big
+        assert post(connection) == b"ok"
+        assert server.connections == 1
     finally:
         server.close()
 
