@@ -99,7 +99,7 @@ class SchedulerHandler(CronRpcs, QuotaRpcs, UpdateRpcs):
         return unsupported
 
     # -- reading tasks ----------------------------------------------------------------
-    def _query_rows(self, query: Any, columns: str | None = None) -> list[Any]:
+    def _query_rows(self, query: Any, columns: str | None = None, stream: bool = False) -> Any:
         where, args = ["1"], []
 
         def among(column: str, values: Any) -> None:
@@ -122,7 +122,7 @@ class SchedulerHandler(CronRpcs, QuotaRpcs, UpdateRpcs):
             if values:
                 among(column, values)
         return self.store.tasks(" AND ".join(where), tuple(args), q.limit, q.offset or 0,
-                                columns)
+                                columns, stream=stream)
 
     def _scheduled_tasks(self, rows: list[Any], with_configs: bool) -> list[Any]:
         a = api()
@@ -240,7 +240,7 @@ class SchedulerHandler(CronRpcs, QuotaRpcs, UpdateRpcs):
         bytes as `_tasks` would give; None when it fails (the generic path then reports it)."""
         try:
             with self.store.transaction():
-                rows = self._query_rows(query, taskwire.COLUMNS)
+                rows = self._query_rows(query, taskwire.COLUMNS, stream=True)
                 count, tasks = taskwire.scheduled_tasks(
                     rows, taskwire.config_bytes(self.store, with_configs))
         except Exception:  # noqa: BLE001 - answered again, and reported, by `_tasks`
@@ -275,6 +275,19 @@ class SchedulerHandler(CronRpcs, QuotaRpcs, UpdateRpcs):
             k = job.key
             jobs[(k.role, k.environment, k.name)] = job
         return [jobs[k] for k in sorted(jobs)]
+
+    def encoded_jobs(self, role: str | None) -> list[bytes] | None:
+        """The Response to getJobs as pieces of thrift binary (`taskwire`), the same bytes
+        as `getJobs` would give; None when it fails (the generic path then reports it)."""
+        try:
+            with self.store.transaction():
+                jobs = self._jobs(role)
+            pieces = taskwire.struct_pieces(jobs)
+        except Exception:  # noqa: BLE001 - answered again, and reported, by `getJobs`
+            return None
+        self.engine.wake()
+        return taskwire.response(api().ResponseCode.OK, self.cluster_name, len(jobs), pieces,
+                                 result_field=4, container=taskwire.T_SET)
 
     def getJobs(self, ownerRole: str | None) -> Any:
         def body() -> tuple[Any, list[str]]:

@@ -49,16 +49,17 @@ class ReplyCache:
     connection, through which every write goes; a reply is reused only for the
     same request bytes at the same version. The cache is bounded by bytes (request
     plus reply), least recently used first out; a reply larger than a quarter of
-    the budget is never kept, and a budget of 0 turns the cache off.
+    the budget is never kept, and a budget of 0 turns the cache off. A reply is a
+    list of pieces of bytes, as `DevclusterHttpServer.process` makes it.
     """
 
     def __init__(self, max_bytes: int = 32 * 1024 * 1024):
         self.max_bytes = max_bytes
         self.used = 0
-        self.entries: OrderedDict[bytes, tuple[Any, bytes]] = OrderedDict()
+        self.entries: OrderedDict[bytes, tuple[Any, list[bytes]]] = OrderedDict()
         self.lock = threading.Lock()
 
-    def get(self, body: bytes, version: Any) -> bytes | None:
+    def get(self, body: bytes, version: Any) -> list[bytes] | None:
         with self.lock:
             hit = self.entries.get(body)
             if hit is None or hit[0] != version:
@@ -66,19 +67,23 @@ class ReplyCache:
             self.entries.move_to_end(body)
             return hit[1]
 
-    def put(self, body: bytes, version: Any, reply: bytes) -> None:
-        size = len(body) + len(reply)
+    def put(self, body: bytes, version: Any, reply: list[bytes]) -> None:
+        size = len(body) + length(reply)
         if size * 4 > self.max_bytes:
             return
         with self.lock:
             old = self.entries.pop(body, None)
             if old is not None:
-                self.used -= len(body) + len(old[1])
+                self.used -= len(body) + length(old[1])
             self.entries[body] = (version, reply)
             self.used += size
             while self.used > self.max_bytes:
                 key, (_, dropped) = self.entries.popitem(last=False)
-                self.used -= len(key) + len(dropped)
+                self.used -= len(key) + length(dropped)
+
+
+def length(pieces: list[bytes]) -> int:
+    return sum(map(len, pieces))
 
 
 def process_thrift(processor: Any, body: bytes) -> bytes:
@@ -98,12 +103,15 @@ class RequestHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.address_string(), format % args)
 
-    def _send(self, code: int, body: bytes, content_type: str) -> None:
+    def _send(self, code: int, body: bytes | list[bytes], content_type: str) -> None:
+        """One response; a body in pieces is written piece by piece, never joined."""
+        pieces = [body] if isinstance(body, bytes) else body
         self.send_response(code)
         self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Content-Length", str(length(pieces)))
         self.end_headers()
-        self.wfile.write(body)
+        for piece in pieces:
+            self.wfile.write(piece)
 
     def _authenticated(self) -> bool:
         """With --users, the request's credentials name a user; else a 401 is sent.
@@ -187,7 +195,7 @@ class DevclusterHttpServer(ThreadingHTTPServer):
         self.leadership: Any = None      # set when announcing through ZooKeeper
         self.authenticator: Any = None   # set with --users
 
-    def answer(self, body: bytes) -> bytes:
+    def answer(self, body: bytes) -> list[bytes]:
         """Process one thrift call, reusing the reply to an identical read at the same state."""
         if (method_of(body) not in READ_ONLY or self.authenticator is not None
                 or not self.replies.max_bytes):
@@ -202,14 +210,15 @@ class DevclusterHttpServer(ThreadingHTTPServer):
             self.replies.put(body, version, reply)
         return reply
 
-    def process(self, body: bytes) -> bytes:
-        """The reply to one thrift call: task queries written straight from the store
-        (`taskwire`: no 10,000 objects built to be serialized), the rest by thriftpy2."""
+    def process(self, body: bytes) -> list[bytes]:
+        """The reply to one thrift call, in pieces: task queries written straight from
+        the store (`taskwire`: no 10,000 objects built to be serialized), the rest by
+        thriftpy2."""
         if method_of(body) in taskwire.METHODS:
             reply = taskwire.reply(self.handler, body)
             if reply is not None:
                 return reply
-        return process_thrift(self.processor, body)
+        return [process_thrift(self.processor, body)]
 
     def page(self, parts: list[str]) -> str:
         """A minimal listing: all jobs, one role's jobs, or one job's tasks."""

@@ -282,17 +282,19 @@ class Store:
                                 from_status)).rowcount
 
     def tasks(self, where: str = "1", args: tuple = (), limit: int | None = None,
-              offset: int = 0, columns: str | None = None, named: bool = False) -> list[Any]:
+              offset: int = 0, columns: str | None = None, named: bool = False,
+              stream: bool = False) -> Any:
         """Rows matching `where`, in job and instance order; a page of them with `limit`.
         Whole rows by name, or tuples of `columns` (cheaper for many rows; by name too
-        with `named`)."""
+        with `named`). A list, or with `stream` an iterator over them (read it inside
+        the transaction): 100,000 rows are then never all held at once."""
         page = f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit else (
             f" LIMIT -1 OFFSET {int(offset)}" if offset else "")
         self.db.row_factory = sqlite3.Row if named or not columns else None
         try:
-            return self.db.execute(f"SELECT {columns or '*'} FROM tasks WHERE {where} "
-                                   f"ORDER BY role, env, name, instance, rowid{page}",
-                                   args).fetchall()
+            rows = self.db.execute(f"SELECT {columns or '*'} FROM tasks WHERE {where} "
+                                   f"ORDER BY role, env, name, instance, rowid{page}", args)
+            return rows if stream else rows.fetchall()
         finally:
             self.db.row_factory = None
 

@@ -1,6 +1,9 @@
 """Replies to getTasksStatus and getTasksWithoutConfigs written straight from the
 store's rows as thrift binary: the same bytes the generic encoder writes for the
 Response the handler would build, without building 10,000 ScheduledTask objects.
+getJobs replies are written a piece at a time by the generic encoder. Every
+large reply stays in pieces of about a megabyte, never joined (see
+`scheduled_tasks`).
 
 A job's TaskConfig is the same for all its instances, so each distinct config is
 encoded once per reply and its bytes repeated; so are events shared by many
@@ -19,7 +22,8 @@ from typing import Any
 from aurora.api.idl import api, serialize
 from aurora.devcluster.layout import agent_id
 
-METHODS = frozenset({"getTasksStatus", "getTasksWithoutConfigs"})
+TASK_METHODS = frozenset({"getTasksStatus", "getTasksWithoutConfigs"})
+METHODS = TASK_METHODS | {"getJobs"}
 # The columns of a task row, in the order `scheduled_tasks` unpacks them.
 COLUMNS = ("task_id, instance, status, failure_count, ancestor, host, ports, config_hash, "
            "event_count, events")
@@ -30,7 +34,7 @@ _EVENT_HEAD = struct.Struct(">bhqbhi").pack      # timestamp (i64) and status (i
 _LIST_HEAD = struct.Struct(">bhbi").pack         # field header, element type, size
 _MAP_HEAD = struct.Struct(">bhbbi").pack         # field header, key/value types, size
 STOP = b"\x00"
-T_BOOL, T_I32, T_I64, T_STRING, T_STRUCT, T_MAP, T_LIST = 2, 8, 10, 11, 12, 13, 15
+T_BOOL, T_I32, T_I64, T_STRING, T_STRUCT, T_MAP, T_SET, T_LIST = 2, 8, 10, 11, 12, 13, 14, 15
 
 
 def _string_field(fid: int, text: str) -> bytes:
@@ -79,13 +83,19 @@ class _Memo(dict):
         return value
 
 
+TASKS_PER_PIECE = 2048      # about a megabyte of encoded tasks without configs
+
+
 def scheduled_tasks(rows: Iterable[tuple], config: Any) -> tuple[int, list[bytes]]:
     """(count, pieces of bytes) of the ScheduledTasks of `rows` (tuples of COLUMNS):
-    `config(hash)` is the encoded TaskConfig of a hash. The pieces are joined once,
-    into the whole reply (a 100,000-task reply is 60 MB: each copy costs)."""
+    `config(hash)` is the encoded TaskConfig of a hash. A piece holds TASKS_PER_PIECE
+    tasks, and the pieces are written as they are, never joined: a 100,000-task reply
+    is 60 MB, and a block that large is mapped afresh by the allocator, a page fault
+    per 4 KB, where a megabyte is reused."""
     configs = _Memo(lambda digest: _FIELD_HEAD_TASK + config(digest))
     ports = _Memo(_ports)
     hosts = _Memo(_host)
+    pieces: list[bytes] = []
     parts: list[bytes] = []
     add = parts.append
     count = 0
@@ -99,7 +109,11 @@ def scheduled_tasks(rows: Iterable[tuple], config: Any) -> tuple[int, list[bytes
                     T_I32, 6, 0, T_LIST, 4, T_STRUCT, event_count))
         add(events)
         add(STOP if ancestor is None else _string_field(5, ancestor) + STOP)
-    return count, parts
+        if count % TASKS_PER_PIECE == 0:
+            pieces.append(b"".join(parts))
+            parts.clear()
+    pieces.append(b"".join(parts))
+    return count, pieces
 
 
 _FIELD_HEAD_TASK = struct.pack(">bh", T_STRUCT, 4)
@@ -121,20 +135,42 @@ def config_bytes(store: Any, with_configs: bool) -> Any:
     return encoded
 
 
-def response(code: int, cluster_name: str, count: int, tasks: list[bytes]) -> list[bytes]:
-    """The pieces of a Response with a ScheduleStatusResult of `count` encoded tasks
-    (pieces from `scheduled_tasks`), no details."""
+def response(code: int, cluster_name: str, count: int, elements: list[bytes],
+             result_field: int = 3, container: int = T_LIST) -> list[bytes]:
+    """The pieces of a Response whose result holds one collection of `count` encoded
+    structs (pieces `elements`), no details: by default a ScheduleStatusResult's tasks
+    (Result field 3); getJobs: GetJobsResult's configs (field 4, a set)."""
     server_info = serialize(api().ServerInfo(clusterName=cluster_name, statsUrlPrefix=""))
     return [_FIELD_I32(T_I32, 1, code),
             struct.pack(">bh", T_STRUCT, 5), server_info,
-            struct.pack(">bhbh", T_STRUCT, 3, T_STRUCT, 3),   # result.scheduleStatusResult
-            _LIST_HEAD(T_LIST, 1, T_STRUCT, count), *tasks, STOP, STOP,
+            struct.pack(">bhbh", T_STRUCT, 3, T_STRUCT, result_field),
+            _LIST_HEAD(container, 1, T_STRUCT, count), *elements, STOP, STOP,
             _LIST_HEAD(T_LIST, 6, T_STRUCT, 0), STOP]
 
 
-def reply(handler: Any, body: bytes) -> bytes | None:
-    """The whole reply message to a task query in `body`, or None when `body` is some
-    other call (or anything goes wrong: the generic path then answers, errors included)."""
+def struct_pieces(values: Iterable[Any]) -> list[bytes]:
+    """Thrift structs written one after another by the generic encoder, in pieces of
+    TASKS_PER_PIECE values: one buffer growing to 60 MB would be mapped afresh at
+    each doubling (see `scheduled_tasks`)."""
+    from thriftpy2.protocol import TCyBinaryProtocol
+    from thriftpy2.transport import TCyMemoryBuffer
+
+    out = TCyMemoryBuffer()
+    protocol = TCyBinaryProtocol(out)
+    pieces = []
+    for count, value in enumerate(values, 1):
+        value.write(protocol)
+        if count % TASKS_PER_PIECE == 0:
+            pieces.append(out.getvalue())
+            out.clean()
+    pieces.append(out.getvalue())
+    return pieces
+
+
+def reply(handler: Any, body: bytes) -> list[bytes] | None:
+    """The reply message to a task query in `body`, in pieces to be written one after
+    the other (one piece when small); None when `body` is some other call (or anything
+    goes wrong: the generic path then answers, errors included)."""
     from thriftpy2.protocol import TCyBinaryProtocol
     from thriftpy2.thrift import TMessageType
     from thriftpy2.transport import TCyMemoryBuffer
@@ -146,7 +182,8 @@ def reply(handler: Any, body: bytes) -> bytes | None:
             return None
         args = getattr(api().AuroraAdmin, f"{name}_args")()
         args.read(protocol)
-        encoded = handler.encoded_tasks(args.query, name == "getTasksStatus")
+        encoded = handler.encoded_jobs(args.ownerRole) if name == "getJobs" else \
+            handler.encoded_tasks(args.query, name == "getTasksStatus")
     except Exception:  # noqa: BLE001 - the generic path reports it properly
         return None
     if encoded is None:
@@ -154,4 +191,8 @@ def reply(handler: Any, body: bytes) -> bytes | None:
     head = TCyMemoryBuffer()
     TCyBinaryProtocol(head).write_message_begin(name, TMessageType.REPLY, seqid)
     head.write(struct.pack(">bh", T_STRUCT, 0))      # <method>_result.success
-    return b"".join([head.getvalue(), *encoded, STOP])     # the one copy of the tasks
+    pieces = [head.getvalue(), *encoded, STOP]
+    return pieces if len(pieces) > SMALL_PIECES else [b"".join(pieces)]
+
+
+SMALL_PIECES = 16     # a reply of fewer pieces is at most one piece of tasks: joined

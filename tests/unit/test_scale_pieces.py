@@ -72,10 +72,10 @@ def test_events_found_through_the_index_in_chunks(tmp_path: Path) -> None:
 def test_reply_cache_is_bounded_by_bytes() -> None:
     cache = ReplyCache(max_bytes=1000)
     for i in range(20):
-        cache.put(b"q%d" % i, 1, b"x" * 100)
+        cache.put(b"q%d" % i, 1, [b"x" * 60, b"x" * 40])
     assert cache.used <= 1000
     assert cache.get(b"q19", 1) is not None and cache.get(b"q0", 1) is None
-    cache.put(b"huge", 1, b"x" * 600)        # over a quarter of the budget: not kept
+    cache.put(b"huge", 1, [b"x" * 300] * 2)  # over a quarter of the budget: not kept
     assert cache.get(b"huge", 1) is None
     assert cache.get(b"q19", 2) is None      # another state version
 

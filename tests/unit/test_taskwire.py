@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from aurora.api.codec import encode_call
 from aurora.api.idl import api
 from aurora.devcluster import taskwire
 from aurora.devcluster.engine import Engine
@@ -43,8 +44,6 @@ def server(tmp_path: Path) -> Any:
 
 
 def _call(method: str, query: Any, seqid: int = 7) -> bytes:
-    from aurora.api.codec import encode_call
-
     return encode_call(api().AuroraAdmin, method, (query,), seqid)
 
 
@@ -57,15 +56,31 @@ QUERIES = [
 ]
 
 
-@pytest.mark.parametrize("method", sorted(taskwire.METHODS))
+@pytest.mark.parametrize("method", sorted(taskwire.TASK_METHODS))
 @pytest.mark.parametrize("make_query", QUERIES)
 def test_direct_reply_is_byte_identical_to_the_generic_encoder(server: Any, method: str,
                                                                make_query: Any) -> None:
     body = _call(method, make_query(api()))
     direct = taskwire.reply(server.handler, body)
     assert direct is not None
-    assert direct == process_thrift(server.processor, body)
+    assert b"".join(direct) == process_thrift(server.processor, body)
     assert server.process(body) == direct
+
+
+@pytest.mark.parametrize("role", ["www-data", None, "nobody"])
+@pytest.mark.parametrize("per_piece", [1, 2048])
+def test_a_direct_get_jobs_reply_is_byte_identical_to_the_generic_encoder(
+        server: Any, monkeypatch: Any, role: str | None, per_piece: int) -> None:
+    """getJobs is written a piece at a time, the same bytes as in one buffer; with a
+    cron template among the jobs (a job without tasks) and two configs of one job."""
+    a = api()
+    cron = job("nightly", [process("p", "true")], cron="0 3 * * *")
+    server.handler.store.put_job(cron)
+    monkeypatch.setattr(taskwire, "TASKS_PER_PIECE", per_piece)
+    body = encode_call(a.AuroraAdmin, "getJobs", (role,), 3)
+    direct = taskwire.reply(server.handler, body)
+    assert direct is not None
+    assert b"".join(direct) == process_thrift(server.processor, body)
 
 
 def test_other_calls_and_broken_bodies_go_the_generic_way(server: Any) -> None:
@@ -105,3 +120,27 @@ def test_a_failing_query_is_answered_by_the_generic_path(server: Any) -> None:
     body = _call("getTasksStatus", a.TaskQuery(statuses={a.ScheduleStatus.RUNNING}))
     server.handler.store.close()           # any failure: the generic path reports it
     assert taskwire.reply(server.handler, body) is None
+
+
+def test_a_reply_in_many_pieces_arrives_whole_over_http(server: Any, monkeypatch: Any) -> None:
+    """A large reply is written piece by piece, never joined; over the wire it is the
+    same bytes (here every task is a piece of its own)."""
+    import threading
+    import time
+
+    from aurora.api.httpwire import Connection, Origin
+
+    monkeypatch.setattr(taskwire, "TASKS_PER_PIECE", 1)
+    monkeypatch.setattr(taskwire, "SMALL_PIECES", 0)
+    body = _call("getTasksStatus", QUERIES[0](api()))
+    assert len(server.process(body)) > 10
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        wire = Connection(Origin("http", "127.0.0.1", server.server_address[1]))
+        answer = wire.post("/api", {"Content-Type": "application/vnd.apache.thrift.binary"},
+                           body, time.monotonic() + 10, 5)
+        wire.close()
+    finally:
+        server.shutdown()
+    assert answer.status == 200
+    assert answer.body == process_thrift(server.processor, body)
