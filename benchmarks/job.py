@@ -12,8 +12,11 @@ Prints, each with its target and PASS/FAIL (wall time and peak memory are the
 * `job restart` of 100 instances in batches of 10, replacements RUNNING at once
   (simulated), --watch-secs 0: <= 1 s.
 
-Jobs for `job list` are written straight into the devcluster's SQLite state, so
-the figures measure listing, not creation.
+Every figure is a median of five rounds. In a round the sizes take turns
+(create each, read each while all run, kill each), so the two sides of a growth
+figure are measured against the same cluster, close in time. Jobs for `job list`
+are written straight into the devcluster's SQLite state, so the figures measure
+listing, not creation.
 
     python3 benchmarks/job.py [--quick]     # --quick stops at 10,000
 """
@@ -21,6 +24,7 @@ the figures measure listing, not creation.
 from __future__ import annotations
 
 import sqlite3
+import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -80,43 +84,93 @@ def running(client: object, name: str, count: int) -> bool:
     return len(client.get_tasks_without_configs(query)) == count  # type: ignore[attr-defined]
 
 
-def one_size(aurora: str, env: dict, home: str, cluster: object, size: int,
-             figures: dict[str, dict[int, float]]) -> None:
-    name = f"c{size}"
-    key = f"devcluster/www-data/prod/{name}"
-    path = Path(home) / f"{name}.aurora"
-    path.write_text(JOB_FILE.format(name=name, instances=size))
-    runs = 3      # medians at every size: a growth figure compares two of them
-    create = run_measured([aurora, "job", "create", key, str(path)], env)
-    figures["create"][size] = create.seconds
+ROUNDS = 5     # medians of five, every size measured once per round
+
+
+class Figures:
+    """Samples of each kind of command at each size, over the rounds."""
+
+    def __init__(self) -> None:
+        self.samples: dict[tuple[str, int], list] = {}
+
+    def add(self, kind: str, size: int, sample: object) -> None:
+        self.samples.setdefault((kind, size), []).append(sample)
+
+    def seconds(self, kind: str, size: int) -> float:
+        return statistics.median(s.seconds for s in self.samples[(kind, size)])
+
+    def peak_mb(self, kind: str, size: int) -> float:
+        return max(s.peak_mb for s in self.samples[(kind, size)])
+
+    def growth(self, kind: str, sizes: list[int]) -> dict[int, float]:
+        return {size: self.seconds(kind, size) for size in sizes}
+
+
+def one_round(aurora: str, env: dict, home: str, cluster: object, sizes: list[int],
+              round_: int, figures: Figures) -> None:
+    """Every size once: create them all, read each while all run, then kill them all.
+
+    Sizes take turns (1k, 10k, 50k, 100k, then again), so that a growth figure
+    compares two sizes measured against the same cluster at the same time, not
+    the 100k job against a devcluster that has grown by the 50k job before it."""
     client = cluster.client()  # type: ignore[attr-defined]
-    wait_until(lambda: running(client, name, size), what=f"{size:,} RUNNING")
-    text = median_of([aurora, "job", "status", key], env, runs)
-    figures["status text"][size] = text.seconds
-    as_json = median_of([aurora, "job", "status", "--write-json", key], env, runs)
-    figures["status JSON"][size] = as_json.seconds
-    print(f"  {size:>7,} instances: create {create.seconds:.2f} s, status text "
-          f"{text.seconds:.2f} s ({text.peak_mb:.0f} MB), JSON {as_json.seconds:.2f} s "
-          f"({as_json.peak_mb:.0f} MB)", flush=True)
-    if size == 10_000:
-        verdict("job create, 10,000 instances", create.seconds, 0.5, "s")
-        verdict("job status, 10,000 instances, text", text.seconds, 0.3, "s")
-        verdict("job status, 10,000 instances, JSON", as_json.seconds, 0.6, "s")
-    if size == 50_000:
-        verdict("job status --write-json, 50,000 instances", as_json.seconds, 3.0, "s")
-        verdict("job status --write-json, 50,000 instances, peak", as_json.peak_mb, 300, "MB")
-    killall = run_measured([aurora, "job", "killall", "--no-batching", key], env)
-    figures["killall"][size] = killall.seconds
-    role = f"list{size}"
-    populate(cluster.state_dir / "state.db", role, size)  # type: ignore[attr-defined]
-    # three runs at every size: the first loads the new jobs' configs into the devcluster
-    # (once, as a scheduler holds them in memory); a single run at 50k compared it, cold,
-    # with a warm median at 10k
-    listed = median_of([aurora, "job", "list", f"devcluster/{role}"], env, 3, keep_output=True)
-    assert listed.stdout.count(b"\n") == size, f"expected {size} jobs"
-    figures["list"][size] = listed.seconds
-    print(f"  {size:>7,} instances: killall {killall.seconds:.2f} s; list of {size:,} jobs "
-          f"{listed.seconds:.2f} s ({listed.peak_mb:.0f} MB)", flush=True)
+    keys = {}
+    for size in sizes:
+        name = f"c{size}r{round_}"
+        keys[size] = f"devcluster/www-data/prod/{name}"
+        path = Path(home) / f"{name}.aurora"
+        path.write_text(JOB_FILE.format(name=name, instances=size))
+        figures.add("create", size, run_measured([aurora, "job", "create", keys[size],
+                                                  str(path)], env))
+        wait_until(lambda n=name, c=size: running(client, n, c), what=f"{size:,} RUNNING")
+    for size in sizes:
+        figures.add("status text", size, run_measured([aurora, "job", "status", keys[size]],
+                                                      env))
+        figures.add("status JSON", size, run_measured(
+            [aurora, "job", "status", "--write-json", keys[size]], env))
+    for size in sizes:
+        figures.add("killall", size, run_measured(
+            [aurora, "job", "killall", "--no-batching", keys[size]], env))
+
+
+def listing(aurora: str, env: dict, cluster: object, sizes: list[int],
+            figures: Figures) -> None:
+    """`job list` of a role with as many jobs as each size, sizes taking turns. A first
+    pass is not counted: it loads the new jobs' configs into the devcluster (once, as
+    a scheduler holds them in memory)."""
+    for size in sizes:
+        populate(cluster.state_dir / "state.db", f"list{size}", size)  # type: ignore[attr-defined]
+    for round_ in range(ROUNDS + 1):
+        for size in sizes:
+            listed = run_measured([aurora, "job", "list", f"devcluster/list{size}"], env,
+                                  keep_output=True)
+            assert listed.stdout.count(b"\n") == size, f"expected {size} jobs"
+            if round_:
+                figures.add("list", size, listed)
+
+
+def report(sizes: list[int], figures: Figures) -> None:
+    for size in sizes:
+        f = figures.seconds
+        print(f"  {size:>7,} instances: create {f('create', size):.2f} s, status text "
+              f"{f('status text', size):.2f} s ({figures.peak_mb('status text', size):.0f} MB),"
+              f" JSON {f('status JSON', size):.2f} s "
+              f"({figures.peak_mb('status JSON', size):.0f} MB), killall "
+              f"{f('killall', size):.2f} s; list of {size:,} jobs {f('list', size):.2f} s",
+              flush=True)
+    if 10_000 in sizes:
+        verdict("job create, 10,000 instances", figures.seconds("create", 10_000), 0.5, "s")
+        verdict("job status, 10,000 instances, text",
+                figures.seconds("status text", 10_000), 0.3, "s")
+        verdict("job status, 10,000 instances, JSON",
+                figures.seconds("status JSON", 10_000), 0.6, "s")
+    if 50_000 in sizes:
+        verdict("job status --write-json, 50,000 instances",
+                figures.seconds("status JSON", 50_000), 3.0, "s")
+        verdict("job status --write-json, 50,000 instances, peak",
+                figures.peak_mb("status JSON", 50_000), 300, "MB")
+    for kind in ("status text", "status JSON", "create", "killall", "list"):
+        growth(f"job {kind}", figures.growth(kind, sizes))
 
 
 def restart(aurora: str, env: dict, home: str, cluster: object) -> None:
@@ -135,16 +189,15 @@ def main() -> int:
     in_bench_venv()
     sizes = [1_000, 10_000] + ([] if "--quick" in sys.argv else [50_000, 100_000])
     aurora = str(Path(sys.executable).parent / "aurora")
-    figures: dict[str, dict[int, float]] = {
-        k: {} for k in ("status text", "status JSON", "create", "killall", "list")}
+    figures = Figures()
     with tempfile.TemporaryDirectory() as home:
         env = clean_env(home)
         with devcluster(home) as cluster:
             restart(aurora, env, home, cluster)
-            for size in sizes:
-                one_size(aurora, env, home, cluster, size, figures)
-    for label, seconds in figures.items():
-        growth(f"job {label}", seconds)
+            for round_ in range(ROUNDS):
+                one_round(aurora, env, home, cluster, sizes, round_, figures)
+            listing(aurora, env, cluster, sizes, figures)
+    report(sizes, figures)
     return finish()
 
 
