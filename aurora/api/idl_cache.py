@@ -219,8 +219,8 @@ def load_cached(idl_file: str, module_name: str) -> Any:
     """The IDL module: rebuilt from the cache when it is there, else parsed and cached."""
     try:
         path = cache_path(idl_file)
-        with open(path, "rb") as handle:
-            data = marshal.load(handle)
+        with open(path, "rb") as handle:    # whole: marshal.load(handle) makes a read
+            data = marshal.loads(handle.read())   # call per object, 1.5 ms more
         if data.get("format") == FORMAT:
             return rebuild(data, module_name, idl_file)
     except Exception:   # noqa: BLE001 - a missing or stale cache just means parsing
