@@ -122,9 +122,10 @@ def _emit_pieces(pieces: Iterable[str], stream: TextIO) -> None:
     stream.flush()
 
 
-def batched(pieces: Iterable[str], size: int = BATCH_CHARS) -> Iterator[str]:
-    """`pieces` joined into strings of about `size` characters: few enough writes, and
-    never the whole of a large output in memory at once."""
+def batched(pieces: Iterable[str], size: int | None = None) -> Iterator[str]:
+    """`pieces` joined into strings of about `size` (BATCH_CHARS) characters: few
+    enough writes, and never one string of a whole large output."""
+    size = size or BATCH_CHARS
     batch: list[str] = []
     held = 0
     for piece in pieces:

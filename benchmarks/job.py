@@ -12,9 +12,11 @@ Prints, each with its target and PASS/FAIL (wall time and peak memory are the
 * `job restart` of 100 instances in batches of 10, replacements RUNNING at once
   (simulated), --watch-secs 0: <= 1 s.
 
-Every figure is a median of five rounds. In a round the sizes take turns
-(create each, read each while all run, kill each), so the two sides of a growth
-figure are measured against the same cluster, close in time. Jobs for `job list`
+Times are medians of five rounds (restart: of three runs) and peaks the largest
+of the runs. In a round the sizes take turns (create each, read each while all
+of them run, kill each), so the two sides of a growth figure are measured
+against the same cluster, close in time; the cluster holds every size's jobs at
+once (161,000 tasks) and the killed tasks of earlier rounds. Jobs for `job list`
 are written straight into the devcluster's SQLite state, so the figures measure
 listing, not creation.
 

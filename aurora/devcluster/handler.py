@@ -13,7 +13,7 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aurora.api.idl import api
 from aurora.devcluster import taskwire
@@ -37,6 +37,9 @@ from aurora.devcluster.rpc import (
 )
 from aurora.devcluster.store import Store
 from aurora.devcluster.update_rpc import UpdateRpcs
+
+if TYPE_CHECKING:
+    import sqlite3
 
 log = logging.getLogger("aurora.devcluster")
 
@@ -99,7 +102,8 @@ class SchedulerHandler(CronRpcs, QuotaRpcs, UpdateRpcs):
         return unsupported
 
     # -- reading tasks ----------------------------------------------------------------
-    def _query_rows(self, query: Any, columns: str | None = None, stream: bool = False) -> Any:
+    def _query_rows(self, query: Any, columns: str | None = None,
+                    stream: bool = False) -> list[Any] | sqlite3.Cursor:
         where, args = ["1"], []
 
         def among(column: str, values: Any) -> None:

@@ -68,21 +68,21 @@ class ReplyCache:
             return hit[1]
 
     def put(self, body: bytes, version: Any, reply: list[bytes]) -> None:
-        size = len(body) + length(reply)
+        size = len(body) + size_of(reply)
         if size * 4 > self.max_bytes:
             return
         with self.lock:
             old = self.entries.pop(body, None)
             if old is not None:
-                self.used -= len(body) + length(old[1])
+                self.used -= len(body) + size_of(old[1])
             self.entries[body] = (version, reply)
             self.used += size
             while self.used > self.max_bytes:
                 key, (_, dropped) = self.entries.popitem(last=False)
-                self.used -= len(key) + length(dropped)
+                self.used -= len(key) + size_of(dropped)
 
 
-def length(pieces: list[bytes]) -> int:
+def size_of(pieces: list[bytes]) -> int:
     return sum(map(len, pieces))
 
 
@@ -108,7 +108,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         pieces = [body] if isinstance(body, bytes) else body
         self.send_response(code)
         self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(length(pieces)))
+        self.send_header("Content-Length", str(size_of(pieces)))
         self.end_headers()
         for piece in pieces:
             self.wfile.write(piece)
@@ -136,13 +136,13 @@ class RequestHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         if self.path.rstrip("/") != "/api":
             return self._send(404, b"thrift is served at /api\n", "text/plain")
-        length = int(self.headers.get("Content-Length") or 0)
-        if length <= 0 or length > MAX_BODY:
+        declared = int(self.headers.get("Content-Length") or 0)
+        if declared <= 0 or declared > MAX_BODY:
             return self._send(400, b"a thrift message body is required\n", "text/plain")
         kind = (self.headers.get("Content-Type") or "").split(";")[0].strip()
         if kind != THRIFT_BINARY:
             return self._send(415, f"devcluster speaks {THRIFT_BINARY}\n".encode(), "text/plain")
-        body = self.rfile.read(length)
+        body = self.rfile.read(declared)
         if not self._authenticated():
             return None
         lead = self.server.leadership

@@ -283,7 +283,7 @@ class Store:
 
     def tasks(self, where: str = "1", args: tuple = (), limit: int | None = None,
               offset: int = 0, columns: str | None = None, named: bool = False,
-              stream: bool = False) -> Any:
+              stream: bool = False) -> list[Any] | sqlite3.Cursor:
         """Rows matching `where`, in job and instance order; a page of them with `limit`.
         Whole rows by name, or tuples of `columns` (cheaper for many rows; by name too
         with `named`). A list, or with `stream` an iterator over them (read it inside

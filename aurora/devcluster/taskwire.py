@@ -192,7 +192,7 @@ def reply(handler: Any, body: bytes) -> list[bytes] | None:
     TCyBinaryProtocol(head).write_message_begin(name, TMessageType.REPLY, seqid)
     head.write(struct.pack(">bh", T_STRUCT, 0))      # <method>_result.success
     pieces = [head.getvalue(), *encoded, STOP]
-    return pieces if len(pieces) > SMALL_PIECES else [b"".join(pieces)]
+    return pieces if sum(map(len, pieces)) > JOINED_AT_MOST else [b"".join(pieces)]
 
 
-SMALL_PIECES = 16     # a reply of fewer pieces is at most one piece of tasks: joined
+JOINED_AT_MOST = 1 << 20     # a reply this small is written in one piece

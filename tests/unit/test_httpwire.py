@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from aurora.api import httpwire
 from aurora.api.httpwire import Broken, Connection, Expired, NotSent, Origin
 
 
@@ -78,9 +79,12 @@ def test_chunked_and_content_length_bodies_on_one_kept_alive_connection():
         server.close()
 
 
-def test_a_large_body_arrives_whole_and_the_connection_stays_usable():
-    """A body of many megabytes is received into one buffer of its size, partly from
-    what came with the head; the next answer on the connection is unaffected."""
+@pytest.mark.parametrize("trusted", [httpwire.TRUSTED_SIZE, 100_000])
+def test_a_large_body_arrives_whole_and_the_connection_stays_usable(trusted, monkeypatch):
+    """A body of many megabytes is received into one buffer, partly from what came with
+    the head (and grown as it comes, past a size taken on trust); the next answer on
+    the connection is unaffected."""
+    monkeypatch.setattr(httpwire, "TRUSTED_SIZE", trusted)
     big = os.urandom(3_000_000)
     server = RawServer([b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(big) + big,
                         b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"])
@@ -89,6 +93,30 @@ def test_a_large_body_arrives_whole_and_the_connection_stays_usable():
         assert post(connection) == big
         assert post(connection) == b"ok"
         assert server.connections == 1
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("head", [b"Content-Length: -5", b"Content-Length: +5",
+                                  b"Content-Length: 1_0", b"Transfer-Encoding: chunked"])
+def test_a_malformed_length_is_broken(head):
+    body = b"-5\r\nhello\r\n0\r\n\r\n" if b"chunked" in head else b"hello"
+    server = RawServer([b"HTTP/1.1 200 OK\r\n" + head + b"\r\n\r\n" + body],
+                       close_after=True)
+    try:
+        with pytest.raises(Broken, match="malformed"):
+            post(Connection(server.origin))
+    finally:
+        server.close()
+
+
+def test_a_huge_claimed_length_takes_no_memory_before_data_arrives():
+    """A peer claiming 10**15 bytes and closing: Broken, not a MemoryError."""
+    server = RawServer([b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % 10**15
+                        + b"x" * 200_000], close_after=True)
+    try:
+        with pytest.raises(Broken, match="closed without a complete answer"):
+            post(Connection(server.origin))
     finally:
         server.close()
 

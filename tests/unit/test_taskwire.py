@@ -58,8 +58,10 @@ QUERIES = [
 
 @pytest.mark.parametrize("method", sorted(taskwire.TASK_METHODS))
 @pytest.mark.parametrize("make_query", QUERIES)
-def test_direct_reply_is_byte_identical_to_the_generic_encoder(server: Any, method: str,
-                                                               make_query: Any) -> None:
+@pytest.mark.parametrize("per_piece", [1, 2048])
+def test_direct_reply_is_byte_identical_to_the_generic_encoder(
+        server: Any, monkeypatch: Any, method: str, make_query: Any, per_piece: int) -> None:
+    monkeypatch.setattr(taskwire, "TASKS_PER_PIECE", per_piece)
     body = _call(method, make_query(api()))
     direct = taskwire.reply(server.handler, body)
     assert direct is not None
@@ -131,7 +133,7 @@ def test_a_reply_in_many_pieces_arrives_whole_over_http(server: Any, monkeypatch
     from aurora.api.httpwire import Connection, Origin
 
     monkeypatch.setattr(taskwire, "TASKS_PER_PIECE", 1)
-    monkeypatch.setattr(taskwire, "SMALL_PIECES", 0)
+    monkeypatch.setattr(taskwire, "JOINED_AT_MOST", 0)
     body = _call("getTasksStatus", QUERIES[0](api()))
     assert len(server.process(body)) > 10
     threading.Thread(target=server.serve_forever, daemon=True).start()
