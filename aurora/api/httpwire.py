@@ -241,7 +241,8 @@ class Connection:
             del self.buffer[:size]
             return data
         have = len(self.buffer)
-        body = self.buffer + bytes(min(size, max(have, TRUSTED_SIZE)) - have)
+        body = bytearray(min(size, max(have, TRUSTED_SIZE)))   # one block, no temporary
+        body[:have] = self.buffer
         self.buffer.clear()
         while have < size:
             if have == len(body):
