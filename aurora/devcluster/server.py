@@ -68,22 +68,19 @@ class ReplyCache:
             return hit[1]
 
     def put(self, body: bytes, version: Any, reply: list[bytes]) -> None:
-        size = len(body) + size_of(reply)
+        size = len(body) + taskwire.size_of(reply)
         if size * 4 > self.max_bytes:
             return
         with self.lock:
             old = self.entries.pop(body, None)
             if old is not None:
-                self.used -= len(body) + size_of(old[1])
+                self.used -= len(body) + taskwire.size_of(old[1])
             self.entries[body] = (version, reply)
             self.used += size
             while self.used > self.max_bytes:
                 key, (_, dropped) = self.entries.popitem(last=False)
-                self.used -= len(key) + size_of(dropped)
+                self.used -= len(key) + taskwire.size_of(dropped)
 
-
-def size_of(pieces: list[bytes]) -> int:
-    return sum(map(len, pieces))
 
 
 def process_thrift(processor: Any, body: bytes) -> bytes:
@@ -108,7 +105,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         pieces = [body] if isinstance(body, bytes) else body
         self.send_response(code)
         self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(size_of(pieces)))
+        self.send_header("Content-Length", str(taskwire.size_of(pieces)))
         self.end_headers()
         for piece in pieces:
             self.wfile.write(piece)

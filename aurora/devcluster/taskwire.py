@@ -192,7 +192,12 @@ def reply(handler: Any, body: bytes) -> list[bytes] | None:
     TCyBinaryProtocol(head).write_message_begin(name, TMessageType.REPLY, seqid)
     head.write(struct.pack(">bh", T_STRUCT, 0))      # <method>_result.success
     pieces = [head.getvalue(), *encoded, STOP]
-    return pieces if sum(map(len, pieces)) > JOINED_AT_MOST else [b"".join(pieces)]
+    return pieces if size_of(pieces) > JOINED_AT_MOST else [b"".join(pieces)]
 
 
 JOINED_AT_MOST = 1 << 20     # a reply this small is written in one piece
+
+
+def size_of(pieces: list[bytes]) -> int:
+    """The length of a reply in pieces, as one Content-Length counts it."""
+    return sum(map(len, pieces))
