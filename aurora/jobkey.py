@@ -23,8 +23,10 @@ from typing import NamedTuple
 
 from aurora.errors import InvalidParameter
 
-# Thrift constant GOOD_IDENTIFIER_PATTERN; ASCII only, as the JVM scheduler applies it.
+# Thrift constant GOOD_IDENTIFIER_PATTERN; ASCII only, as the JVM scheduler applies it,
+# which also refuses a role, environment or name longer than this.
 IDENTIFIER = re.compile(r"^[\w\-.]+$", re.ASCII)
+MAX_IDENTIFIER_LENGTH = 255
 _GLOB_CHARS = frozenset("*?[")
 _NUMBER = re.compile(r"^[0-9]+$")
 
@@ -123,9 +125,20 @@ def _check_identifier(text: str, what: str, value: str, form: str, allow_glob: b
             raise _bad(text, f"{what} pattern '{value}' has characters other than "
                              "letters, digits, '_', '-', '.' and globs", form)
         return
+    problem = identifier_problem(what, value)
+    if problem:
+        raise _bad(text, problem, form)
+
+
+def identifier_problem(what: str, value: str) -> str | None:
+    """Why `value` cannot be a job's role, environment or name (`what`), or None: the
+    scheduler's identifier rule, for job keys typed and job files alike."""
     if not IDENTIFIER.match(value):
-        raise _bad(text, f"{what} '{value}' may only contain letters, digits, '_', '-' and '.'",
-                   form)
+        return f"{what} '{value}' may only contain letters, digits, '_', '-' and '.'"
+    if len(value) > MAX_IDENTIFIER_LENGTH:
+        return (f"{what} '{value[:40]}...' is {len(value)} characters long; at most "
+                f"{MAX_IDENTIFIER_LENGTH} are allowed")
+    return None
 
 
 def _split(text: str, form: str) -> list[str]:

@@ -84,11 +84,19 @@ class StartCron(Verb):
 
 
 def next_runs(schedule: str, count: int = NEXT_RUNS) -> list[str]:
-    from croniter import croniter
+    """The next `count` run times; fewer (none) for a schedule no date matches, as a
+    scheduler may hold from before it refused such schedules."""
+    from croniter import CroniterBadDateError, croniter
 
     runs = croniter(schedule, time.time())
-    return [time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(runs.get_next(float)))
-            for _ in range(count)]
+    times: list[str] = []
+    try:
+        for _ in range(count):
+            times.append(time.strftime("%Y-%m-%d %H:%M:%S",
+                                       time.localtime(runs.get_next(float))))
+    except CroniterBadDateError:
+        pass
+    return times
 
 
 class ShowCron(Verb):
@@ -110,7 +118,7 @@ class ShowCron(Verb):
             found.cronCollisionPolicy or 0, "KILL_EXISTING")
         runs = next_runs(found.cronSchedule)
         text = (f"{key}\t {found.cronSchedule}\n  collision policy: {policy}\n"
-                f"  next runs: {', '.join(runs)}\n")
+                f"  next runs: {', '.join(runs) or 'never (no date matches the schedule)'}\n")
         return Result(data={"job": str(key), "schedule": found.cronSchedule,
                             "collision_policy": policy, "next_runs": runs}, text=text)
 

@@ -15,15 +15,18 @@ from typing import Any
 
 from aurora.config.convert import ports_in, process_ports
 from aurora.config.loader import ConfigError, field_value, one_line
-from aurora.jobkey import MAX_INSTANCES
+from aurora.jobkey import MAX_INSTANCES, identifier_problem
 
 # Names the executor fills in; the client leaves them in the payload.
 EXECUTOR_REFS = re.compile(r"^(mesos\.instance|mesos\.hostname|thermos\.task_id|"
                            r"thermos\.user|thermos\.ports\[[^\]]+\])$")
 NESTED = re.compile(r"\{\{[^}]*\{\{")    # a template inside a template
 BAD_PORT_REF = re.compile(r"\{\{\s*(thermos\.ports(?!\[)[^}]*)\}\}")
-PROCESS_NAME = re.compile(r"^[^./][^/]*$")
-IDENTIFIER = re.compile(r"^[\w\-.]+$")
+PROCESS_NAME = re.compile(r"^[^./][^/]*$")     # Thermos' process name pattern
+# A process name is a directory of the sandbox (NAME_MAX); a cmdline is one argument
+# of `bash -c` on the agent (Linux's MAX_ARG_STRLEN, less its NUL).
+MAX_PROCESS_NAME_BYTES = 255
+MAX_CMDLINE_BYTES = 128 * 1024 - 1
 
 
 class JobValidator:
@@ -122,9 +125,10 @@ class JobValidator:
     def identifiers(self) -> None:
         for part in ("role", "environment", "name"):
             value = str(field_value(self.interpolated[0], part))
-            if not IDENTIFIER.match(value):
-                self.fail(f"Invalid {part} '{value}'",
-                          hint="use letters, digits, '_', '-' and '.' only")
+            problem = identifier_problem(part, value)
+            if problem:
+                self.fail(problem,
+                          hint="use at most 255 letters, digits, '_', '-' and '.'")
 
     def resources(self) -> None:
         task = self.job.task()
@@ -154,6 +158,7 @@ class JobValidator:
             if not PROCESS_NAME.match(name):
                 self.fail(f"Invalid process name: {name}",
                           hint="process names may not start with '.' or contain '/'")
+            self._runnable(name, str(proc.cmdline().interpolate()[0]))
             procs[name] = proc
         for constraint in task.constraints():
             names = [str(n) for n in constraint.order().get()]
@@ -169,6 +174,21 @@ class JobValidator:
                     self.fail(f"Non-ephemeral process {after} may not depend upon ephemeral "
                               f"process {before}")
         self._acyclic(procs, task)
+
+    def _runnable(self, name: str, cmdline: str) -> None:
+        """A process no agent could start: its name or command line breaks a system limit."""
+        size = len(name.encode("utf-8", "surrogatepass"))
+        if size > MAX_PROCESS_NAME_BYTES or "\0" in name:
+            self.fail(f"process name '{name[:40]}...' is {size} bytes long or has a NUL byte",
+                      hint=f"use a name of at most {MAX_PROCESS_NAME_BYTES} bytes")
+        if "\0" in cmdline:
+            self.fail(f"the cmdline of process '{name}' contains a NUL byte",
+                      hint="a command line cannot carry NUL; write the data to a file")
+        size = len(cmdline.encode("utf-8", "surrogatepass"))
+        if size > MAX_CMDLINE_BYTES:
+            self.fail(f"the cmdline of process '{name}' is {size} bytes long; at most "
+                      f"{MAX_CMDLINE_BYTES} are allowed",
+                      hint="put the script in a file and run that")
 
     def _acyclic(self, procs: dict[str, Any], task: Any) -> None:
         after: dict[str, set[str]] = {n: set() for n in procs}
@@ -249,10 +269,27 @@ class JobValidator:
         if not croniter.is_valid(schedule) or len(schedule.split()) != 5:
             self.fail(f"invalid cron schedule '{schedule}'",
                       hint="use five fields: minute hour day-of-month month day-of-week")
+        if not can_fire(schedule):
+            self.fail(f"cron schedule '{schedule}' can never fire: no date matches it",
+                      hint="check its day of month against its month")
         policy = str(field_value(self.job, "cron_collision_policy")).upper()
         if policy not in ("KILL_EXISTING", "CANCEL_NEW", "RUN_OVERLAP"):
             self.fail(f"Invalid cron_collision_policy '{policy}'",
                       hint="use KILL_EXISTING, CANCEL_NEW or RUN_OVERLAP")
+
+
+def can_fire(schedule: str) -> bool:
+    """Whether a valid five-field schedule matches any date at all (`0 0 30 2 *` never
+    does: the scheduler would hold a job that never runs)."""
+    import time
+
+    from croniter import CroniterBadDateError, croniter
+
+    try:
+        croniter(schedule, time.time()).get_next(float)
+    except CroniterBadDateError:
+        return False
+    return True
 
 
 def validate(path: str, job: Any, warn: Callable[[str], None]) -> None:

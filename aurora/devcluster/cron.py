@@ -47,6 +47,9 @@ class CronRpcs:
         if not valid_schedule(job.cronSchedule):
             raise Invalid(f"Invalid cron schedule: {job.cronSchedule!r} (expected five "
                           "fields: minute hour day-of-month month day-of-week)")
+        if next_run_ms(job.cronSchedule, self.engine.cron.clock.now_ms()) is None:
+            raise Invalid(f"Cron schedule {job.cronSchedule!r} can never fire: no date "
+                          "matches it (check its day of month against its month)")
         if job.cronCollisionPolicy is None:
             job.cronCollisionPolicy = api().CronCollisionPolicy.KILL_EXISTING
         return job
@@ -110,10 +113,15 @@ class CronClock:
         return int((self.origin + (real - self.origin) * self.speed) * 1000)
 
 
-def next_run_ms(schedule: str, after_ms: int) -> int:
-    from croniter import croniter
+def next_run_ms(schedule: str, after_ms: int) -> int | None:
+    """When `schedule` next fires after `after_ms`; None when no date ever matches it
+    (`0 0 30 2 *`): such a schedule never fires, and stops nothing else."""
+    from croniter import CroniterBadDateError, croniter
 
-    return int(croniter(schedule, after_ms / 1000).get_next(float) * 1000)
+    try:
+        return int(croniter(schedule, after_ms / 1000).get_next(float) * 1000)
+    except CroniterBadDateError:
+        return None
 
 
 def valid_schedule(schedule: str) -> bool:
@@ -146,19 +154,25 @@ class CronRunner:
         return 1
 
     def step(self) -> None:
+        """Each cron job on its own: one that fails is logged and the others still fire."""
         now = self.clock.now_ms()
         for job, last, pending in self.engine.store.cron_jobs():
-            if pending:
-                if not self.engine.store.active_tasks(job.key):
-                    self.launch(job, "Cron run (after the previous run was killed)")
-                    self.engine.store.set_cron_pending(job.key, 0)
-                continue
-            if last is None:
-                self.engine.store.set_cron_state(job.key, now, 0)
-                continue
-            if next_run_ms(job.cronSchedule, last) <= now:
-                pending = self.fire(job, "Cron run on schedule")
-                self.engine.store.set_cron_state(job.key, now, pending)
+            self.engine.attempt(job_path(job.key), "cron",
+                                lambda j=job, la=last, p=pending: self.step_job(j, la, p, now))
+
+    def step_job(self, job: Any, last: int | None, pending: int, now: int) -> None:
+        if pending:
+            if not self.engine.store.active_tasks(job.key):
+                self.launch(job, "Cron run (after the previous run was killed)")
+                self.engine.store.set_cron_pending(job.key, 0)
+            return
+        if last is None:
+            self.engine.store.set_cron_state(job.key, now, 0)
+            return
+        due = next_run_ms(job.cronSchedule, last)
+        if due is not None and due <= now:
+            pending = self.fire(job, "Cron run on schedule")
+            self.engine.store.set_cron_state(job.key, now, pending)
 
     def start_now(self, job: Any) -> None:
         """startCronJob: one run now, under the same collision policy."""

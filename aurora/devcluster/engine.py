@@ -2,9 +2,16 @@
 
 Every state change goes through `transition`, which records a task event and,
 when a task ends, decides what replaces it, as the real scheduler does:
-services are rescheduled whenever they end (throttled when they flap), LOST
-tasks are always rescheduled, failed batch tasks until `maxTaskFailures`, and
-a RESTARTING task is replaced once it is dead.
+services are rescheduled whenever they end, LOST tasks are always rescheduled,
+failed batch tasks until `maxTaskFailures`, and a RESTARTING task is replaced
+once it is dead; a replacement of a task that flapped waits THROTTLED
+(`backoff.py`).
+
+One job can never stop the others: each cron job, each launch and each
+observed task is a step of its own (a savepoint). A step that fails is rolled
+back, logged once per job and distinct error, and a task that could not be
+launched FAILS with the reason in its event. Each instance keeps the
+sandboxes of its last `KEEP_SANDBOXES` ended tasks.
 """
 
 from __future__ import annotations
@@ -14,17 +21,20 @@ import logging
 import socket
 import threading
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from aurora.api.idl import api
+from aurora.devcluster.backoff import FLAP_SECONDS, penalty_ms
 from aurora.devcluster.executor import ProcessExecutor, SimulatedExecutor
 from aurora.devcluster.store import Store, now_ms
+from aurora.devcluster.taskcheck import CannotRun, never_runs
 
 log = logging.getLogger("aurora.devcluster")
 
-FLAP_SECONDS = 10          # a service that ran less than this is throttled when it ends
-THROTTLE_FIRST_MS = 5_000
-THROTTLE_MAX_MS = 60_000
+KEEP_SANDBOXES = 5         # ended tasks per instance whose sandboxes are kept
+# NAME_MAX: the sandbox's `thermos-<task id>` directory is one path component.
+MAX_TASK_ID = 255 - len("thermos-")
 
 
 def free_port() -> int:
@@ -43,9 +53,25 @@ def terminal_states() -> set[int]:
     return {s.FINISHED, s.FAILED, s.KILLED, s.LOST}
 
 
-def new_task_id(role: str, env: str, name: str, instance: int, at: int) -> str:
-    """A task id that starts with `at`, the time of the task's first event."""
-    return f"{at}-{role}-{env}-{name}-{instance}-{uuid.uuid4()}"
+def new_task_id(role: str, env: str, name: str, instance: int, at: int,
+                unique: str | None = None) -> str:
+    """A task id that starts with `at`, the time of the task's first event, and fits in
+    one path component: a long job key is cut short (the uuid keeps ids apart)."""
+    unique = unique or str(uuid.uuid4())
+    tail = f"-{instance}-{unique}"
+    job = f"{at}-{role}-{env}-{name}"[:MAX_TASK_ID - len(tail)]
+    return job + tail
+
+
+def job_of(row: Any) -> str:
+    """`role/env/name` of a task row, as logs name a job."""
+    return f"{row['role']}/{row['env']}/{row['name']}"
+
+
+def describe(exc: BaseException) -> str:
+    """An exception in one line: its type and its message, cut short."""
+    text = " ".join(str(exc).split())[:300] or "no message"
+    return text if isinstance(exc, CannotRun) else f"{type(exc).__name__}: {text}"
 
 
 class Engine:
@@ -64,6 +90,7 @@ class Engine:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._reported: set[tuple[str, ...]] = set()
         self.started = False
 
     # -- creating and changing tasks (called inside an RPC's transaction) ---------
@@ -72,17 +99,20 @@ class Engine:
         digest = self.store.put_config(config)
         key = config.job
         at = now_ms()       # one clock reading: the ids and the first events agree
-        prefix = f"{at}-{key.role}-{key.environment}-{key.name}"
         unique = str(uuid.uuid4())    # one per batch: the instance keeps the ids apart
-        ids = [f"{prefix}-{instance}-{unique}" for instance in instances]
+        ids = [new_task_id(key.role, key.environment, key.name, instance, at, unique)
+               for instance in instances]
         self.store.add_tasks(ids, key, instances, digest, failure_count, ancestor, message, at)
         self._wake.set()
         return ids
 
-    def transition(self, row: Any, new_status: int, message: str, **fields: Any) -> None:
+    def transition(self, row: Any, new_status: int, message: str, *, throttle: bool = True,
+                   **fields: Any) -> None:
+        """Move a task; when it ends, replace it if it should be (`throttle`: False when
+        the devcluster itself ended it, e.g. at a stop, which is not the task's fault)."""
         self.store.set_status(row["task_id"], new_status, message, **fields)
         if new_status in terminal_states():
-            self._replace_if_needed(row, new_status)
+            self._replace_if_needed(row, new_status, throttle)
 
     def kill(self, rows: list[Any], message: str) -> None:
         s = api().ScheduleStatus
@@ -104,7 +134,7 @@ class Engine:
                 self.store.set_status(row["task_id"], s.RESTARTING, "Restarting by request")
         self._wake.set()
 
-    def _replace_if_needed(self, row: Any, new_status: int) -> None:
+    def _replace_if_needed(self, row: Any, new_status: int, throttle: bool = True) -> None:
         s = api().ScheduleStatus
         config = self.store.config(row["config_hash"])
         failures = row["failure_count"]
@@ -126,21 +156,14 @@ class Engine:
         else:
             return
         status, ready_at, at = s.PENDING, 0, now_ms()
-        if config.isService and new_status in (s.FINISHED, s.FAILED) and self._flapped(row):
-            earlier = failures - 1 if new_status == s.FAILED else failures   # not this one
-            delay = min(THROTTLE_FIRST_MS * 2 ** min(earlier, 4), THROTTLE_MAX_MS)
+        delay = penalty_ms(self.store, row["task_id"]) if throttle else 0
+        if delay:
             status, ready_at = s.THROTTLED, at + delay
             reason += f" (it ran less than {FLAP_SECONDS}s: held back {delay // 1000}s)"
         task_id = new_task_id(row["role"], row["env"], row["name"], row["instance"], at)
         key = api().JobKey(role=row["role"], environment=row["env"], name=row["name"])
         self.store.add_task(task_id, key, row["instance"], row["config_hash"], failures,
                             row["task_id"], reason, status=status, ready_at=ready_at, at=at)
-
-    def _flapped(self, row: Any) -> bool:
-        running = api().ScheduleStatus.RUNNING
-        events = self.store.events([row["task_id"]])[row["task_id"]]
-        started = [ts for ts, status, _ in events if status == running]
-        return not started or now_ms() - started[-1] < FLAP_SECONDS * 1000
 
     # -- the loop -------------------------------------------------------------------
     def step(self) -> None:
@@ -169,28 +192,86 @@ class Engine:
     def _step_processes(self) -> None:
         s = api().ScheduleStatus
         for row in self.store.tasks("status = ?", (s.PENDING,)):
-            config = self.store.config(row["config_hash"])
-            ports = {r.namedPort: free_port() for r in config.resources or [] if r.namedPort}
-            self.transition(row, s.ASSIGNED, f"Assigned to {self.hostname}",
-                            host=self.hostname, ports=json.dumps(ports))
-            pid, sandbox = self.executor.launch(row["task_id"], row["instance"], self.hostname,
-                                                ports, config)
-            self.transition(row, s.STARTING, "Initializing sandbox", pid=pid, sandbox=sandbox)
+            failure = self.attempt(job_of(row), "launching a task", lambda r=row: self._launch(r))
+            if failure is not None:
+                reason = f"Task could not be launched: {describe(failure)}"
+                self.attempt(job_of(row), "failing a task",
+                             lambda r=row, m=reason: self.transition(r, s.FAILED, m))
         watched = (s.STARTING, s.RUNNING, s.KILLING, s.RESTARTING)
         marks = ",".join("?" * len(watched))
         for row in self.store.tasks(f"status IN ({marks})", watched):
-            killing = row["status"] in (s.KILLING, s.RESTARTING)
-            if killing:
-                self.executor.kill(row["task_id"], row["pid"], row["sandbox"])
-            outcome = self.executor.observe(row["task_id"], row["pid"], row["sandbox"], killing)
-            if outcome is None:
-                continue
-            new_status = status_value(outcome.status)
-            if new_status == row["status"]:
-                continue
-            if row["status"] == s.STARTING and new_status != s.RUNNING and outcome.ran:
-                self.store.set_status(row["task_id"], s.RUNNING, "Task is running")
-            self.transition(row, new_status, outcome.message)
+            self.attempt(job_of(row), "observing a task", lambda r=row: self._observe(r))
+
+    def _launch(self, row: Any) -> None:
+        s = api().ScheduleStatus
+        config = self.store.config(row["config_hash"])
+        problem = never_runs(config)
+        if problem:
+            raise CannotRun(problem)
+        ports = {r.namedPort: free_port() for r in config.resources or [] if r.namedPort}
+        self.transition(row, s.ASSIGNED, f"Assigned to {self.hostname}",
+                        host=self.hostname, ports=json.dumps(ports))
+        pid, sandbox = self.executor.launch(row["task_id"], row["instance"], self.hostname,
+                                            ports, config)
+        self.transition(row, s.STARTING, "Initializing sandbox", pid=pid, sandbox=sandbox)
+
+    def _observe(self, row: Any) -> None:
+        s = api().ScheduleStatus
+        killing = row["status"] in (s.KILLING, s.RESTARTING)
+        if killing:
+            self.executor.kill(row["task_id"], row["pid"], row["sandbox"])
+        outcome = self.executor.observe(row["task_id"], row["pid"], row["sandbox"], killing)
+        if outcome is None:
+            return
+        new_status = status_value(outcome.status)
+        if new_status == row["status"]:
+            return
+        if row["status"] == s.STARTING and new_status != s.RUNNING and outcome.ran:
+            self.store.set_status(row["task_id"], s.RUNNING, "Task is running")
+        self.transition(row, new_status, outcome.message)
+        if new_status in terminal_states():
+            self._prune_sandboxes(row)
+
+    def _prune_sandboxes(self, row: Any) -> None:
+        """Keep the sandboxes of the instance's last KEEP_SANDBOXES ended tasks only."""
+        ended = sorted(terminal_states())
+        old = self.store.db.execute(
+            "SELECT task_id, sandbox FROM tasks WHERE role = ? AND env = ? AND name = ? AND "
+            f"instance = ? AND sandbox IS NOT NULL AND status IN ({','.join('?' * len(ended))})"
+            " ORDER BY rowid DESC LIMIT -1 OFFSET ?",
+            (row["role"], row["env"], row["name"], row["instance"], *ended,
+             KEEP_SANDBOXES)).fetchall()
+        for task_id, sandbox in old:
+            self.executor.remove_sandbox(sandbox)
+            self.store.db.execute("UPDATE tasks SET sandbox = NULL WHERE task_id = ?",
+                                  (task_id,))
+
+    def attempt(self, job: str, what: str, action: Callable[[], Any]) -> Exception | None:
+        """Run one job's part of a step in a savepoint: a failure rolls back that part
+        only, is reported (once), and is returned; the other jobs' parts go on."""
+        db = self.store.db
+        db.execute("SAVEPOINT one_job")
+        try:
+            action()
+        except Exception as exc:  # noqa: BLE001 - one job's failure, reported and returned
+            db.execute("ROLLBACK TO one_job")
+            db.execute("RELEASE one_job")
+            self.store.forget_cached_configs()    # some may have been rolled back
+            self.report(job, what, exc)
+            return exc
+        db.execute("RELEASE one_job")
+        return None
+
+    def report(self, job: str, what: str, exc: BaseException) -> None:
+        """Log a failure once per job, step and distinct error: not once per loop."""
+        seen = (job, what, type(exc).__name__, getattr(exc, "strerror", None) or str(exc))
+        if seen in self._reported:
+            return
+        if len(self._reported) >= 10_000:
+            self._reported.clear()
+        self._reported.add(seen)
+        log.error("%s: %s failed: %s (logged once)", job, what, describe(exc))
+        log.debug("%s: %s failed", job, what, exc_info=exc)
 
     def recover(self) -> None:
         """After a restart: tasks assigned but never launched are lost (and rescheduled)."""
@@ -198,14 +279,14 @@ class Engine:
             s = api().ScheduleStatus
             for row in self.store.tasks("status = ?", (s.ASSIGNED,)):
                 self.transition(row, s.LOST, "Task lost: the devcluster stopped before it "
-                                             "started")
+                                             "started", throttle=False)
 
     def run_forever(self) -> None:
         while not self._stopping.is_set():
             try:
                 self.step()
-            except Exception:   # keep scheduling; the log has the details
-                log.exception("scheduling step failed")
+            except Exception as exc:   # keep scheduling; logged once, not every loop
+                self.report("devcluster", "scheduling step", exc)
             self._wake.wait(self.tick_seconds)
             self._wake.clear()
 
@@ -238,4 +319,5 @@ class Engine:
                 if row["status"] in (s.KILLING, s.RESTARTING):
                     self.transition(row, s.KILLED, "Task killed")
                 else:
-                    self.transition(row, s.LOST, "Task lost: the devcluster was stopped")
+                    self.transition(row, s.LOST, "Task lost: the devcluster was stopped",
+                                    throttle=False)

@@ -24,6 +24,7 @@ from aurora.devcluster.quota import QuotaRpcs
 from aurora.devcluster.rpc import (
     DEFAULT_TIER,
     IDENTIFIER,
+    MAX_IDENTIFIER_LENGTH,
     SCALAR_RESOURCES,
     STOCK_TIERS,
     Invalid,
@@ -36,6 +37,7 @@ from aurora.devcluster.rpc import (
     resource_totals,
 )
 from aurora.devcluster.store import Store
+from aurora.devcluster.taskcheck import never_runs
 from aurora.devcluster.update_rpc import UpdateRpcs
 
 if TYPE_CHECKING:
@@ -162,8 +164,11 @@ class SchedulerHandler(CronRpcs, QuotaRpcs, UpdateRpcs):
         for part, value in (("role", key.role), ("environment", key.environment),
                             ("name", key.name)):
             if not value or not IDENTIFIER.match(value):
-                raise Invalid(f"Job key {part} {value!r} is invalid: use letters, digits, "
-                              "'_', '-' and '.' only")
+                raise Invalid(f"Job key {part} {value[:80]!r} is invalid: use letters, "
+                              "digits, '_', '-' and '.' only")
+            if len(value) > MAX_IDENTIFIER_LENGTH:
+                raise Invalid(f"Job key {part} {value[:40]!r}... is {len(value)} characters "
+                              f"long; at most {MAX_IDENTIFIER_LENGTH} are allowed")
 
     def _sanitized(self, job: Any) -> Any:
         """Validate a submitted JobConfiguration and fill what the scheduler fills."""
@@ -173,6 +178,9 @@ class SchedulerHandler(CronRpcs, QuotaRpcs, UpdateRpcs):
         if job.instanceCount is None or job.instanceCount <= 0:
             raise Invalid("Instance count must be positive.")
         self._check_size(job.key, job.instanceCount)
+        problem = never_runs(job.taskConfig)
+        if problem:
+            raise Invalid(f"Task of {job_path(job.key)} can never run: {problem}")
         task = copy.copy(job.taskConfig)
         task.job = job.key
         task.owner = task.owner or job.owner

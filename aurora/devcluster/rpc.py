@@ -7,7 +7,9 @@ from typing import Any
 
 from aurora.api.idl import api
 
-IDENTIFIER = re.compile(r"^[\w\-.]+$")
+# The scheduler's GOOD_IDENTIFIER_PATTERN_JVM (Java's \w is ASCII) and its length limit.
+IDENTIFIER = re.compile(r"^[\w\-.]+$", re.ASCII)
+MAX_IDENTIFIER_LENGTH = 255
 STOCK_TIERS = (("preferred", False, False), ("preemptible", True, False),
                ("revocable", True, True))
 DEFAULT_TIER = "preemptible"

@@ -180,6 +180,10 @@ class Store:
             self._configs[digest] = deserialize(api().TaskConfig, row[0])
         return self._configs[digest]
 
+    def forget_cached_configs(self) -> None:
+        """After a rollback: a cached config may no longer be in the database."""
+        self._configs.clear()
+
     # -- jobs -----------------------------------------------------------------------
     def put_job(self, config: Any, last_run_ms: int | None = None) -> None:
         key = config.key
