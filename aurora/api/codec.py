@@ -52,10 +52,13 @@ def decode_reply(service: Any, method: str, seqid: int, data: bytes | bytearray,
     """The `Response` in `data`, after checking it answers call `seqid` of `method`."""
     from thriftpy2.protocol import TCyBinaryProtocol
     from thriftpy2.thrift import TApplicationException, TMessageType
-    from thriftpy2.transport import TCyMemoryBuffer
 
-    protocol = TCyBinaryProtocol(TCyMemoryBuffer(data))
+    from aurora.api import wirecheck
+
+    protocol = TCyBinaryProtocol(wirecheck.reader(data))
     try:
+        if len(data) <= wirecheck.CLIENT_CHECK_BYTES:
+            wirecheck.check(data)
         name, kind, rseqid = protocol.read_message_begin()
         if kind == TMessageType.EXCEPTION:
             failure = TApplicationException()
@@ -69,6 +72,8 @@ def decode_reply(service: Any, method: str, seqid: int, data: bytes | bytearray,
         protocol.read_message_end()
     except (RemoteException, BadReply):
         raise
+    except wirecheck.Malformed as exc:
+        raise BadReply(f"{where} answered {method} with a malformed reply: {exc}") from None
     except Exception as exc:  # noqa: BLE001 - any decoding failure means: not a reply
         raise BadReply(f"{where} answered {method} with something that is not a thrift "
                        f"reply ({type(exc).__name__}: {printable(str(exc))})") from None

@@ -20,6 +20,7 @@ from aurora.devcluster import taskwire
 from aurora.devcluster.cron import CronRpcs
 from aurora.devcluster.engine import Engine
 from aurora.devcluster.layout import agent_id
+from aurora.devcluster.names import executor_problem
 from aurora.devcluster.quota import QuotaRpcs
 from aurora.devcluster.rpc import (
     DEFAULT_TIER,
@@ -174,6 +175,11 @@ class SchedulerHandler(CronRpcs, QuotaRpcs, UpdateRpcs):
             raise Invalid("Instance count must be positive.")
         self._check_size(job.key, job.instanceCount)
         task = copy.copy(job.taskConfig)
+        executor = task.executorConfig
+        if executor is not None and executor.name == "AuroraExecutor":
+            problem = executor_problem(executor.data)
+            if problem is not None:
+                raise Invalid(problem)
         task.job = job.key
         task.owner = task.owner or job.owner
         for field, total in zip(SCALAR_RESOURCES, resource_totals(task.resources), strict=True):
