@@ -127,6 +127,7 @@ class RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"       # keep-alive, as the client expects
     disable_nagle_algorithm = True
     timeout = IDLE_SECONDS
+    body_taken = False                  # this request's body was read (or there is none)
     server: DevclusterHttpServer
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -162,7 +163,9 @@ class RequestHandler(BaseHTTPRequestHandler):
         """Read a small unread body before closing, so the peer reads our answer rather
         than a reset; a large or malformed one is left (the connection closes anyway)."""
         declared = (self.headers.get("Content-Length") or "").strip() if self.headers else ""
-        if self.command == "POST" and declared.isdigit() and int(declared) <= DISCARD_AT_MOST:
+        if self.body_taken or self.command != "POST":
+            return
+        if declared.isdigit() and int(declared) <= DISCARD_AT_MOST:
             try:
                 self.rfile.read(int(declared))
             except OSError:
@@ -219,6 +222,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         return True
 
     def do_POST(self) -> None:
+        self.body_taken = False
         if self.path.rstrip("/") != "/api":
             return self._refuse(404, "thrift is served at /api")
         kind = (self.headers.get("Content-Type") or "").split(";")[0].strip()
@@ -233,6 +237,7 @@ class RequestHandler(BaseHTTPRequestHandler):
             if not room:
                 return self._refuse(503, "too many large requests at once; retry shortly")
             body = self.rfile.read(declared)
+            self.body_taken = True
             if len(body) < declared:
                 self.close_connection = True
                 return None
