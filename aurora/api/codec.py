@@ -58,7 +58,7 @@ def decode_reply(service: Any, method: str, seqid: int, data: bytes | bytearray,
     protocol = TCyBinaryProtocol(wirecheck.reader(data))
     try:
         if len(data) <= wirecheck.CLIENT_CHECK_BYTES:
-            wirecheck.check(data)
+            _check_claims(data, wirecheck.message_start(data), f"{where} answered {method}")
         name, kind, rseqid = protocol.read_message_begin()
         if kind == TMessageType.EXCEPTION:
             failure = TApplicationException()
@@ -72,14 +72,22 @@ def decode_reply(service: Any, method: str, seqid: int, data: bytes | bytearray,
         protocol.read_message_end()
     except (RemoteException, BadReply):
         raise
-    except wirecheck.Malformed as exc:
-        raise BadReply(f"{where} answered {method} with a malformed reply: {exc}") from None
     except Exception as exc:  # noqa: BLE001 - any decoding failure means: not a reply
         raise BadReply(f"{where} answered {method} with something that is not a thrift "
                        f"reply ({type(exc).__name__}: {printable(str(exc))})") from None
     if getattr(result, "success", None) is None:
         raise BadReply(f"{where} answered {method} with a reply that holds no Response")
     return result.success
+
+
+def _check_claims(data: bytes | bytearray, start: int, answered: str) -> None:
+    """A reply whose counts claim more than it holds is refused before decoding."""
+    from aurora.api import wirecheck
+
+    try:
+        wirecheck.check(data, start)
+    except wirecheck.Malformed as exc:
+        raise BadReply(f"{answered} with a malformed reply: {exc}") from None
 
 
 def _read_without_collecting(result: Any, protocol: Any) -> None:
