@@ -52,10 +52,13 @@ def decode_reply(service: Any, method: str, seqid: int, data: bytes | bytearray,
     """The `Response` in `data`, after checking it answers call `seqid` of `method`."""
     from thriftpy2.protocol import TCyBinaryProtocol
     from thriftpy2.thrift import TApplicationException, TMessageType
-    from thriftpy2.transport import TCyMemoryBuffer
 
-    protocol = TCyBinaryProtocol(TCyMemoryBuffer(data))
+    from aurora.api import wirecheck
+
+    protocol = TCyBinaryProtocol(wirecheck.reader(data))
     try:
+        if len(data) <= wirecheck.CLIENT_CHECK_BYTES:
+            _check_claims(data, wirecheck.message_start(data), f"{where} answered {method}")
         name, kind, rseqid = protocol.read_message_begin()
         if kind == TMessageType.EXCEPTION:
             failure = TApplicationException()
@@ -75,6 +78,16 @@ def decode_reply(service: Any, method: str, seqid: int, data: bytes | bytearray,
     if getattr(result, "success", None) is None:
         raise BadReply(f"{where} answered {method} with a reply that holds no Response")
     return result.success
+
+
+def _check_claims(data: bytes | bytearray, start: int, answered: str) -> None:
+    """A reply whose counts claim more than it holds is refused before decoding."""
+    from aurora.api import wirecheck
+
+    try:
+        wirecheck.check(data, start)
+    except wirecheck.Malformed as exc:
+        raise BadReply(f"{answered} with a malformed reply: {exc}") from None
 
 
 def _read_without_collecting(result: Any, protocol: Any) -> None:

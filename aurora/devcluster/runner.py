@@ -32,6 +32,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from aurora.devcluster.names import process_name_problem
+
 WAITING, RUNNING, SUCCESS, FAILED, KILLED = "WAITING", "RUNNING", "SUCCESS", "FAILED", "KILLED"
 STARTING = "STARTING"
 PROFILE = ".thermos_profile"
@@ -166,6 +168,9 @@ class Runner:
 
     # -- one process ---------------------------------------------------------------
     def start(self, proc: Process) -> None:
+        if process_name_problem(proc.name) is not None:     # the sandbox is not trusted
+            proc.state, proc.runs = FAILED, proc.runs + 1    # its logs could go anywhere
+            return
         logs = os.path.join(self.sandbox, ".logs", proc.name, str(proc.runs))
         os.makedirs(logs, exist_ok=True)
         cmdline = proc.cmdline

@@ -14,13 +14,11 @@ crash. The limits are the machine's, not policy:
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from aurora.devcluster.executor import AURORA_EXECUTOR
+from aurora.devcluster.names import process_name_problem
 
-PROCESS_NAME = re.compile(r"^[^./][^/]*$")     # Thermos' process name pattern
-MAX_NAME_BYTES = 255
 MAX_CMDLINE_BYTES = 128 * 1024 - 1
 
 
@@ -30,13 +28,9 @@ class CannotRun(Exception):
 
 def process_problem(name: Any, cmdline: Any) -> str | None:
     """Why a process with this name and command line can never run, or None."""
-    if not isinstance(name, str) or not PROCESS_NAME.match(name) or "\0" in name:
-        return (f"invalid process name {str(name)[:60]!r}: it may not be empty, start "
-                "with '.' or contain '/' or NUL")
-    size = len(name.encode("utf-8", "surrogatepass"))
-    if size > MAX_NAME_BYTES:
-        return (f"process name {name[:40]!r}... is {size} bytes long; at most "
-                f"{MAX_NAME_BYTES} are allowed")
+    problem = process_name_problem(name)
+    if problem:
+        return problem
     if not isinstance(cmdline, str):
         return f"process '{name}' has no cmdline"
     if "\0" in cmdline:

@@ -19,6 +19,7 @@ import struct
 from collections.abc import Iterable
 from typing import Any
 
+from aurora.api import wirecheck
 from aurora.api.idl import api, serialize
 from aurora.devcluster.layout import agent_id
 
@@ -176,7 +177,7 @@ def reply(handler: Any, body: bytes) -> list[bytes] | None:
     from thriftpy2.transport import TCyMemoryBuffer
 
     try:
-        protocol = TCyBinaryProtocol(TCyMemoryBuffer(body))
+        protocol = TCyBinaryProtocol(wirecheck.reader(body))
         name, kind, seqid = protocol.read_message_begin()
         if name not in METHODS or kind != TMessageType.CALL:
             return None

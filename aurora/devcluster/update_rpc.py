@@ -290,6 +290,8 @@ class UpdateRpcs:
             self._check_key(key.job)
             require_role(key.job.role)
             update = load_update(self.store, key.id) if key.id else None
+            if update is not None and update.job_key != key.job:
+                update = None       # another job's update: the role checked is not its own
             if update is None or update.status not in active_states() or \
                     not update.settings.blockIfNoPulsesAfterMs:
                 return a.Result(pulseJobUpdateResult=a.PulseJobUpdateResult(
