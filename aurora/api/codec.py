@@ -77,7 +77,17 @@ def decode_reply(service: Any, method: str, seqid: int, data: bytes | bytearray,
                        f"reply ({type(exc).__name__}: {printable(str(exc))})") from None
     if getattr(result, "success", None) is None:
         raise BadReply(f"{where} answered {method} with a reply that holds no Response")
+    code = result.success.responseCode
+    if code not in _response_codes():
+        which = "no response code" if code is None else f"an unknown response code {code}"
+        raise BadReply(f"{where} answered {method} with a Response that has {which}")
     return result.success
+
+
+def _response_codes() -> dict[int, str]:
+    from aurora.api.idl import api
+
+    return api().ResponseCode._VALUES_TO_NAMES
 
 
 def _check_claims(data: bytes | bytearray, start: int, answered: str) -> None:

@@ -54,13 +54,14 @@ def confirmed(client: SchedulerClient, method: str, args: tuple, deadline: float
     from aurora.api.idl import canonical
 
     if method == "setQuota":
-        quota = client.call("getQuota", args[0], _deadline=deadline).result.getQuotaResult
+        quota = client.result(client.call("getQuota", args[0], _deadline=deadline),
+                              "getQuota", "getQuotaResult")
         return canonical(set(quota.quota.resources)) == canonical(set(args[1].resources))
     if method == "descheduleCronJob":
         key = args[0]
-        configs = client.call("getJobs", key.role, _deadline=deadline).result
-        return not any(c.key == key and c.cronSchedule
-                       for c in configs.getJobsResult.configs or [])
+        configs = client.result(client.call("getJobs", key.role, _deadline=deadline),
+                                "getJobs", "getJobsResult")
+        return not any(c.key == key and c.cronSchedule for c in configs.configs or [])
     return False
 
 
@@ -75,8 +76,9 @@ def observed(client: SchedulerClient, method: str, args: tuple, deadline: float)
         return ""
     a = api()
     query = a.TaskQuery(jobKeys=[key], statuses=set(a.ACTIVE_STATES))
-    tasks = client.call("getTasksWithoutConfigs", query, _deadline=deadline)
-    count = len(tasks.result.scheduleStatusResult.tasks or [])
+    tasks = client.result(client.call("getTasksWithoutConfigs", query, _deadline=deadline),
+                          "getTasksWithoutConfigs", "scheduleStatusResult")
+    count = len(tasks.tasks or [])
     return f"; a read now shows {count} active instance(s) of the job"
 
 

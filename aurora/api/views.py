@@ -41,8 +41,8 @@ TASK_EVENTS = (
 def tasks_without_configs(client: Any, query: Any, keep: tuple) -> list[Any]:
     """getTasksWithoutConfigs through the view `keep` (STATUS_TEXT, TASK_STATES)."""
     view = reply_view("getTasksWithoutConfigs", keep)
-    result = client.call("getTasksWithoutConfigs", query, service=view).result
-    return result.scheduleStatusResult.tasks or []
+    response = client.call("getTasksWithoutConfigs", query, service=view)
+    return client.result(response, "getTasksWithoutConfigs", "scheduleStatusResult").tasks or []
 
 
 class _Slimmer:

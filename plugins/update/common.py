@@ -89,7 +89,8 @@ def call(context: Context, cluster: str, method: str, *args: Any,
 
 def summaries(context: Context, cluster: str, query: Any) -> list[Any]:
     response = call(context, cluster, "getJobUpdateSummaries", query)
-    return response.result.getJobUpdateSummariesResult.updateSummaries or []
+    return context.scheduler(cluster).result(
+        response, "getJobUpdateSummaries", "getJobUpdateSummariesResult").updateSummaries or []
 
 
 def active_update(context: Context, key: JobKey,
@@ -120,8 +121,10 @@ def details(context: Context, key: JobKey, thrift_update_key: Any) -> Any:
     """The update's JobUpdateDetails; exit 6 when the scheduler has no such update."""
     from aurora.api.idl import api
 
-    result = call(context, key.cluster, "getJobUpdateDetails", thrift_update_key,
-                  api().JobUpdateQuery(key=thrift_update_key)).result.getJobUpdateDetailsResult
+    response = call(context, key.cluster, "getJobUpdateDetails", thrift_update_key,
+                    api().JobUpdateQuery(key=thrift_update_key))
+    result = context.scheduler(key.cluster).result(response, "getJobUpdateDetails",
+                                                   "getJobUpdateDetailsResult")
     found = result.detailsList if result.detailsList is not None else (
         [result.details] if result.details is not None else [])
     if not found:

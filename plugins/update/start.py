@@ -242,7 +242,8 @@ class StartUpdate(Verb):
         if not o.no_diff:
             found = call(context, key.cluster, "getJobUpdateDiff", request,
                          failure="Error getting diff info from scheduler:")
-            text, diff = preview(found.result.getJobUpdateDiffResult)
+            text, diff = preview(context.scheduler(key.cluster).result(
+                found, "getJobUpdateDiff", "getJobUpdateDiffResult"))
         request.metadata = {a.Metadata(key=CLIENT_ID_KEY, value=update_id)}
         context.print_out(f"Starting update for: {key.name}")
         response = hooked(context, config, None, "start_job_update", (config, o.message),

@@ -87,7 +87,7 @@ def command(scene: Scene, verb: str, name: str) -> tuple[list[str], str, str]:
              "5GB"], "setQuota", "aurora quota get devcluster/www-data")
 
 
-@pytest.mark.parametrize("fault", ["drop", "502"])
+@pytest.mark.parametrize("fault", ["drop", "502", "no-code"])
 @pytest.mark.parametrize("verb", ["job create", "job add", "job kill", "cron schedule",
                                   "cron deschedule", "quota set"])
 def test_a_write_whose_answer_is_lost_runs_once(scene, watched, fault, verb):
@@ -106,6 +106,7 @@ def test_a_write_whose_answer_is_lost_runs_once(scene, watched, fault, verb):
     assert done.returncode == 7, done.stderr
     last = done.stderr.strip().splitlines()[-1]
     assert f"{method} was sent to cluster devcluster but its answer was lost" in last
+    assert "None" not in last
     assert "whether it took effect is unknown" in last and f"check with: {check}" in last
     if verb == "job create":
         assert "a read now shows 1 active instance(s)" in last

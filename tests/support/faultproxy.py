@@ -11,6 +11,7 @@ Faults (per thrift method name, see `FaultProxy.faults`):
 * `other-method` forward, then answer with the reply renamed to another method
 * `wrong-seqid`  forward, then answer with the reply's sequence id changed
 * `no-result`    forward, then answer an OK Response that carries no result
+* `no-code`      forward, then answer a Response without a response code
 * `drip`         forward, then send the answer one byte every `drip_interval` s
 """
 
@@ -40,6 +41,9 @@ def join_message(kind_word: bytes, name: str, seqid: int, rest: bytes) -> bytes:
     return kind_word + struct.pack(">I", len(encoded)) + encoded + struct.pack(">i", seqid) + rest
 
 
+NO_CODE = -1        # scheduler_reply(code=NO_CODE): a Response with no responseCode at all
+
+
 def scheduler_reply(method: str, seqid: int, code: int | None = None,
                     message: str | None = None) -> bytes:
     """A thrift REPLY to `method` carrying a Response with `code` (OK) and no result.
@@ -55,7 +59,8 @@ def scheduler_reply(method: str, seqid: int, code: int | None = None,
     a = api()
     details = [a.ResponseDetail(message=message)] if message is not None else []
     result = getattr(a.AuroraAdmin, f"{method}_result")(success=a.Response(
-        responseCode=a.ResponseCode.OK if code is None else code, details=details))
+        responseCode=a.ResponseCode.OK if code is None else None if code == NO_CODE else code,
+        details=details))
     out = TMemoryBuffer()
     protocol = TBinaryProtocol(out)
     protocol.write_message_begin(method, TMessageType.REPLY, seqid)
@@ -118,6 +123,8 @@ class FaultProxy:
             reply = join_message(reply[:4], name, rseqid + 1000, rest)
         elif fault == "no-result":
             reply = scheduler_reply(method, seqid)   # OK, but no result
+        elif fault == "no-code":
+            reply = scheduler_reply(method, seqid, code=NO_CODE)
         if fault == "drip":
             return self.drip(handler, status, reply)
         send_thrift(handler, status, reply)
