@@ -131,12 +131,18 @@ def test_a_reply_to_another_call_is_not_taken(scene, watched, fault, cause):
     assert cause in done.stderr and f"check with: {check}" in done.stderr
 
 
-def test_ok_without_its_result_is_exit_10(scene, watched):
-    with FaultProxy(watched.url, {"getQuota": "no-result"}) as proxy:
-        done, _ = scene.through(proxy, "quota", "get", "devcluster/www-data")
+@pytest.mark.parametrize("argv,method,field", [
+    (("quota", "get", "devcluster/www-data"), "getQuota", "getQuotaResult"),
+    (("job", "status", f"{PREFIX}/anything"), "getTasksWithoutConfigs", "scheduleStatusResult"),
+    (("update", "list", "devcluster/www-data"), "getJobUpdateSummaries",
+     "getJobUpdateSummariesResult"),
+])
+def test_ok_without_its_result_is_exit_10(scene, watched, argv, method, field):
+    with FaultProxy(watched.url, {method: "no-result"}) as proxy:
+        done, _ = scene.through(proxy, *argv)
     assert done.returncode == 10, done.stderr
-    assert "answered getQuota OK but without its result (getQuotaResult)" in done.stderr
-    assert "Traceback" not in done.stderr
+    assert f"answered {method} OK but without its result ({field})" in done.stderr
+    assert "Traceback" not in done.stderr and "NoneType" not in done.stderr
 
 
 @pytest.mark.parametrize("verb", ["job list", "job create"])
