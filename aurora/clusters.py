@@ -202,11 +202,10 @@ def _check_fields(path: str, name: str, entry: dict[str, Any]) -> None:
 
 def load_file(path: str) -> list[Cluster]:
     """Parse one clusters.json; errors name the file, line and problem (exit 3)."""
+    from aurora.configfile import read_bytes
+
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except OSError as exc:
-        raise ConfigurationError(f"cannot read {path}: {exc.strerror}") from None
+        text = read_bytes(path).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigurationError(f"{path}: not UTF-8 text (byte {exc.start})",
                                  hint="save the file as UTF-8") from None
@@ -233,7 +232,7 @@ def load_clusters(dirs: list[str] | None = None) -> dict[str, Cluster]:
     clusters = builtin_clusters()
     for directory in dirs if dirs is not None else config_dirs():
         path = os.path.join(directory, CLUSTERS_FILE)
-        if os.path.isfile(path):
+        if os.path.lexists(path):       # anything there must be a readable file
             for cluster in load_file(path):
                 clusters[cluster.name] = cluster
     return clusters

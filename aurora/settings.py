@@ -49,11 +49,11 @@ def _read_toml(path: str) -> dict[str, Any]:
         import tomllib
     except ImportError:  # Python 3.10
         import tomli as tomllib  # type: ignore[no-redef]
+    from aurora.configfile import read_bytes
+
+    data = read_bytes(path)
     try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
-    except OSError as exc:
-        raise ConfigurationError(f"cannot read {path}: {exc.strerror}") from None
+        return tomllib.loads(data.decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
         # tomllib's message already says "(at line L, column C)".
         raise ConfigurationError(f"{path}: {exc}", hint="fix the TOML syntax there") from None
@@ -132,7 +132,7 @@ def _read_all(dirs: list[str] | None) -> tuple[dict[str, Any], list[str]]:
     merged: dict[str, Any] = {}
     files = []
     for path in client_config_paths(dirs):
-        if os.path.isfile(path):
+        if os.path.lexists(path):       # anything there must be a readable file
             document = _read_toml(path)
             _warn_unknown_sections(path, document)
             merged = _merge(merged, document)
