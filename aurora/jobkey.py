@@ -138,6 +138,8 @@ def identifier_problem(what: str, value: str) -> str | None:
     if len(value) > MAX_IDENTIFIER_LENGTH:
         return (f"{what} '{value[:40]}...' is {len(value)} characters long; at most "
                 f"{MAX_IDENTIFIER_LENGTH} are allowed")
+    if value in (".", ".."):        # the scheduler allows them; as a path part they are not one
+        return f"{what} '{value}' cannot be used: '.' and '..' name folders in every path"
     return None
 
 

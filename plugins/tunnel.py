@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from aurora.command import CommandOption
 from aurora.connect import free_port
-from aurora.errors import NetworkError
+from aurora.errors import InvalidParameter, NetworkError
 from aurora.hookspecs import hookimpl
 
 READY_TIMEOUT = 15.0
@@ -95,6 +95,10 @@ def rewrite_endpoint(context: Any, cluster: Any, url: str) -> str | None:
         "tunnel_host")
     if not via:
         return None
+    if str(via).startswith("-") or any(c.isspace() or c == "\0" for c in str(via)):
+        raise InvalidParameter(f"invalid tunnel host '{str(via)[:60]}': it would reach ssh as "
+                               "an option or split into several words",
+                               hint="use --tunnel [USER@]HOST[:PORT]")
     import shlex
 
     parts = urlsplit(url)

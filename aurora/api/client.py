@@ -113,10 +113,15 @@ def is_loopback(url: str) -> bool:
     if host == "localhost":
         return True
     import ipaddress
+    import socket
 
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
+        pass
+    try:            # the forms the resolver also takes: 127.1, 0x7f.1, 2130706433
+        return ipaddress.ip_address(socket.inet_aton(host)).is_loopback
+    except (OSError, ValueError):
         return False
 
 
