@@ -9,6 +9,7 @@ import pytest
 
 from tests.support.devcluster import free_port
 
+
 @pytest.mark.parametrize("name", ["..", "."])
 def test_dot_names_are_refused(home, name):
     for key in (f"devcluster/www-data/prod/{name}", f"devcluster/{name}/prod/hello"):
