@@ -142,6 +142,7 @@ def connect(cluster: Cluster, http: HttpOptions, hooks: HookRelay, retry: RetryP
     from aurora.api.client import SchedulerClient
 
     endpoints = endpoints or Endpoints()
+    failover_timeout = min(failover_timeout, http.timeout)      # --timeout bounds it too
     base = _endpoint(endpoints, cluster, http, failover_timeout if retry.retries > 0 else 0.0)
     routed = hooks.rewrite_endpoint(cluster, base)
     base = routed or base

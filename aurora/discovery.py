@@ -36,6 +36,13 @@ def _zk_path(cluster: Cluster) -> str:
     if not path:
         raise ConfigurationError(f"cluster {cluster.name} has zk but no scheduler_zk_path",
                                  hint="set scheduler_zk_path in clusters.json")
+    parts = str(path).split("/")
+    if not isinstance(path, str) or parts[0] != "" or (path != "/" and any(
+            p in ("", ".", "..") or "\0" in p for p in parts[1:])):
+        raise ConfigurationError(
+            f"cluster {cluster.name}: scheduler_zk_path {str(path)[:80]!r} is not a ZooKeeper "
+            "path", hint="use an absolute path without '.', '..' or empty parts, such as "
+                         "/aurora/scheduler")
     return path
 
 
@@ -85,21 +92,31 @@ def _member_data(zk: Any, node: str) -> bytes | None:
         return None
 
 
-def _leader(zk: Any, cluster: Cluster) -> str | None:
-    """The leading member's endpoint, or None while nobody is registered."""
+def _leader(zk: Any, cluster: Cluster, warned: set[str] | None = None) -> str | None:
+    """The endpoint of the first member (in ServerSet order) whose record is usable, or
+    None while nobody is registered. A malformed member is skipped with one warning."""
     path = _zk_path(cluster)
-    data = None
-    while data is None:
-        members = sorted(c for c in zk.get_children(path) if c.startswith("member_"))
-        log.debug("ServerSet %s on %s: %s", path, connect_string(cluster), members)
-        if not members:
-            return None
-        data = _member_data(zk, f"{path.rstrip('/')}/{members[0]}")
-    endpoint = endpoint_from_member(data)
-    if endpoint is None:
-        raise NetworkError(f"the leading scheduler of {cluster.name} ({members[0]}) "
-                           "advertises no http or https endpoint")
-    return endpoint
+    warned = set() if warned is None else warned
+    members = sorted(c for c in zk.get_children(path) if c.startswith("member_"))
+    log.debug("ServerSet %s on %s: %s", path, connect_string(cluster), members)
+    for member in members:
+        data = _member_data(zk, f"{path.rstrip('/')}/{member}")
+        if data is None:
+            continue                    # vanished since the listing
+        endpoint = endpoint_from_member(data)
+        if endpoint is not None:
+            return endpoint
+        if member not in warned:
+            warned.add(member)
+            from aurora.output import emit_err
+
+            emit_err(f"aurora: skipping ServerSet member {path.rstrip('/')}/{member} of "
+                     f"{cluster.name}: its record has no usable http or https endpoint")
+    if members and len(warned) == len(members):
+        raise NetworkError(f"No usable scheduler in {cluster.name}: every member under {path} "
+                           f"on {connect_string(cluster)} has a malformed record",
+                           hint="the schedulers' ServerSet records must name a host and port")
+    return None
 
 
 def discover_scheduler(cluster: Cluster, timeout: float = ZK_TIMEOUT,
@@ -112,8 +129,9 @@ def discover_scheduler(cluster: Cluster, timeout: float = ZK_TIMEOUT,
     again (for up to `failover` seconds, an empty one too) until the new leader
     shows up.
     """
+    warned: set[str] = set()
     with _session(cluster, timeout) as zk:
-        endpoint = _leader(zk, cluster)
+        endpoint = _leader(zk, cluster, warned)
         if answers is None:
             if endpoint is None:
                 raise NoLeader(f"No schedulers detected in {cluster.name}!",
@@ -129,7 +147,7 @@ def discover_scheduler(cluster: Cluster, timeout: float = ZK_TIMEOUT,
             if time.monotonic() >= give_up:
                 raise _nobody_answers(cluster, tried, failover)
             time.sleep(FAILOVER_POLL)
-            endpoint = _leader(zk, cluster)
+            endpoint = _leader(zk, cluster, warned)
         return endpoint
 
 

@@ -18,15 +18,32 @@ def member_data(host: str, port: int) -> bytes:
                        "status": "ALIVE", "shard": 0}).encode()
 
 
-def endpoint_from_member(data: bytes) -> str | None:
-    """The base URL a ServerSet member advertises, or None when it has no http(s)."""
+MAX_MEMBER_BYTES = 64 * 1024      # a real record is a few hundred bytes
+
+
+def endpoint_from_member(data: bytes | None) -> str | None:
+    """The base URL a ServerSet member advertises, or None when its record has no usable
+    http(s) endpoint (not JSON, not an object, nested past reading, a bad host or port)."""
+    if not data or len(data) > MAX_MEMBER_BYTES:
+        return None
     try:
         member = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return None
-    extra = member.get("additionalEndpoints") or {}
+    extra = member.get("additionalEndpoints") if isinstance(member, dict) else None
+    if not isinstance(extra, dict):
+        return None
     for scheme in ("https", "http"):
         endpoint = extra.get(scheme)
-        if isinstance(endpoint, dict) and endpoint.get("host") and endpoint.get("port"):
-            return f"{scheme}://{endpoint['host']}:{int(endpoint['port'])}"
+        if not isinstance(endpoint, dict):
+            continue
+        host, port = endpoint.get("host"), endpoint.get("port")
+        if _good_host(host) and type(port) is int and 0 < port < 65536:
+            return f"{scheme}://{host}:{port}"
     return None
+
+
+def _good_host(host: object) -> bool:
+    """A host name or IPv4 address a URL can hold as it is (no '/', '@', ':' or spaces)."""
+    return isinstance(host, str) and 0 < len(host) <= 253 and \
+        all(c.isalnum() or c in ".-_" for c in host) and host.isascii()

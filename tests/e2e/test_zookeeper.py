@@ -125,3 +125,51 @@ def test_zookeeper_faults(home, zookeeper):
     assert nopath.returncode == 3 and "scheduler_zk_path" in nopath.stderr
     for done in (down, empty, nopath):
         assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+def _members(zookeeper, path: str, records: list[bytes]) -> None:
+    """Write ServerSet members (sequential, in order) holding `records` under `path`."""
+    from kazoo.client import KazooClient
+
+    zk = KazooClient(hosts=zookeeper.hosts, timeout=5)
+    zk.start(timeout=10)
+    try:
+        zk.ensure_path(path)
+        for record in records:
+            zk.create(f"{path}/member_", record, sequence=True)
+    finally:
+        zk.stop()
+        zk.close()
+
+
+def test_malformed_serverset_members_are_skipped_with_a_warning(home, zookeeper, tmp_path):
+    bad = [b"null", b"[]", b"1e999", b"[" * 100_000 + b"]" * 100_000,
+           json.dumps({"additionalEndpoints": {"http": {"host": "a/b", "port": 1}}}).encode()]
+    _members(zookeeper, "/aurora/hostile-only", bad)
+    cluster = Devcluster(tmp_path / "good", executor="simulate",
+                         args=("--zk", zookeeper.hosts, "--zk-path", "/aurora/hostile")).start()
+    try:
+        _members(zookeeper, "/aurora/hostile", bad)      # after the real scheduler's member
+        home.write_clusters([zk_cluster(zookeeper, "/aurora/hostile", name="mixed"),
+                             zk_cluster(zookeeper, "/aurora/hostile-only", name="junk"),
+                             zk_cluster(zookeeper, "/aurora/../x", name="dots"),
+                             zk_cluster(zookeeper, "/", name="root")])
+        home.write_client_config("[devcluster]\nautostart = false\n"
+                                 "[scheduler]\nretries = 1\nfailover_timeout = 30\n")
+        mixed = home.run("job", "list", "mixed/www-data")
+        assert mixed.returncode == 0, mixed.stderr
+        junk = home.run("job", "list", "junk/www-data")
+        assert junk.returncode == 7, junk.stderr
+        warnings = [line for line in junk.stderr.splitlines()
+                    if "skipping ServerSet member" in line]
+        assert len(warnings) == len(bad), junk.stderr
+        assert "/aurora/hostile-only" in junk.stderr.splitlines()[-1]
+        dots = home.run("job", "list", "dots/www-data")
+        assert dots.returncode == 3 and "scheduler_zk_path" in dots.stderr, dots.stderr
+        started = time.monotonic()
+        root = home.run("--timeout", "3", "job", "list", "root/www-data")
+        assert root.returncode == 7 and time.monotonic() - started < 10, root.stderr
+        for done in (junk, dots, root):
+            assert "Traceback" not in done.stderr
+    finally:
+        cluster.stop()
