@@ -21,11 +21,13 @@ class ListConfig(Verb):
                CommandOption("config_file", metavar="CONFIG_FILE", help="the job file"))
 
     def execute(self, context: Context) -> Result:
+        from aurora.config.costbound import Budget
         from aurora.config.loader import job_keys, load, parse_bindings
 
         o = context.options
-        config = load(o.config_file, read_json=o.read_json)
-        keys = job_keys(config, parse_bindings(o.bindings))
+        with Budget(o.config_file).spend():
+            config = load(o.config_file, read_json=o.read_json)
+            keys = job_keys(config, parse_bindings(o.bindings))
         return Result(data={"jobs": keys}, text=f"jobs=[{', '.join(keys)}]\n",
                       rows=[{"job": k} for k in keys])
 

@@ -87,10 +87,16 @@ def resolve_image(registry: str, name: str, tag: str) -> str:
     return pinned
 
 
-def bind_docker_images(job: Any, registry: str | None) -> Any:
-    """Bind every `{{docker.image[NAME][TAG]}}` in `job` to its pinned reference."""
+def image_references(job: Any) -> set[str]:
+    """The `docker.image[NAME][TAG]` addresses `job` still refers to (template work only,
+    no network: the job-file cost bound counts it)."""
     _, refs = job.interpolate()
-    wanted = {r.address() for r in refs if REFERENCE.match(r.address())}
+    return {r.address() for r in refs if REFERENCE.match(r.address())}
+
+
+def bind_docker_images(job: Any, registry: str | None, wanted: set[str] | None = None) -> Any:
+    """Bind every `{{docker.image[NAME][TAG]}}` in `job` to its pinned reference."""
+    wanted = image_references(job) if wanted is None else wanted
     if not wanted:
         return job
     bindings = {}

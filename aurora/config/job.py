@@ -49,21 +49,27 @@ def load_job(path: str, key: JobKey, bindings: list[str] | None = None,
     (upstream reads the file first too).
     """
     from aurora.config.convert import backfill_tier, to_thrift
-    from aurora.config.docker import bind_docker_images
+    from aurora.config.costbound import Budget
+    from aurora.config.docker import bind_docker_images, image_references
 
-    config = load(path, read_json=read_json)
+    budget = Budget(path)           # the scheduler's and the registry's time not counted
     warn = warn or (lambda message: None)
     try:
-        job = pick(config, key, parse_bindings(bindings or []))
-        job = bind_docker_images(job, docker_registry)
+        with budget.spend():
+            config = load(path, read_json=read_json)
+            job = pick(config, key, parse_bindings(bindings or []))
+            images = image_references(job)
+        job = bind_docker_images(job, docker_registry, images)
         if job.has_production() and job.production().get() is True and not job.has_tier():
             warn(f"{path}: job {key.name}: 'production' is deprecated; set tier = "
                  "'preferred' instead")
-        checked = convert_job(path, job, warn)    # input errors before any scheduler call
+        with budget.spend():
+            checked = convert_job(path, job, warn)    # input errors before any scheduler call
         backfilled = backfill_tier(job, tiers() if callable(tiers) else tiers)
-        thrift = checked if backfilled is job else to_thrift(backfilled)
+        with budget.spend():
+            thrift = checked if backfilled is job else to_thrift(backfilled)
         job = backfilled
-    except AuroraError:        # ours, with their own exit code (e.g. the tier RPC's)
+    except (AuroraError, MemoryError):   # ours, with their own exit code (tier RPC's too)
         raise
     except Exception as exc:   # pystachio and conversion errors: one line, exit 3
         raise _invalid(path, exc) from None

@@ -38,6 +38,9 @@ def _read(path: str) -> str:
     if not os.path.isfile(path):
         raise ConfigError(f"Could not load resource {path}: no such file",
                           hint="check the path of the job file")
+    from aurora.config.costbound import check_size
+
+    check_size(path)
     try:
         with open(path, encoding="utf-8") as handle:
             return handle.read()
@@ -111,11 +114,15 @@ def load_dsl(path: str) -> LoadedConfig:
     try:
         with stdout_to_stderr():
             runner.run(path)
-    except ConfigError:
+    except ConfigurationError:     # ours (ConfigError, the size bound): already one line
         raise
     except SystemExit as exc:  # exit() in a job file must not end the command with its code
         raise _exit_error(exc, runner.files) from None
-    except Exception as exc:   # anything a job file raises is the job file's error
+    except (KeyboardInterrupt, MemoryError):
+        raise                   # Ctrl-C is 130; memory is the cost bound's to report
+    except BaseException as exc:   # anything a job file raises (GeneratorExit too) is its error
+        if type(exc).__name__ == "_OutOfTime":
+            raise
         raise _job_file_error(exc, runner.files) from None
     jobs = runner.namespace.get("jobs")
     hooks = runner.namespace.get("hooks") or []
