@@ -215,6 +215,11 @@ class JobValidator:
 
     def update_config(self) -> None:
         update = self.job.update_config()
+        raw = self.job._schema_data.get("instances")        # before pystachio's int()
+        value = getattr(raw, "_value", None)
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            self.fail(f"instances must be a whole number, got {value!r}",
+                      hint="write instances = N with N a whole number")
         instances = int(field_value(self.job, "instances"))
         if not 0 < instances <= MAX_INSTANCES:
             self.fail(f"instances must be from 1 to {MAX_INSTANCES}, got {instances}")
