@@ -113,10 +113,23 @@ class Sandbox:
         return env
 
     def use_config(self, name: str | None) -> None:
+        """The user's clusters.json and client.toml as the corpus entry `name` has them:
+        regular files copied, symlinks (to /dev/zero, to themselves) and folders made anew."""
         for file in ("clusters.json", "client.toml"):
-            (self.user / file).unlink(missing_ok=True)
-            if name and (CORPUS / "configs" / name / file).exists():
-                shutil.copyfile(CORPUS / "configs" / name / file, self.user / file)
+            target = self.user / file
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)
+            elif os.path.lexists(target):
+                target.unlink()
+            source = CORPUS / "configs" / name / file if name else None
+            if source is None or not os.path.lexists(source):
+                continue
+            if source.is_symlink():
+                os.symlink(os.readlink(source), target)
+            elif source.is_dir():
+                target.mkdir()
+            else:
+                shutil.copyfile(source, target)
 
     def run(self, case: Case, aurora: str, timeout: float = 60) -> Outcome:
         """The real installed `aurora`, as a subprocess."""
