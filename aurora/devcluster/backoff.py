@@ -2,7 +2,7 @@
 
 A task *flapped* when it ended less than `FLAP_SECONDS` after its last active
 event (it never got going, or ran only briefly) and nobody interrupted it (no
-KILLING or RESTARTING event). The replacement of a flapped task waits
+KILLING, RESTARTING or DRAINING event). The replacement of a flapped task waits
 THROTTLED; each flapped ancestor in a row doubles the wait, from
 `INITIAL_DELAY_MS` up to `MAX_DELAY_MS`. This is the scheduler's
 RescheduleCalculator (`-flapping_task_threshold`, `-initial_flapping_task_delay`,
@@ -33,7 +33,8 @@ def flapped(events: list[tuple[int, int, str | None]]) -> bool:
     ended too soon after its last active event without being interrupted."""
     a = api()
     s = a.ScheduleStatus
-    if not events or any(status in (s.KILLING, s.RESTARTING) for _, status, _ in events):
+    interrupted = (s.KILLING, s.RESTARTING, s.DRAINING)
+    if not events or any(status in interrupted for _, status, _ in events):
         return False
     ended = events[-1][0]
     active = [ts for ts, status, _ in events[:-1] if status in a.ACTIVE_STATES]

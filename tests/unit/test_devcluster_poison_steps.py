@@ -10,7 +10,7 @@ import pytest
 
 from aurora.api.idl import api, status_name
 from aurora.devcluster import engine as engine_module
-from aurora.devcluster.backoff import INITIAL_DELAY_MS, MAX_DELAY_MS, next_delay
+from aurora.devcluster.backoff import INITIAL_DELAY_MS, MAX_DELAY_MS, flapped, next_delay
 from aurora.devcluster.engine import MAX_TASK_ID, Engine, new_task_id
 from aurora.devcluster.executor import ProcessExecutor
 from aurora.devcluster.store import Store
@@ -132,6 +132,15 @@ def test_back_off_is_the_truncated_binary_one():
     assert next_delay(0) == INITIAL_DELAY_MS
     assert next_delay(INITIAL_DELAY_MS) == 2 * INITIAL_DELAY_MS
     assert next_delay(MAX_DELAY_MS) == MAX_DELAY_MS
+
+
+@pytest.mark.parametrize("interruption", ["KILLING", "RESTARTING", "DRAINING"])
+def test_a_task_that_was_interrupted_did_not_flap(interruption):
+    s = api().ScheduleStatus
+    short = [(0, s.PENDING, None), (100, s.RUNNING, None), (200, s.FAILED, None)]
+    assert flapped(short)
+    assert not flapped(short[:2] + [(150, getattr(s, interruption), None)] + short[2:])
+    assert not flapped([(0, s.RUNNING, None), (10_000, s.FAILED, None)])
 
 
 def test_each_instance_keeps_its_last_sandboxes_only(tmp_path, monkeypatch):
