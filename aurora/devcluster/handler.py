@@ -288,6 +288,11 @@ class SchedulerHandler(CronRpcs, QuotaRpcs, UpdateRpcs):
             jobs[(k.role, k.environment, k.name)] = job
         return [jobs[k] for k in sorted(jobs)]
 
+    def jobs_of(self, role: str | None) -> list[Any]:
+        """The jobs getJobs lists (for the web pages), read inside the caller's hold of
+        the store's lock."""
+        return self._jobs(role)
+
     def encoded_jobs(self, role: str | None) -> list[bytes] | None:
         """The Response to getJobs as pieces of thrift binary (`taskwire`), the same bytes
         as `getJobs` would give; None when it fails (the generic path then reports it)."""

@@ -2,13 +2,12 @@
 
 Like the real scheduler, `/api` takes one binary thrift message per POST
 (`application/vnd.apache.thrift.binary`) and keeps connections alive. The
-pages (`/`, `/scheduler/ROLE[/ENV/JOB]`, `/health`, `/leaderhealth`) exist so that the links
-the client prints lead somewhere.
+web pages (`/`, `/scheduler/...`, `/updates`: aurora/devcluster/pages) need the same
+credentials as the API; `/health` and `/leaderhealth` are public.
 """
 
 from __future__ import annotations
 
-import html
 import logging
 import struct
 import threading
@@ -19,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from aurora.api import wirecheck
-from aurora.api.idl import api, status_name
+from aurora.api.idl import api
 from aurora.devcluster import taskwire
 from aurora.devcluster.handler import SchedulerHandler
 
@@ -263,12 +262,28 @@ class RequestHandler(BaseHTTPRequestHandler):
             if lead is None or lead.is_leader:
                 return self._send(200, b"OK\n", "text/plain")
             return self._send(503, b"NOT LEADING\n", "text/plain")
-        if path in ("", "/scheduler") or path.startswith("/scheduler/"):
-            if not self._authenticated():
-                return None
-            parts = [p for p in path.split("/")[2:] if p]
-            return self._send(200, self.server.page(parts).encode(), "text/html; charset=utf-8")
-        self._send(404, b"not found\n", "text/plain")
+        return self._page(path, self.path.partition("?")[2])
+
+    def _page(self, path: str, query: str) -> None:
+        """The web pages (aurora/devcluster/pages), guarded like the API."""
+        from aurora.devcluster import pages
+
+        if not self._authenticated():
+            return None
+        try:
+            reply = pages.respond(self.server, path, query)
+        except Exception as exc:  # noqa: BLE001 - a page must never stop the server
+            log.exception("page %s failed", path[:80])
+            return self._refuse(500, f"the page failed: {type(exc).__name__}")
+        if reply is None:
+            return self._send(404, b"not found\n", "text/plain")
+        self.send_response(reply.code)
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Type", reply.content_type)
+        self.send_header("Content-Length", str(len(reply.body)))
+        self.end_headers()
+        self.wfile.write(reply.body)
 
 
 class DevclusterHttpServer(ThreadingHTTPServer):
@@ -344,26 +359,3 @@ class DevclusterHttpServer(ThreadingHTTPServer):
             if reply is not None:
                 return reply
         return [process_thrift(self.processor, body)]
-
-    def page(self, parts: list[str]) -> str:
-        """A minimal listing: all jobs, one role's jobs, or one job's tasks."""
-        a = api()
-        title = "/".join(["devcluster", *parts])
-        if len(parts) >= 3:
-            query = a.TaskQuery(role=parts[0], environment=parts[1], jobName=parts[2])
-            tasks = self.handler.getTasksWithoutConfigs(query).result.scheduleStatusResult.tasks
-            rows = "".join(
-                f"<tr><td>{t.assignedTask.instanceId}</td><td>{status_name(t.status)}</td>"
-                f"<td>{html.escape(t.assignedTask.taskId)}</td>"
-                f"<td>{html.escape(t.assignedTask.slaveHost or '')}</td></tr>" for t in tasks)
-            table = f"<tr><th>instance</th><th>status</th><th>task</th><th>host</th></tr>{rows}"
-        else:
-            role = parts[0] if parts else None
-            jobs = self.handler.getJobs(role).result.getJobsResult.configs
-            rows = "".join(
-                f"<tr><td><a href='/scheduler/{k.role}/{k.environment}/{k.name}'>"
-                f"{html.escape(f'{k.role}/{k.environment}/{k.name}')}</a></td>"
-                f"<td>{j.instanceCount}</td></tr>" for j in jobs for k in [j.key])
-            table = f"<tr><th>job</th><th>instances</th></tr>{rows}"
-        return (f"<!doctype html><title>{html.escape(title)}</title>"
-                f"<h1>{html.escape(title)}</h1><table>{table}</table>\n")
