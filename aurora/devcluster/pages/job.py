@@ -67,11 +67,13 @@ def ports_cell(host: str | None, ports: dict[str, int]) -> Markup:
 
 def active_table(tasks: list[reads.TaskRow], now: int) -> Markup:
     rows = []
+    cells: dict[tuple, Markup] = {}     # tasks that lived alike share their events' HTML
     for t in tasks:
         name = status_name(t.status)
         since = t.events[-1][0] if t.events else None
         rows.append(row(t.instance, state(name), t.host or "", ports_cell(t.host, t.ports),
-                        age(since, now), events_cell(t.events),
+                        age(since, now), cells.get(tuple(t.events)) or cells.setdefault(
+                            tuple(t.events), events_cell(t.events)),
                         Markup(f'<span class="id">{escape(t.task_id)}</span>'),
                         cls=f"st-row-{name.lower()}"))
     return table(["instance", "state", "host", "ports", "in state for", "last events",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import time
 from collections.abc import Iterable
+from functools import lru_cache
 from string import Template
 from typing import Any
 from urllib.parse import quote
@@ -51,6 +52,7 @@ def link(text: Any, *segments: Any) -> Markup:
 LINK = Template('<a href="$href">$text</a>')
 
 
+@lru_cache(maxsize=65536)      # pages show the same moments many times (one per batch)
 def stamp(ms: int | None) -> Markup:
     """A moment as local date and time, with its milliseconds for the page's script
     (which adds how long ago it was)."""
@@ -83,6 +85,7 @@ def age(since_ms: int | None, now_ms: int) -> Markup:
 AGE = Template('<span class="age" data-ms="$ms">$text</span>')
 
 
+@lru_cache(maxsize=4096)
 def state(name: str, text: Any = None) -> Markup:
     """A state name in its colour (the class is the name, lower case)."""
     return render(STATE, cls=name.lower(), text=name if text is None else text)

@@ -73,8 +73,7 @@ def document(page: Page, live_path: str, version: str) -> Markup:
 def not_found(message: str) -> Page:
     return Page("Not found", [], [Section("missing", "Nothing here", render(
         Template('<p class="missing">$message</p><p><a href="/scheduler">All roles</a> · '
-                 '<a href="/updates">recent updates</a></p>'), message=message),
-        live=False)], live=False)
+                 '<a href="/updates">recent updates</a></p>'), message=message))], live=False)
 
 
 def live_json(page: Page | None, version: str) -> bytes:

@@ -58,15 +58,19 @@
     var url = live + "?since=" + encodeURIComponent(body.getAttribute("data-version") || "");
     fetch(url, {credentials: "same-origin", cache: "no-store"})
       .then(function (r) {
-        if (!r.ok && r.status !== 404) { throw new Error("HTTP " + r.status); }
-        return r.json();
+        if (r.status === 404) {
+          say(" · this page no longer exists; reload to see why");
+          return null;
+        }
+        if (!r.ok) { throw new Error("HTTP " + r.status); }
+        return r.json().then(apply).then(function () { return true; });
       })
-      .then(apply)
       .catch(function () {
         failures += 1;
         say(" · cannot reach the devcluster; retrying");
       })
-      .then(function () {
+      .then(function (more) {
+        if (more === null) { return; }
         var every = Number(body.getAttribute("data-poll-ms")) || 2000;
         setTimeout(poll, Math.min(every * Math.pow(2, failures), 30000));
       });
