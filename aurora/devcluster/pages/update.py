@@ -27,6 +27,7 @@ from aurora.devcluster.updates import active_states
 PHASES = {"todo": ("todo", "waiting"), "active": ("active", "in progress"),
           "done": ("done", "done"), "failed": ("failed", "failed"),
           "skip": ("skip", "left alone")}
+BAR_ORDER = ("done", "failed", "active", "todo", "skip")
 
 
 def view(handler: Any, parts: list[str]) -> Page:
@@ -84,9 +85,9 @@ def progress(found: reads.UpdateView) -> Markup:
     phases = Counter(w[1] for w in found.work)
     total = max(1, len(found.work))
     bar = join(Markup(f'<span class="bar-{cls}" data-w="{100 * phases[p] / total:.2f}">'
-                      f'</span>') for p, (cls, _) in PHASES.items() if phases.get(p))
+                      f'</span>') for p in BAR_ORDER for cls in [PHASES[p][0]] if phases.get(p))
     legend = join((Markup(f'<span class="cell ph-{cls}"></span> {escape(label)} {phases[p]}')
-                   for p, (cls, label) in PHASES.items() if phases.get(p)), " · ")
+                   for p in BAR_ORDER for cls, label in [PHASES[p]] if phases.get(p)), " · ")
     cells = join(Markup(f'<span class="cell ph-{PHASES.get(phase, ("todo",))[0]}" '
                         f'data-instance="{instance}" data-phase="{escape(phase)}" '
                         f'title="{escape(instance_title(found, instance, phase))}">'
