@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -248,3 +249,53 @@ def test_the_update_page_in_chromium(site, browser, tmp_path: Path):
     assert re.search(r'id="live-state"> · live, updated', dom)
     shot = browser.screenshot(url, tmp_path / "update.png")
     print(f"screenshot of the update page: {shot}")
+
+
+def test_the_update_page_moves_with_the_clis_progress(site, browser, tmp_path: Path):
+    """Watched during `aurora update start --wait`, the page follows the update in place
+    (a mark left in the page's window survives: no reload) to ROLLED_FORWARD."""
+    import subprocess
+
+    from tests.conftest import aurora_bin
+
+    home, root = site["home"], site["root"]
+    job_file = root / "moving.aurora"
+    job_file.write_text(JOB_FILE.replace("watch_secs = 600", "watch_secs = 2"))
+    binds = ("--bind", "job=moving")
+    created = home.run("job", "create", "devcluster/www-data/prod/moving", str(job_file), *binds,
+                       "--wait-until", "RUNNING")
+    assert created.returncode == 0, created.stderr
+    cli = subprocess.Popen([aurora_bin(), "update", "start", "devcluster/www-data/prod/moving",
+                            str(job_file), *binds, "--bind", "version=2", "--wait"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           env=home.env())
+    try:
+        line = ""
+        while "View your update progress at" not in line:
+            line = cli.stdout.readline()
+            assert line, cli.stderr.read()
+        link = line.split(" at ")[1].strip()
+        tab = chromium.DevTools(browser.executable, tmp_path / "profile", link)
+        try:
+            wait_for(lambda: tab.evaluate("document.readyState") == "complete",
+                     what="the update page loaded")
+            tab.evaluate("window.notReloaded = true")
+            seen = [tab.evaluate("document.getElementById('update-done').textContent")]
+            while cli.poll() is None:
+                seen.append(tab.evaluate("document.getElementById('update-done').textContent"))
+                time.sleep(0.2)
+            assert cli.returncode == 0, cli.stderr.read()
+            final = wait_for(lambda: "ROLLED_FORWARD" in (tab.evaluate(
+                "document.getElementById('update-status').textContent") or ""),
+                timeout=15, what="ROLLED_FORWARD on the page")
+            assert final
+            seen.append(tab.evaluate("document.getElementById('update-done').textContent"))
+            assert tab.evaluate("window.notReloaded") is True, "the page was reloaded"
+            assert seen[0] == "0" and "1" in seen and seen[-1] == "2", seen
+            print(f"instances done as the page showed them: {seen}")
+        finally:
+            tab.close()
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+        cli.wait(timeout=30)
