@@ -72,6 +72,8 @@ def site(tmp_path_factory: pytest.TempPathFactory):
         theirs = job("theirs", [process("theirs", "sleep 300")], role="payments", env="prod")
         for config in (web, other, theirs):
             client.call("createJob", config)
+        client.call("scheduleCronJob", job("nightly", [process("n", "echo nightly")],
+                                           env="prod", cron="0 3 * * *"))
         for config in (web, other, theirs):
             wait_for(lambda c=config: set(statuses(client, c)) == {"RUNNING"}, timeout=60,
                      what=f"{config.key.name} running")
@@ -118,6 +120,16 @@ def test_role_and_environment_pages_list_only_their_jobs(site):
     assert 'href="/scheduler/payments"' in roles and 'href="/scheduler/www-data"' in roles
     assert re.search(r'<a href="/scheduler/www-data/prod/web/update/[^"]+">ROLLING_FORWARD',
                      prod), "the role page links the active update"
+
+
+def test_a_cron_job_shows_its_schedule(site):
+    cluster = site["cluster"]
+    assert re.search(r"nightly</a></td><td>\d+</td><td>.*?</td><td>0 3 \* \* \*</td>",
+                     page(cluster, "/scheduler/www-data/prod"))
+    body = page(cluster, "/scheduler/www-data/prod/nightly")
+    assert "<dt>cron schedule</dt><dd>0 3 * * *</dd>" in body
+    assert re.search(r'<dt>next cron run</dt><dd><time class="at" data-ms="\d+">', body)
+    assert "No active instances." in body
 
 
 def test_markup_from_a_job_file_shows_as_text(site):
