@@ -118,14 +118,40 @@ def pid_file(state_dir: str, port: int | None = None) -> str:
     return os.path.join(state_dir, f"devcluster-{port}.pid" if port else "devcluster.pid")
 
 
+def process_start(pid: int) -> int | None:
+    """When process `pid` started (clock ticks since boot), or None when it is gone or a
+    zombie: with the pid, it names one process for the machine's uptime."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return None if fields[0] in ("Z", "X") else int(fields[19])
+
+
+def is_devcluster(info: dict[str, Any]) -> bool:
+    """True when the pid file's process is still that devcluster: same pid, same start
+    time, and a command line that runs it; a reused pid or a zombie is not."""
+    pid = int(info["pid"])
+    started = process_start(pid)
+    if started is None or ("started" in info and info["started"] != started):
+        return False
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            argv = f.read().split(b"\0")
+    except OSError:
+        return False
+    return b"aurora.devcluster" in argv or any(a.endswith(b"aurora-devcluster") for a in argv)
+
+
 def read_pid_info(state_dir: str, port: int | None = None) -> dict[str, Any] | None:
-    """The running scheduler's pid file contents, or None when none runs."""
+    """The running scheduler's pid file contents, or None when none runs (a pid file
+    naming a dead, zombie or unrelated process is stale and ignored)."""
     for path in ([pid_file(state_dir, port)] if port else []) + [pid_file(state_dir)]:
         try:
             with open(path) as f:
                 info = json.load(f)
-            os.kill(int(info["pid"]), 0)
-            if port and info.get("port") != port:
+            if not is_devcluster(info) or (port and info.get("port") != port):
                 continue
             return info
         except (OSError, ValueError, KeyError, TypeError):
@@ -199,7 +225,8 @@ def run(args: argparse.Namespace) -> int:
     if args.users or args.kerberos_keytab:
         set_authenticator(server, args)
     port = server.server_address[1]
-    info = {"pid": os.getpid(), "port": port, "bind": args.bind, "executor": args.executor,
+    info = {"pid": os.getpid(), "started": process_start(os.getpid()), "port": port,
+            "bind": args.bind, "executor": args.executor,
             "state_dir": args.state_dir, "zk": args.zk, "hostname": args.hostname}
     own_pid_file = pid_file(args.state_dir, port if args.zk else None)
     with open(own_pid_file + ".tmp", "w") as f:
@@ -275,9 +302,12 @@ def start(args: argparse.Namespace) -> int:
     check_bind(args)
     port = args.port if args.zk else None
     info = read_pid_info(args.state_dir, port)
-    if info:
+    if info and healthy(url_of(info)):
         print(f"devcluster already running at {url_of(info)} (pid {info['pid']})")
         return 0
+    if info:
+        raise Failure(f"devcluster pid {info['pid']} holds {args.state_dir} but does not answer "
+                      f"at {url_of(info)}; stop it with: {stop_command(args)}")
     private_dir(args.state_dir)
     log_path = os.path.join(args.state_dir, "devcluster.log")
     command = run_command(args)

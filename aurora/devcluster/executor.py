@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aurora.devcluster.layout import new_run_sandbox, slave_root
-from aurora.devcluster.reaper import kill_marked
+from aurora.devcluster.reaper import MARKER, kill_marked
 from aurora.devcluster.runner import KILL_GRACE_SECONDS, kill_group, write_json_atomically
 
 AURORA_EXECUTOR = "AuroraExecutor"
@@ -92,7 +92,8 @@ class ProcessExecutor:
         with open(os.path.join(meta, "runner.log"), "ab") as log:
             child = subprocess.Popen([sys.executable, "-m", "aurora.devcluster.runner", sandbox],
                                      stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                     start_new_session=True, close_fds=True)
+                                     start_new_session=True, close_fds=True,
+                                     env=dict(os.environ, **{MARKER: task_id}))   # findable
         self.children[task_id] = child
         return child.pid, sandbox
 
