@@ -131,6 +131,7 @@ class HttpTransport:
         self.origin = origin_of(url)
         self._userinfo = userinfo_header(url)
         self._conn: Any = None
+        self._leader: str | None = None     # where a redirect led; asked first next time
 
     def close(self) -> None:
         if self._conn is not None:
@@ -165,8 +166,23 @@ class HttpTransport:
         return headers
 
     def post(self, body: bytes, deadline: float) -> bytes | bytearray:
-        """One thrift message out, its reply back, within `deadline` (time.monotonic)."""
-        url, sent = self.url, False
+        """One thrift message out, its reply back, within `deadline` (time.monotonic).
+
+        A leader that a redirect led to is asked first by the next calls (on the same
+        kept-alive connection): behind a redirecting front a command pays the extra
+        round trip once, not once per call. A remembered leader that takes no connection
+        is forgotten and the configured URL asked again; nothing was sent to it."""
+        if self._leader is not None:
+            try:
+                return self._post_from(self._leader, body, deadline)
+            except ConnectFailed as exc:
+                if exc.sent:
+                    raise
+                self._leader = None
+        return self._post_from(self.url, body, deadline)
+
+    def _post_from(self, url: str, body: bytes, deadline: float) -> bytes | bytearray:
+        sent = False
         for _ in range(MAX_REDIRECTS + 1):
             origin = origin_of(url)
             parts = urlsplit(url)
@@ -181,8 +197,10 @@ class HttpTransport:
                 url = without_userinfo(urljoin(url, location))
                 continue
             if response.status == 200:
+                self._leader = url if url != self.url else None
                 return response.body
             self.close()
+            self._leader = None
             raise self._status_error(redact(url), response)
         raise ConnectionLost(f"too many redirects (more than {MAX_REDIRECTS}) starting at "
                              f"{self.shown}", hint="the schedulers may disagree about the leader")

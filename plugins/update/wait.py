@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 # Exit code per final status; any other final status is an unexpected end (20).
 FORWARD_OUTCOMES = {"ROLLED_FORWARD": 0, "ROLLED_BACK": 4}
 ROLLBACK_OUTCOMES = {"ROLLED_BACK": 0, "ROLLED_FORWARD": 4}
-FIRST_INTERVAL = 1.0
+FIRST_INTERVAL = 0.25   # the first look soon after the start: small updates end quickly
 MAX_INTERVAL = 5.0
 BACKWARD = ("ROLLING_BACK", "ROLL_BACK_PAUSED", "ROLL_BACK_AWAITING_PULSE", "ROLLED_BACK")
 IN_FLIGHT = ("INSTANCE_UPDATING", "INSTANCE_ROLLING_BACK")
