@@ -11,8 +11,9 @@ thriftpy2.load(...)` keeps working.
 `thriftpy2.protocol` and `thriftpy2.transport` get the same treatment: their
 initialisers import every protocol and transport, among them `http.client`,
 `email` and `ssl` (about 20 ms), while a call needs only the Cython binary
-protocol and memory buffer. The names we use resolve to their submodules;
-any other name runs the real initialiser first.
+protocol, memory buffer and buffered transport (`wirecheck.reader`). The names
+we use resolve to their submodules; any other name runs the real initialiser
+first.
 
 `thriftpy2._compat` (three flags) is given without importing `platform`, whose
 module-level regular expressions cost about a millisecond: on POSIX,
@@ -92,6 +93,7 @@ SUBPACKAGES = {
     },
     "thriftpy2.transport": {
         "TCyMemoryBuffer": ("memory", "TCyMemoryBuffer"),
+        "TCyBufferedTransport": ("buffered.cybuffered", "TCyBufferedTransport"),
         "TTransportException": ("base", "TTransportException"),
     },
 }
