@@ -28,6 +28,7 @@ class LatencyProxy:
         self.upstream, self.rtt, self.redirect_to = upstream, rtt, redirect_to
         self.connections = 0
         self.calls: Counter = Counter()
+        self.sequence: list[str] = []       # thrift methods in the order they came
         self.lock = threading.Lock()
 
     def __enter__(self) -> LatencyProxy:
@@ -49,7 +50,9 @@ class LatencyProxy:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with proxy.lock:
-                    proxy.calls[split_message(body)[0]] += 1
+                    method = split_message(body)[0]
+                    proxy.calls[method] += 1
+                    proxy.sequence.append(method)
                 time.sleep(proxy.rtt)
                 if proxy.redirect_to:
                     self.send_response(307)
@@ -92,3 +95,4 @@ class LatencyProxy:
         with self.lock:
             self.connections = 0
             self.calls.clear()
+            self.sequence.clear()
