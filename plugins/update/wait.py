@@ -2,8 +2,8 @@
 
 The scheduler runs the update; waiting only watches it. Each poll reads the
 update's details, so the progress can say how many instances are done, which
-failed and which are being replaced now. Polls start about a second apart and
-slow down to five seconds while nothing changes. Ctrl-C and `--timeout` stop
+failed and which are being replaced now. The first poll comes 0.25 s after the
+last, and the pause grows to five seconds while nothing changes. Ctrl-C and `--timeout` stop
 the watching, never the update, and say how to stop the update itself.
 """
 
