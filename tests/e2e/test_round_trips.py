@@ -66,3 +66,21 @@ def test_behind_a_redirect_only_the_first_call_goes_to_the_front(user, counted):
              "--bind", "count=2")
     assert sum(front.calls.values()) == 1 and front.connections == 1
     assert sum(leader.calls.values()) >= 2 and leader.connections == 1, leader.sequence
+
+
+def test_the_next_command_asks_the_remembered_leader_first(user, counted):
+    create(user, counted, "rt-memory")
+    status = ("job", "status", f"{KEY}/rt-memory")
+    with LatencyProxy(counted.url) as new_leader:
+        with LatencyProxy(counted.url) as leader, \
+                LatencyProxy(counted.url, redirect_to=leader.url) as front:
+            user(front.url, *status)
+            front.reset()
+            user(front.url, *status)
+            assert sum(front.calls.values()) == 0 and leader.calls["getTasksWithoutConfigs"] == 2
+            leader.__exit__()           # the leader goes away; the front now names another
+            front.redirect_to = new_leader.url
+            front.reset()
+            user(front.url, *status)
+            assert sum(front.calls.values()) == 1, front.sequence
+    assert new_leader.calls["getTasksWithoutConfigs"] == 1
