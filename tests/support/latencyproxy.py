@@ -14,16 +14,17 @@ import http.client
 import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
+from tests.support.fakehttp import Loopback, serve
 from tests.support.faultproxy import split_message
 
 THRIFT = "application/vnd.apache.thrift.binary"
 
 
-class LatencyProxy:
+class LatencyProxy(Loopback):
     def __init__(self, upstream: str, rtt: float = 0.0, redirect_to: str | None = None):
         self.upstream, self.rtt, self.redirect_to = upstream, rtt, redirect_to
         self.connections = 0
@@ -78,18 +79,8 @@ class LatencyProxy:
                 answer = self.upstream_conn.getresponse()
                 return answer.status, answer.read()
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = serve(Handler)
         return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def reset(self) -> None:
         with self.lock:
