@@ -173,9 +173,10 @@ class Engine:
             ports = {r.namedPort: free_port() for r in config.resources or [] if r.namedPort}
             self.transition(row, s.ASSIGNED, f"Assigned to {self.hostname}",
                             host=self.hostname, ports=json.dumps(ports))
-            pid, sandbox = self.executor.launch(row["task_id"], row["instance"], self.hostname,
-                                                ports, config)
-            self.transition(row, s.STARTING, "Initializing sandbox", pid=pid, sandbox=sandbox)
+            pid, sandbox, runs_as = self.executor.launch(row["task_id"], row["instance"],
+                                                         self.hostname, ports, config)
+            self.transition(row, s.STARTING, f"Initializing sandbox ({runs_as})" if runs_as
+                            else "Initializing sandbox", pid=pid, sandbox=sandbox)
         watched = (s.STARTING, s.RUNNING, s.KILLING, s.RESTARTING)
         marks = ",".join("?" * len(watched))
         for row in self.store.tasks(f"status IN ({marks})", watched):
