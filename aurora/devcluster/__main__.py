@@ -191,12 +191,12 @@ def task_users(args: argparse.Namespace) -> Any:
     except ValueError as exc:
         raise Failure(str(exc), USAGE_ERROR) from None
     if users.drops and args.executor == "process":
-        os.chmod(args.state_dir, 0o711)
-        closed = closed_dir(args.state_dir, users.fallback)
+        closed = closed_dir(os.path.dirname(args.state_dir), users.fallback)
         if closed:
             raise Failure(f"tasks run as {users.fallback.name}, who cannot enter {closed} "
                           f"to reach their sandboxes in {args.state_dir}; choose a --state-dir "
                           f"it can reach, or let it in: chmod o+x {closed}")
+        os.chmod(args.state_dir, 0o711)
     return users
 
 
