@@ -168,9 +168,11 @@ def test_a_state_dir_the_tasks_cannot_reach_is_refused_at_start(tmp_path):
     """pytest's folder (/tmp/pytest-of-root, 0700) is closed to nobody: one line naming it."""
     closed = next(p for p in reversed([tmp_path, *tmp_path.parents])
                   if not p.stat().st_mode & 0o001)
-    done = subprocess.run(
-        [aurora_bin("aurora-devcluster"), "start", "--port", str(free_port()), "--state-dir",
-         str(tmp_path / "state")], capture_output=True, text=True, timeout=60)
+    where = ["--port", str(free_port()), "--state-dir", str(tmp_path / "state")]
+    done = subprocess.run([aurora_bin("aurora-devcluster"), "start", *where],
+                          capture_output=True, text=True, timeout=60)
+    if done.returncode == 0:        # it should not have started: leave nothing behind
+        subprocess.run([aurora_bin("aurora-devcluster"), "stop", *where], timeout=60)
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
         f"aurora-devcluster: tasks run as nobody, who cannot enter {closed} to reach their "
