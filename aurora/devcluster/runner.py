@@ -1,7 +1,9 @@
 """A small Thermos: runs one task's process graph in its sandbox.
 
 The devcluster starts one runner per task (`python -m aurora.devcluster.runner
-SANDBOX`). It reads `SANDBOX/.runner/task.json` (the executor JSON the client
+SANDBOX [--user USER]`). Started by root with `--user`, it first drops to that
+user for good (`privileges.become`), so everything from the job, health checks
+included, runs unprivileged. It reads `SANDBOX/.runner/task.json` (the executor JSON the client
 sent, plus the instance, host, ports and task id), runs the processes as the
 Thermos executor would, and keeps `SANDBOX/.runner/status.json` current so the
 scheduler can observe it, even a scheduler restarted after a crash.
