@@ -22,6 +22,10 @@ fails when it keeps failing (`health.py`).
 
 from __future__ import annotations
 
+# imported now, not when first used: once the runner has dropped to the task's user,
+# the installation's files may be out of its reach (a Python under /root, say);
+# encodings.idna is what an HTTP health check's host name lookup loads
+import encodings.idna  # noqa: F401
 import json
 import os
 import re
@@ -34,8 +38,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-# imported now, not when first used: once the runner has dropped to the task's user,
-# the installation's files may be out of its reach
 from aurora.devcluster.health import HealthMonitor, Policy, make_check
 from aurora.devcluster.privileges import become
 from aurora.devcluster.reaper import MARKER, kill_marked

@@ -95,6 +95,18 @@ def tasks_change_user(executor: str = "process", args: tuple[str, ...] = ()) -> 
     return os.geteuid() == 0 and executor == "process" and "--run-tasks-as-root" not in args
 
 
+@functools.cache
+def task_python() -> str:
+    """A Python that tasks can run: this one, unless tasks run as another user who cannot
+    reach it (a Python under /root, say); then the first `python3` on their PATH."""
+    if not tasks_change_user():
+        return sys.executable
+    from aurora.devcluster.privileges import TaskUser, closed_dir
+
+    reachable = closed_dir(os.path.realpath(sys.executable), TaskUser.named("nobody")) is None
+    return sys.executable if reachable else "python3"
+
+
 _REACHABLE: dict[Path, Path] = {}
 
 
