@@ -23,6 +23,7 @@ import urllib.request
 from typing import Any
 
 from aurora.devcluster.layout import RUN_DIRECTORY, default_state_dir, slave_root
+from aurora.devcluster.privileges import DEFAULT_FALLBACK
 
 DEFAULT_PORT = 8081
 DEFAULT_BIND = "127.0.0.1"
@@ -109,6 +110,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--reply-cache-mb", type=megabytes, default=32, metavar="MB",
                    help="memory for replies to repeated identical reads (default 32; "
                         "0 turns the cache off, as on a real scheduler)")
+    p.add_argument("--task-user", default=DEFAULT_FALLBACK, metavar="USER",
+                   help="when run as root: the user tasks run as when no user is named like "
+                        f"their job's role (default {DEFAULT_FALLBACK}); never root")
+    p.add_argument("--run-tasks-as-root", action="store_true",
+                   help="when run as root: run every task as root, as the devcluster itself "
+                        "(unsafe: a job's processes and health checks then own the machine)")
     p.add_argument("-v", "--verbose", action="store_true", help="log every request")
     return p
 
@@ -200,6 +207,25 @@ def set_authenticator(server: Any, args: argparse.Namespace) -> None:
         raise Failure(f"cannot read the users file {args.users}: {exc}") from None
 
 
+def task_users(args: argparse.Namespace) -> Any:
+    """Who tasks run as; as root, also opens the state dir to them (enter only) and checks
+    that they can reach the sandboxes, failing with the directory that stops them."""
+    from aurora.devcluster.privileges import UserPolicy, closed_dir
+
+    try:
+        users = UserPolicy(args.task_user, args.run_tasks_as_root)
+    except ValueError as exc:
+        raise Failure(str(exc), USAGE_ERROR) from None
+    if users.drops and args.executor == "process":
+        closed = closed_dir(os.path.dirname(args.state_dir), users.fallback)
+        if closed:
+            raise Failure(f"tasks run as {users.fallback.name}, who cannot enter {closed} "
+                          f"to reach their sandboxes in {args.state_dir}; choose a --state-dir "
+                          f"it can reach, or let it in: chmod o+x {closed}")
+        os.chmod(args.state_dir, 0o711)
+    return users
+
+
 def run(args: argparse.Namespace) -> int:
     from aurora.devcluster.engine import Engine
     from aurora.devcluster.executor import make_executor
@@ -211,7 +237,7 @@ def run(args: argparse.Namespace) -> int:
     private_dir(args.state_dir)
     lock = state_lock(args)
     store = Store(os.path.join(args.state_dir, "state.db"))
-    executor = make_executor(args.executor, args.state_dir)
+    executor = make_executor(args.executor, args.state_dir, task_users(args))
     engine = Engine(store, executor, hostname=args.hostname,
                     cron_clock_speed=args.cron_clock_speed)
     handler = SchedulerHandler(store, engine, cluster_name=args.cluster_name,
@@ -285,6 +311,10 @@ def run_command(args: argparse.Namespace) -> list[str]:
                "--reply-cache-mb", str(args.reply_cache_mb)]
     if args.allow_remote:
         command.append("--allow-remote")
+    if args.task_user != DEFAULT_FALLBACK:
+        command += ["--task-user", args.task_user]
+    if args.run_tasks_as_root:
+        command.append("--run-tasks-as-root")
     if args.verbose:
         command.append("--verbose")
     if args.max_tasks_per_job:
@@ -309,6 +339,8 @@ def start(args: argparse.Namespace) -> int:
         raise Failure(f"devcluster pid {info['pid']} holds {args.state_dir} but does not answer "
                       f"at {url_of(info)}; stop it with: {stop_command(args)}")
     private_dir(args.state_dir)
+    if args.executor == "process":
+        task_users(args)        # its one-line refusal here, not in the log
     log_path = os.path.join(args.state_dir, "devcluster.log")
     command = run_command(args)
     with open(log_path, "ab") as log:

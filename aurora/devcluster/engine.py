@@ -235,8 +235,8 @@ class Engine:
         runner is recorded and the next step stops it."""
         s = api().ScheduleStatus
         try:
-            pid, sandbox = self.executor.launch(row["task_id"], row["instance"],
-                                                self.hostname, ports, config)
+            pid, sandbox, runs_as = self.executor.launch(row["task_id"], row["instance"],
+                                                         self.hostname, ports, config)
         except Exception as exc:  # noqa: BLE001 - this task's failure, not the loop's
             with self.store.transaction():
                 self._fail_launch(row, exc)
@@ -245,8 +245,8 @@ class Engine:
             now = self.store.db.execute("SELECT status FROM tasks WHERE task_id = ?",
                                         (row["task_id"],)).fetchone()
             if now is not None and now[0] == s.ASSIGNED:
-                self.transition(row, s.STARTING, "Initializing sandbox", pid=pid,
-                                sandbox=sandbox)
+                self.transition(row, s.STARTING, f"Initializing sandbox ({runs_as})"
+                                if runs_as else "Initializing sandbox", pid=pid, sandbox=sandbox)
             else:
                 self.store.db.execute("UPDATE tasks SET pid = ?, sandbox = ? WHERE task_id = ?",
                                       (pid, sandbox, row["task_id"]))
