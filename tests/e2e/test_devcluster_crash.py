@@ -32,8 +32,9 @@ def live_runners(state_dir: Path) -> list[str]:
             argv = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"aurora.devcluster.runner" in argv and str(state_dir).encode() in argv[-2]:
-            found.append(argv[-2].decode())
+        mine = [a for a in argv if a.startswith(str(state_dir).encode())]
+        if b"aurora.devcluster.runner" in argv and mine:
+            found.append(mine[0].decode())
     return found
 
 
@@ -68,10 +69,10 @@ def test_a_crash_right_after_create_runs_no_task_twice(tmp_path):
 
 def test_stop_never_signals_a_process_that_reuses_the_pid(tmp_path):
     cluster = Devcluster(tmp_path / "state")
-    (tmp_path / "state").mkdir(mode=0o700)
+    cluster.state_dir.mkdir(mode=0o700, exist_ok=True)
     bystander = subprocess.Popen(["sleep", "60"])
     try:
-        (tmp_path / "state" / "devcluster.pid").write_text(json.dumps(
+        (cluster.state_dir / "devcluster.pid").write_text(json.dumps(
             {"pid": bystander.pid, "port": cluster.port, "bind": "127.0.0.1"}))
         done = cluster.command("stop")
         assert done.returncode == 0 and "not running" in done.stdout, done.stdout + done.stderr
