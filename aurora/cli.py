@@ -232,8 +232,9 @@ class CommandLine:
                 self._current_plugin = impl.plugin_name
                 self.plugins.call_one(impl, hook, self._forget, cli=self)
         self._current_plugin = None
-        formats: list[str] = []
-        for names in self.plugins.hook.register_output_formats():
+        formats: list[str] = []      # in pluggy's calling order: the last registered first
+        for impl in reversed(self.plugins.hook.register_output_formats.get_hookimpls()):
+            names = self.plugins.call_one(impl, "register_output_formats", self._forget)
             formats.extend(n for n in names or [] if n not in formats)
         self.output_formats = formats
 

@@ -71,9 +71,12 @@ def active_tasks(client: SchedulerClient, key: JobKey,
 
 
 def active_instances_or_raise(client: SchedulerClient, key: JobKey,
-                              instances: Iterable[int]) -> list[int]:
-    """Fail (exit 6) naming the requested instances that are not active."""
-    active = {t.assignedTask.instanceId for t in active_tasks(client, key)}
+                              instances: Iterable[int], tasks: list[Any] | None = None
+                              ) -> list[int]:
+    """Fail (exit 6) naming the requested instances that are not active; `tasks` are the
+    job's active tasks when the caller has just read them (one round trip saved)."""
+    tasks = active_tasks(client, key) if tasks is None else tasks
+    active = {t.assignedTask.instanceId for t in tasks}
     missing = sorted(set(instances) - active)
     if missing:
         raise InvalidParameter(f"Invalid instance parameter: {missing} not active in {key}",
@@ -98,8 +101,10 @@ def current_per_instance(tasks: Iterable[Any]) -> dict[int, Any]:
 
 def wait_for(client: SchedulerClient, key: JobKey, instances: Iterable[int] | None,
              states: frozenset[int], timeout: float | None = None,
-             first_interval: float = 0.1, max_interval: float = 5.0) -> bool:
+             first_interval: float = 0.1, max_interval: float = 5.0,
+             seen: dict[int, Any] | None = None) -> bool:
     """Poll until every instance's current task is in `states`; False on timeout.
+    `seen`, when given, receives the last poll's task per instance (no second read).
 
     The first look comes soon (a devcluster or an idle scheduler acts within a
     tick); the pause then doubles, and is never shorter than the last poll took,
@@ -115,6 +120,9 @@ def wait_for(client: SchedulerClient, key: JobKey, instances: Iterable[int] | No
     while True:     # each poll decodes only instance, status and creation time
         polled = time.monotonic()
         tasks = current_per_instance(tasks_without_configs(client, query, TASK_STATES))
+        if seen is not None:
+            seen.clear()
+            seen.update(tasks)
         if all(t.status in states for t in tasks.values()):
             return True
         now = time.monotonic()

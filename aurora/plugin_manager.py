@@ -225,19 +225,21 @@ class PluginManager(pluggy.PluginManager):
 
     # -- calling -------------------------------------------------------------
     def call_one(self, impl: Any, hook_name: str, on_error: Callable[[str], None],
-                 **kwargs: Any) -> None:
-        """Call one plugin's implementation of a registration hook, isolated.
+                 **kwargs: Any) -> Any:
+        """Call one plugin's implementation of a registration hook, isolated; its result,
+        or None when it raised.
 
         A plugin that raises is dropped (see `fail`) after `on_error(plugin_name)`
         has undone whatever it registered before failing.
         """
         try:
-            impl.function(**{k: kwargs[k] for k in impl.argnames})
+            return impl.function(**{k: kwargs[k] for k in impl.argnames})
         except PluginError:
             raise
         except Exception as exc:  # noqa: BLE001
             on_error(impl.plugin_name)
             self.fail(impl.plugin_name, f"raised in {hook_name}", exc)
+            return None
 
     def blame(self, tb: TracebackType | None) -> str | None:
         """The plugin whose code raised, judged by the outermost plugin frame."""

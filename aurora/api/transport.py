@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 from aurora import __version__
-from aurora.errors import AuthError, NetworkError, SchedulerTimeout
+from aurora.errors import AuroraError, AuthError, NetworkError, SchedulerTimeout
 
 THRIFT_BINARY = "application/vnd.apache.thrift.binary"
 USER_AGENT = f"aurora-client-v2/{__version__}"
@@ -131,6 +131,8 @@ class HttpTransport:
         self.origin = origin_of(url)
         self._userinfo = userinfo_header(url)
         self._conn: Any = None
+        self._leader: str | None = None     # where a redirect led; asked first next time
+        self._recalled = False              # _leader not yet looked up in the user's cache
 
     def close(self) -> None:
         if self._conn is not None:
@@ -165,8 +167,39 @@ class HttpTransport:
         return headers
 
     def post(self, body: bytes, deadline: float) -> bytes | bytearray:
-        """One thrift message out, its reply back, within `deadline` (time.monotonic)."""
-        url, sent = self.url, False
+        """One thrift message out, its reply back, within `deadline` (time.monotonic).
+
+        A leader that a redirect led to is asked first by the next calls (on the same
+        kept-alive connection): behind a redirecting front a command pays the extra
+        round trip once, not once per call. A remembered leader that takes no connection
+        is forgotten and the configured URL asked again; nothing was sent to it."""
+        if not self._recalled:
+            from aurora.api import leaders
+
+            self._recalled, self._leader = True, leaders.recall(self.url)
+        if self._leader is not None:
+            try:
+                return self._post_from(self._leader, body, deadline)
+            except ConnectFailed as exc:
+                self._learn(None)
+                if exc.sent:
+                    raise
+            except AuroraError:
+                self._learn(None)           # it stopped answering: ask the front next time
+                raise
+        return self._post_from(self.url, body, deadline)
+
+    def _learn(self, leader: str | None) -> None:
+        """Ask `leader` first from now on (None: the configured URL), in later commands
+        too (`leaders.py`)."""
+        if leader != self._leader:
+            from aurora.api import leaders
+
+            leaders.remember(self.url, leader)
+        self._leader = leader
+
+    def _post_from(self, url: str, body: bytes, deadline: float) -> bytes | bytearray:
+        sent = False
         for _ in range(MAX_REDIRECTS + 1):
             origin = origin_of(url)
             parts = urlsplit(url)
@@ -181,8 +214,10 @@ class HttpTransport:
                 url = without_userinfo(urljoin(url, location))
                 continue
             if response.status == 200:
+                self._learn(url if url != self.url else None)
                 return response.body
             self.close()
+            self._learn(None)
             raise self._status_error(redact(url), response)
         raise ConnectionLost(f"too many redirects (more than {MAX_REDIRECTS}) starting at "
                              f"{self.shown}", hint="the schedulers may disagree about the leader")

@@ -8,7 +8,6 @@ the Thermos executor reads (the interpolated Job minus `update_config` and
 from __future__ import annotations
 
 import getpass
-import json
 from typing import Any
 
 from aurora.api.idl import api
@@ -101,11 +100,12 @@ def requested_ports(job: Any) -> set[str]:
 
 
 def executor_data(job: Any) -> str:
-    """The JSON the Thermos executor rebuilds the task from."""
-    data = json.loads(job.json_dumps())
-    data.pop("update_config", None)
-    data.pop("instances", None)
-    return json.dumps(data)
+    """The JSON the Thermos executor rebuilds the task from, byte for byte as upstream's
+    Python 2 client wrote it (`py2order`): the scheduler compares it to decide what an
+    update replaces."""
+    from aurora.config.py2order import executor_data as upstream_bytes
+
+    return upstream_bytes(job)
 
 
 def _constraint(a: Any, name: str, spec: str) -> Any:

@@ -60,21 +60,26 @@ class Units:
 
     @staticmethod
     def processes_merge(tasks: list[Task]) -> list[Process]:
-        merged: list[Process] = []
-        for task in tasks:
-            for proc in task.processes():
-                if proc not in merged:
-                    merged.append(proc)
-        return merged
+        """Every task's processes once, in the order upstream's `list(set(...))` gave
+        them under Python 2 (the executor data must match it byte for byte)."""
+        return _distinct_in_py2_set_order([p for task in tasks for p in task.processes()])
 
     @staticmethod
     def constraints_merge(tasks: list[Task]) -> list[Constraint]:
-        merged: list[Constraint] = []
-        for task in tasks:
-            for constraint in task.constraints():
-                if constraint not in merged:
-                    merged.append(constraint)
-        return merged
+        return _distinct_in_py2_set_order([c for task in tasks for c in task.constraints()])
+
+
+def _distinct_in_py2_set_order(items: list[Any]) -> list[Any]:
+    from aurora.config.py2order import set_order
+
+    distinct: list[Any] = []
+    for item in items:
+        if item not in distinct:
+            distinct.append(item)
+    try:
+        return set_order(distinct)
+    except TypeError:       # a value Python 2 hashed otherwise (huge ints): first seen
+        return distinct
 
 
 def _task_resources(task: Task) -> Any:
@@ -112,7 +117,11 @@ def concat_tasks(*tasks: Task, **overrides: Any) -> Task:
 
 def SequentialTask(*args: Any, **kwargs: Any) -> Task:  # noqa: N802 - name job files use
     """A Task whose processes run one after another, in list order."""
-    task = Task(*[a.get() if isinstance(a, Task) else a for a in args], **kwargs)
+    fields: dict[str, Any] = {}
+    for arg in args:        # a Task's own values, not their plain data: their classes stay
+        fields.update({k: v for k, v in arg._schema_data.items() if v is not Empty}
+                      if isinstance(arg, Task) else arg)
+    task = Task(**fields, **kwargs)
     if task.constraints().get():
         raise ValueError("Cannot turn a Task with existing constraints into a SequentialTask!")
     return task(constraints=order(*task.processes()))

@@ -23,6 +23,7 @@ import urllib.request
 from typing import Any
 
 from aurora.devcluster.layout import RUN_DIRECTORY, default_state_dir, slave_root
+from aurora.devcluster.privileges import DEFAULT_FALLBACK
 
 DEFAULT_PORT = 8081
 DEFAULT_BIND = "127.0.0.1"
@@ -109,6 +110,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--reply-cache-mb", type=megabytes, default=32, metavar="MB",
                    help="memory for replies to repeated identical reads (default 32; "
                         "0 turns the cache off, as on a real scheduler)")
+    p.add_argument("--task-user", default=DEFAULT_FALLBACK, metavar="USER",
+                   help="when run as root: the user tasks run as when no user is named like "
+                        f"their job's role (default {DEFAULT_FALLBACK}); never root")
+    p.add_argument("--run-tasks-as-root", action="store_true",
+                   help="when run as root: run every task as root, as the devcluster itself "
+                        "(unsafe: a job's processes and health checks then own the machine)")
     p.add_argument("-v", "--verbose", action="store_true", help="log every request")
     return p
 
@@ -118,14 +125,40 @@ def pid_file(state_dir: str, port: int | None = None) -> str:
     return os.path.join(state_dir, f"devcluster-{port}.pid" if port else "devcluster.pid")
 
 
+def process_start(pid: int) -> int | None:
+    """When process `pid` started (clock ticks since boot), or None when it is gone or a
+    zombie: with the pid, it names one process for the machine's uptime."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return None if fields[0] in ("Z", "X") else int(fields[19])
+
+
+def is_devcluster(info: dict[str, Any]) -> bool:
+    """True when the pid file's process is still that devcluster: same pid, same start
+    time, and a command line that runs it; a reused pid or a zombie is not."""
+    pid = int(info["pid"])
+    started = process_start(pid)
+    if started is None or ("started" in info and info["started"] != started):
+        return False
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            argv = f.read().split(b"\0")
+    except OSError:
+        return False
+    return b"aurora.devcluster" in argv or any(a.endswith(b"aurora-devcluster") for a in argv)
+
+
 def read_pid_info(state_dir: str, port: int | None = None) -> dict[str, Any] | None:
-    """The running scheduler's pid file contents, or None when none runs."""
+    """The running scheduler's pid file contents, or None when none runs (a pid file
+    naming a dead, zombie or unrelated process is stale and ignored)."""
     for path in ([pid_file(state_dir, port)] if port else []) + [pid_file(state_dir)]:
         try:
             with open(path) as f:
                 info = json.load(f)
-            os.kill(int(info["pid"]), 0)
-            if port and info.get("port") != port:
+            if not is_devcluster(info) or (port and info.get("port") != port):
                 continue
             return info
         except (OSError, ValueError, KeyError, TypeError):
@@ -174,6 +207,25 @@ def set_authenticator(server: Any, args: argparse.Namespace) -> None:
         raise Failure(f"cannot read the users file {args.users}: {exc}") from None
 
 
+def task_users(args: argparse.Namespace) -> Any:
+    """Who tasks run as; as root, also opens the state dir to them (enter only) and checks
+    that they can reach the sandboxes, failing with the directory that stops them."""
+    from aurora.devcluster.privileges import UserPolicy, closed_dir
+
+    try:
+        users = UserPolicy(args.task_user, args.run_tasks_as_root)
+    except ValueError as exc:
+        raise Failure(str(exc), USAGE_ERROR) from None
+    if users.drops and args.executor == "process":
+        closed = closed_dir(os.path.dirname(args.state_dir), users.fallback)
+        if closed:
+            raise Failure(f"tasks run as {users.fallback.name}, who cannot enter {closed} "
+                          f"to reach their sandboxes in {args.state_dir}; choose a --state-dir "
+                          f"it can reach, or let it in: chmod o+x {closed}")
+        os.chmod(args.state_dir, 0o711)
+    return users
+
+
 def run(args: argparse.Namespace) -> int:
     from aurora.devcluster.engine import Engine
     from aurora.devcluster.executor import make_executor
@@ -185,7 +237,7 @@ def run(args: argparse.Namespace) -> int:
     private_dir(args.state_dir)
     lock = state_lock(args)
     store = Store(os.path.join(args.state_dir, "state.db"))
-    executor = make_executor(args.executor, args.state_dir)
+    executor = make_executor(args.executor, args.state_dir, task_users(args))
     engine = Engine(store, executor, hostname=args.hostname,
                     cron_clock_speed=args.cron_clock_speed)
     handler = SchedulerHandler(store, engine, cluster_name=args.cluster_name,
@@ -199,7 +251,8 @@ def run(args: argparse.Namespace) -> int:
     if args.users or args.kerberos_keytab:
         set_authenticator(server, args)
     port = server.server_address[1]
-    info = {"pid": os.getpid(), "port": port, "bind": args.bind, "executor": args.executor,
+    info = {"pid": os.getpid(), "started": process_start(os.getpid()), "port": port,
+            "bind": args.bind, "executor": args.executor,
             "state_dir": args.state_dir, "zk": args.zk, "hostname": args.hostname}
     own_pid_file = pid_file(args.state_dir, port if args.zk else None)
     with open(own_pid_file + ".tmp", "w") as f:
@@ -258,6 +311,10 @@ def run_command(args: argparse.Namespace) -> list[str]:
                "--reply-cache-mb", str(args.reply_cache_mb)]
     if args.allow_remote:
         command.append("--allow-remote")
+    if args.task_user != DEFAULT_FALLBACK:
+        command += ["--task-user", args.task_user]
+    if args.run_tasks_as_root:
+        command.append("--run-tasks-as-root")
     if args.verbose:
         command.append("--verbose")
     if args.max_tasks_per_job:
@@ -275,10 +332,15 @@ def start(args: argparse.Namespace) -> int:
     check_bind(args)
     port = args.port if args.zk else None
     info = read_pid_info(args.state_dir, port)
-    if info:
+    if info and healthy(url_of(info)):
         print(f"devcluster already running at {url_of(info)} (pid {info['pid']})")
         return 0
+    if info:
+        raise Failure(f"devcluster pid {info['pid']} holds {args.state_dir} but does not answer "
+                      f"at {url_of(info)}; stop it with: {stop_command(args)}")
     private_dir(args.state_dir)
+    if args.executor == "process":
+        task_users(args)        # its one-line refusal here, not in the log
     log_path = os.path.join(args.state_dir, "devcluster.log")
     command = run_command(args)
     with open(log_path, "ab") as log:

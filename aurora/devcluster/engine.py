@@ -27,6 +27,7 @@ from typing import Any
 from aurora.api.idl import api
 from aurora.devcluster.backoff import FLAP_SECONDS, penalty_ms
 from aurora.devcluster.executor import ProcessExecutor, SimulatedExecutor
+from aurora.devcluster.reaper import kill_marked
 from aurora.devcluster.store import Store, now_ms
 from aurora.devcluster.taskcheck import CannotRun, never_runs
 
@@ -167,6 +168,10 @@ class Engine:
 
     # -- the loop -------------------------------------------------------------------
     def step(self) -> None:
+        """One scheduling step. Runners start only after the step that assigned their
+        tasks has committed: a crash can never leave a runner for a task the store
+        does not hold as assigned (`recover` deals with those it does)."""
+        assigned: list[tuple[Any, Any, dict[str, int]]] = []
         with self.store.transaction():
             s = api().ScheduleStatus
             for row in self.store.tasks("status = ? AND ready_at <= ?", (s.THROTTLED, now_ms())):
@@ -177,7 +182,9 @@ class Engine:
             if self.executor.simulated:
                 self._step_simulated()
             else:
-                self._step_processes()
+                assigned = self._step_processes()
+        for row, config, ports in assigned:
+            self._launch(row, config, ports)
 
     def _step_simulated(self) -> None:
         """Kills first, so that a restarted task's replacement runs in the same step."""
@@ -189,20 +196,29 @@ class Engine:
         self.store.move_all(s.ASSIGNED, s.STARTING, "Initializing sandbox (simulated)")
         self.store.move_all(s.STARTING, s.RUNNING, "Task is running (simulated)")
 
-    def _step_processes(self) -> None:
+    def _step_processes(self) -> list[tuple[Any, Any, dict[str, int]]]:
+        """Assign pending tasks (launched once this step commits) and observe the rest."""
         s = api().ScheduleStatus
+        assigned = []
         for row in self.store.tasks("status = ?", (s.PENDING,)):
-            failure = self.attempt(job_of(row), "launching a task", lambda r=row: self._launch(r))
+            failure = self.attempt(job_of(row), "assigning a task",
+                                   lambda r=row: assigned.append(self._assign(r)))
             if failure is not None:
-                reason = f"Task could not be launched: {describe(failure)}"
-                self.attempt(job_of(row), "failing a task",
-                             lambda r=row, m=reason: self.transition(r, s.FAILED, m))
+                self._fail_launch(row, failure)
         watched = (s.STARTING, s.RUNNING, s.KILLING, s.RESTARTING)
         marks = ",".join("?" * len(watched))
         for row in self.store.tasks(f"status IN ({marks})", watched):
             self.attempt(job_of(row), "observing a task", lambda r=row: self._observe(r))
+        return assigned
 
-    def _launch(self, row: Any) -> None:
+    def _fail_launch(self, row: Any, failure: BaseException) -> None:
+        s = api().ScheduleStatus
+        reason = f"Task could not be launched: {describe(failure)}"
+        self.attempt(job_of(row), "failing a task",
+                     lambda: self.transition(row, s.FAILED, reason))
+
+    def _assign(self, row: Any) -> tuple[Any, Any, dict[str, int]]:
+        """PENDING -> ASSIGNED with its ports, inside the step's transaction."""
         s = api().ScheduleStatus
         config = self.store.config(row["config_hash"])
         problem = never_runs(config)
@@ -211,9 +227,29 @@ class Engine:
         ports = {r.namedPort: free_port() for r in config.resources or [] if r.namedPort}
         self.transition(row, s.ASSIGNED, f"Assigned to {self.hostname}",
                         host=self.hostname, ports=json.dumps(ports))
-        pid, sandbox = self.executor.launch(row["task_id"], row["instance"], self.hostname,
-                                            ports, config)
-        self.transition(row, s.STARTING, "Initializing sandbox", pid=pid, sandbox=sandbox)
+        return dict(row, status=s.ASSIGNED), config, ports
+
+    def _launch(self, row: Any, config: Any, ports: dict[str, int]) -> None:
+        """Start the runner of a committed ASSIGNED task, then record it (STARTING) in a
+        transaction of its own. A kill that came in between keeps its KILLING: the
+        runner is recorded and the next step stops it."""
+        s = api().ScheduleStatus
+        try:
+            pid, sandbox, runs_as = self.executor.launch(row["task_id"], row["instance"],
+                                                         self.hostname, ports, config)
+        except Exception as exc:  # noqa: BLE001 - this task's failure, not the loop's
+            with self.store.transaction():
+                self._fail_launch(row, exc)
+            return
+        with self.store.transaction():
+            now = self.store.db.execute("SELECT status FROM tasks WHERE task_id = ?",
+                                        (row["task_id"],)).fetchone()
+            if now is not None and now[0] == s.ASSIGNED:
+                self.transition(row, s.STARTING, f"Initializing sandbox ({runs_as})"
+                                if runs_as else "Initializing sandbox", pid=pid, sandbox=sandbox)
+            else:
+                self.store.db.execute("UPDATE tasks SET pid = ?, sandbox = ? WHERE task_id = ?",
+                                      (pid, sandbox, row["task_id"]))
 
     def _observe(self, row: Any) -> None:
         s = api().ScheduleStatus
@@ -274,10 +310,14 @@ class Engine:
         log.debug("%s: %s failed", job, what, exc_info=exc)
 
     def recover(self) -> None:
-        """After a restart: tasks assigned but never launched are lost (and rescheduled)."""
+        """After a restart: a task still ASSIGNED stopped between its assignment and
+        the record of its runner. A runner may have started for it: it is killed (found
+        by the task's marker), and the task is lost and replaced, so no task runs twice."""
         with self.store.transaction():
             s = api().ScheduleStatus
             for row in self.store.tasks("status = ?", (s.ASSIGNED,)):
+                if not self.executor.simulated:
+                    kill_marked(row["task_id"])
                 self.transition(row, s.LOST, "Task lost: the devcluster stopped before it "
                                              "started", throttle=False)
 

@@ -19,8 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from aurora.devcluster.layout import new_run_sandbox, slave_root
-from aurora.devcluster.reaper import kill_marked
+from aurora.devcluster.privileges import TaskUser, UserPolicy, closed_dir, hand_over
+from aurora.devcluster.reaper import MARKER, kill_marked
 from aurora.devcluster.runner import KILL_GRACE_SECONDS, kill_group, write_json_atomically
+from aurora.devcluster.statusfile import STATUS_LIMIT, checked_status, read_inside
 
 AURORA_EXECUTOR = "AuroraExecutor"
 
@@ -42,8 +44,8 @@ class SimulatedExecutor:
         self.state_dir = state_dir
 
     def launch(self, task_id: str, instance: int, hostname: str, ports: dict[str, int],
-               config: Any) -> tuple[int | None, str | None]:
-        return None, None
+               config: Any) -> tuple[int | None, str | None, str]:
+        return None, None, ""
 
     def observe(self, task_id: str, pid: int | None, sandbox: str | None,
                 killing: bool) -> Outcome | None:
@@ -63,48 +65,73 @@ class ProcessExecutor:
 
     simulated = False
 
-    def __init__(self, state_dir: str):
+    def __init__(self, state_dir: str, users: UserPolicy | None = None):
         self.state_dir = state_dir
+        self.users = users or UserPolicy()
         self.sandboxes = slave_root(state_dir)
         os.makedirs(self.sandboxes, mode=0o700, exist_ok=True)
-        os.chmod(self.sandboxes, 0o700)     # task output may hold secrets
+        # task output may hold secrets: owner only, or enter-only for tasks of other users
+        os.chmod(self.sandboxes, 0o711 if self.users.drops else 0o700)
+        self.closed: dict[int, str | None] = {}       # per task uid: a directory it cannot enter
         self.children: dict[str, subprocess.Popen] = {}
         self.kill_started: dict[str, float] = {}
 
     def launch(self, task_id: str, instance: int, hostname: str, ports: dict[str, int],
-               config: Any) -> tuple[int | None, str | None]:
+               config: Any) -> tuple[int | None, str | None, str]:
+        user, runs_as = self.users.user_for(config.job.role)
         sandbox = new_run_sandbox(self.state_dir, hostname, task_id)
         meta = os.path.join(sandbox, ".runner")
         os.makedirs(meta, mode=0o700, exist_ok=True)
         os.chmod(sandbox, 0o700)
-        executor = config.executorConfig
-        if executor is None or executor.name != AURORA_EXECUTOR:
-            name = executor.name if executor else "none"
+        refusal = self.refusal(config, user)
+        if refusal:
             write_json_atomically(os.path.join(meta, "status.json"), {
-                "state": "FAILED",
-                "message": f"executor {name!r} is not supported by the devcluster; "
-                           f"it runs {AURORA_EXECUTOR} tasks only"})
-            return None, sandbox
+                "task_id": task_id, "state": "FAILED", "message": refusal})
+            return None, sandbox, runs_as
+        executor = config.executorConfig
         write_json_atomically(os.path.join(meta, "task.json"), {
             "task_id": task_id, "instance": instance, "hostname": hostname, "ports": ports,
             "user": config.owner.user if config.owner else "",
             "executor_data": executor.data or "{}"})
+        command = [sys.executable, "-m", "aurora.devcluster.runner", sandbox]
         with open(os.path.join(meta, "runner.log"), "ab") as log:
-            child = subprocess.Popen([sys.executable, "-m", "aurora.devcluster.runner", sandbox],
-                                     stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                     start_new_session=True, close_fds=True)
+            if user is not None:
+                hand_over(sandbox, self.sandboxes, user)
+                command += ["--user", user.name]
+            child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                     start_new_session=True, close_fds=True,
+                                     env=dict(os.environ, **{MARKER: task_id}))   # findable
         self.children[task_id] = child
-        return child.pid, sandbox
+        return child.pid, sandbox, runs_as
+
+    def refusal(self, config: Any, user: TaskUser | None) -> str | None:
+        """Why this task cannot be run at all, or None."""
+        executor = config.executorConfig
+        if executor is None or executor.name != AURORA_EXECUTOR:
+            name = executor.name if executor else "none"
+            return (f"executor {name!r} is not supported by the devcluster; "
+                    f"it runs {AURORA_EXECUTOR} tasks only")
+        if user is None:
+            return None
+        if user.uid not in self.closed:
+            self.closed[user.uid] = closed_dir(self.sandboxes, user)
+        closed = self.closed[user.uid]
+        if closed:
+            return (f"the task user {user.name} cannot enter {closed}, above its sandbox; "
+                    f"let it in (chmod o+x {closed}) or use a --state-dir it can reach")
+        return None
 
     @staticmethod
-    def read_status(sandbox: str | None) -> dict[str, Any]:
+    def read_status(sandbox: str | None, task_id: str) -> dict[str, Any]:
+        """The runner's status file, checked: job code can write it, so trust no field."""
         if not sandbox:
             return {}
         try:
-            with open(os.path.join(sandbox, ".runner", "status.json")) as f:
-                return json.load(f)
-        except (OSError, ValueError):
+            owner, raw = read_inside(sandbox, (".runner", "status.json"), STATUS_LIMIT)
+            data = json.loads(raw)
+        except (OSError, ValueError, RecursionError):
             return {}
+        return checked_status(data, task_id, owner)
 
     def alive(self, task_id: str, pid: int | None, sandbox: str | None) -> bool:
         child = self.children.get(task_id)
@@ -120,7 +147,7 @@ class ProcessExecutor:
 
     def observe(self, task_id: str, pid: int | None, sandbox: str | None,
                 killing: bool) -> Outcome | None:
-        status = self.read_status(sandbox)
+        status = self.read_status(sandbox, task_id)
         if self.alive(task_id, pid, sandbox):
             if killing and time.monotonic() - self.kill_started.get(task_id, 0) > \
                     KILL_GRACE_SECONDS * 3:
@@ -170,8 +197,8 @@ class ProcessExecutor:
             time.sleep(0.05)
         for task_id, pid, sandbox in tasks:
             if self.alive(task_id, pid, sandbox):
-                self.force_kill(pid, self.read_status(sandbox), task_id)
-            self.force_kill(None, self.read_status(sandbox), task_id)
+                self.force_kill(pid, self.read_status(sandbox, task_id), task_id)
+            self.force_kill(None, self.read_status(sandbox, task_id), task_id)
             child = self.children.pop(task_id, None)
             if child is not None:
                 child.wait()
@@ -183,5 +210,8 @@ class ProcessExecutor:
             shutil.rmtree(os.path.dirname(os.path.dirname(run)), ignore_errors=True)
 
 
-def make_executor(kind: str, state_dir: str) -> ProcessExecutor | SimulatedExecutor:
-    return SimulatedExecutor(state_dir) if kind == "simulate" else ProcessExecutor(state_dir)
+def make_executor(kind: str, state_dir: str,
+                  users: UserPolicy | None = None) -> ProcessExecutor | SimulatedExecutor:
+    if kind == "simulate":
+        return SimulatedExecutor(state_dir)
+    return ProcessExecutor(state_dir, users)

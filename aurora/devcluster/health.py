@@ -148,7 +148,10 @@ class HealthMonitor:
         policy = self.verdict.policy
         while not self.stopped.is_set():
             if not os.path.exists(os.path.join(self.sandbox, SNOOZE_FILE)):
-                passed, why = self.check(policy.timeout)
+                try:
+                    passed, why = self.check(policy.timeout)
+                except Exception as exc:  # noqa: BLE001 - a check that cannot run fails
+                    passed, why = False, f"health check could not run: {exc!r}"
                 if self.stopped.is_set():
                     return
                 outcome = self.verdict.record(passed)

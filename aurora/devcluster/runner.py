@@ -1,7 +1,9 @@
 """A small Thermos: runs one task's process graph in its sandbox.
 
 The devcluster starts one runner per task (`python -m aurora.devcluster.runner
-SANDBOX`). It reads `SANDBOX/.runner/task.json` (the executor JSON the client
+SANDBOX [--user USER]`). Started by root with `--user`, it first drops to that
+user for good (`privileges.become`), so everything from the job, health checks
+included, runs unprivileged. It reads `SANDBOX/.runner/task.json` (the executor JSON the client
 sent, plus the instance, host, ports and task id), runs the processes as the
 Thermos executor would, and keeps `SANDBOX/.runner/status.json` current so the
 scheduler can observe it, even a scheduler restarted after a crash.
@@ -20,6 +22,10 @@ fails when it keeps failing (`health.py`).
 
 from __future__ import annotations
 
+# imported now, not when first used: once the runner has dropped to the task's user,
+# the installation's files may be out of its reach (a Python under /root, say);
+# encodings.idna is what an HTTP health check's host name lookup loads
+import encodings.idna  # noqa: F401
 import json
 import os
 import re
@@ -32,7 +38,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from aurora.devcluster.health import HealthMonitor, Policy, make_check
 from aurora.devcluster.names import process_name_problem
+from aurora.devcluster.privileges import become
+from aurora.devcluster.reaper import MARKER, kill_marked
 
 WAITING, RUNNING, SUCCESS, FAILED, KILLED = "WAITING", "RUNNING", "SUCCESS", "FAILED", "KILLED"
 STARTING = "STARTING"
@@ -122,8 +131,6 @@ class Runner:
         self.max_failures = int(task.get("max_failures", 1))
         self.max_concurrency = int(task.get("max_concurrency", 0))
         self.finalization_wait = int(task.get("finalization_wait", 30))
-        from aurora.devcluster.reaper import MARKER
-
         self.task_id = spec["task_id"]
         self.env = dict(os.environ, MESOS_SANDBOX=sandbox, THERMOS_TASK_ID=spec["task_id"],
                         **{MARKER: spec["task_id"]})
@@ -136,8 +143,6 @@ class Runner:
             self.state, self.message = STARTING, "Waiting for the health check to pass"
 
     def health_monitor(self, job: dict[str, Any], ports: dict[str, int]) -> Any:
-        from aurora.devcluster.health import HealthMonitor, Policy, make_check
-
         check = make_check(job, ports, self.sandbox, self.env)
         if check is None:
             return None
@@ -160,7 +165,8 @@ class Runner:
 
     def _publish(self) -> None:
         write_json_atomically(os.path.join(self.meta, "status.json"), {
-            "state": self.state, "message": self.message, "runner_pid": os.getpid(),
+            "task_id": self.task_id, "state": self.state, "message": self.message,
+            "runner_pid": os.getpid(),
             "never_healthy": self.monitor is not None and not self.monitor.verdict.healthy,
             "processes": {name: p.describe() for name, p in self.processes.items()},
             "groups": [p.popen.pid for p in self.processes.values()
@@ -300,8 +306,6 @@ class Runner:
 
     def reap_marked(self) -> None:
         """Kill what the processes left behind, daemons in their own sessions included."""
-        from aurora.devcluster.reaper import kill_marked
-
         kill_marked(self.task_id, grace=KILL_GRACE_SECONDS)
 
     def on_term(self, signum: int, frame: Any) -> None:
@@ -310,10 +314,18 @@ class Runner:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        print("usage: python -m aurora.devcluster.runner SANDBOX", file=sys.stderr)
+    if len(args) not in (1, 3) or (len(args) == 3 and args[1] != "--user"):
+        print("usage: python -m aurora.devcluster.runner SANDBOX [--user USER]", file=sys.stderr)
         return 2
-    return Runner(args[0]).run()
+    sandbox = args[0]
+    if len(args) == 3:      # started by root: nothing from the job runs before this
+        try:
+            become(args[2])
+        except (OSError, KeyError) as exc:
+            print(f"runner: cannot run the task as {args[2]}: {exc}", file=sys.stderr)
+            return 2
+    os.chdir(sandbox)
+    return Runner(sandbox).run()
 
 
 if __name__ == "__main__":

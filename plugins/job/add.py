@@ -36,9 +36,10 @@ class AddInstances(Verb):
         key, instance = o.task_instance
         check_instance_count(o.instance_count)
         client = context.scheduler(key.cluster)
-        active = active_instances_or_raise(client, key, [instance])
+        tasks = active_tasks(client, key)         # one read: the instance check and SLA
+        active = active_instances_or_raise(client, key, [instance], tasks)
         start = max(active) + 1
-        if has_sla_policy(active_tasks(client, key)):
+        if has_sla_policy(tasks):
             context.print_out("WARNING: Adding instances without updating SlaPolicy.")
         context.print_out(f"Adding {o.instance_count} instances to {key} using the task "
                           f"config of instance {instance}")

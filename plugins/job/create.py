@@ -56,11 +56,13 @@ class CreateJob(Verb):
         url = job_page(context, key)
         if o.open_browser:
             open_in_browser(url)
-        if o.wait_until != "PENDING":
-            wait_for(client, key, None, wait_states(o.wait_until))
-        # One task is enough to know the job exists; the scheduler honours the limit.
-        query = api().TaskQuery(jobKeys=[thrift_key(key)], limit=1)
-        if not client.get_tasks_without_configs(query):
+        seen: dict[int, object] = {}
+        if o.wait_until != "PENDING":          # its last poll shows whether the job exists
+            wait_for(client, key, None, wait_states(o.wait_until), seen=seen)
+        else:   # one task is enough to know the job exists; the scheduler honours the limit
+            query = api().TaskQuery(jobKeys=[thrift_key(key)], limit=1)
+            seen = dict(enumerate(client.get_tasks_without_configs(query)))
+        if not seen:
             raise CommandFailure(f"Error occurred while creating job {key}")
         return Result(data={"job": str(key), "url": url, "instances": config.instances},
                       text=f"Job create succeeded: job url={url}\n")

@@ -30,8 +30,10 @@ COMMON = (opt.OPEN_BROWSER, opt.BIND, opt.READ_JSON, opt.CONFIG, opt.BATCH_SIZE,
           opt.MAX_TOTAL_FAILURES, NO_BATCHING, opt.MESSAGE)
 
 
-def kill(context: Context, key: JobKey, instances: list[int] | None) -> tuple[list[int], str]:
-    """Kill `instances` (None = all) as the options ask; returns (killed ids, report)."""
+def kill(context: Context, key: JobKey, instances: list[int] | None,
+         tasks: list[Any] | None = None) -> tuple[list[int], str]:
+    """Kill `instances` (None = all) as the options ask; returns (killed ids, report).
+    `tasks`: the job's active tasks, when the caller has just read them."""
     o = context.options
     config = hooks_config(context, key)
     client = context.scheduler(key.cluster)
@@ -53,7 +55,8 @@ def kill(context: Context, key: JobKey, instances: list[int] | None) -> tuple[li
         return instances or [], ""
     if o.batch_size <= 0:
         raise InvalidParameter(f"--batch-size must be positive, got {o.batch_size}")
-    active = sorted({t.assignedTask.instanceId for t in active_tasks(client, key)})
+    tasks = active_tasks(client, key) if tasks is None else tasks
+    active = sorted({t.assignedTask.instanceId for t in tasks})
     if not active:
         raise InvalidParameter(f"No tasks to kill found for job {key}",
                                hint=f"see its tasks with: aurora job status {key}")
@@ -97,9 +100,10 @@ class KillJob(Verb):
                                    hint=f"to kill every instance run: aurora job killall "
                                         f"{spec.job}")
         client = context.scheduler(spec.job.cluster)
-        if has_sla_policy(active_tasks(client, spec.job)):
+        tasks = active_tasks(client, spec.job)        # one read: SLA, --strict and the kill
+        if has_sla_policy(tasks):
             context.print_out("WARNING: Killing instances without updating SlaPolicy.")
         if context.options.strict:
-            active_instances_or_raise(client, spec.job, spec.instances)
-        killed, report = kill(context, spec.job, list(spec.instances))
+            active_instances_or_raise(client, spec.job, spec.instances, tasks)
+        killed, report = kill(context, spec.job, list(spec.instances), tasks)
         return finish(context, spec.job, killed, report, "kill")

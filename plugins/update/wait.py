@@ -2,8 +2,8 @@
 
 The scheduler runs the update; waiting only watches it. Each poll reads the
 update's details, so the progress can say how many instances are done, which
-failed and which are being replaced now. Polls start about a second apart and
-slow down to five seconds while nothing changes. Ctrl-C and `--timeout` stop
+failed and which are being replaced now. The first poll comes 0.25 s after the
+last, and the pause grows to five seconds while nothing changes. Ctrl-C and `--timeout` stop
 the watching, never the update, and say how to stop the update itself.
 """
 
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 # Exit code per final status; any other final status is an unexpected end (20).
 FORWARD_OUTCOMES = {"ROLLED_FORWARD": 0, "ROLLED_BACK": 4}
 ROLLBACK_OUTCOMES = {"ROLLED_BACK": 0, "ROLLED_FORWARD": 4}
-FIRST_INTERVAL = 1.0
+FIRST_INTERVAL = 0.25   # the first look soon after the start: small updates end quickly
 MAX_INTERVAL = 5.0
 BACKWARD = ("ROLLING_BACK", "ROLL_BACK_PAUSED", "ROLL_BACK_AWAITING_PULSE", "ROLLED_BACK")
 IN_FLIGHT = ("INSTANCE_UPDATING", "INSTANCE_ROLLING_BACK")

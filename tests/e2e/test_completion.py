@@ -28,6 +28,10 @@ def test_nouns_verbs_options_clusters_and_job_keys(dev_home):
     assert "--batch-size" in complete(dev_home, "job", "kill", "--b")
     assert "--output-format" in complete(dev_home, "job", "kill", "--o")
     assert complete(dev_home, "job", "status", "dev") == ["devcluster/"]
+    # a verb option that takes a value, before the key (and global ones among them)
+    assert complete(dev_home, "job", "create", "--bind", "a=b", "dev") == ["devcluster/"]
+    assert complete(dev_home, "job", "create", "--bind", "a=b", "-v", "--timeout", "5",
+                    "dev") == ["devcluster/"]
     key = "devcluster/www-data/test/completed"
     assert dev_home.run("job", "create", key, SERVICE, "--bind", "job=completed", "--bind",
                         "count=1").returncode == 0

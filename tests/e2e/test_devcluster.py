@@ -103,13 +103,14 @@ def test_service_is_rescheduled_when_it_ends_and_throttled_when_it_flaps(devclus
     wait_for(lambda: not statuses(client, config, active_only=True), what="all killed")
 
 
-def test_kill_stops_the_whole_process_tree(devcluster, tmp_path):
+def test_kill_stops_the_whole_process_tree(devcluster):
     client = devcluster.client()
-    pids = tmp_path / "pids"
-    config = job("tree", [process("tree", f"(sleep 300 & echo $! >> {pids}; wait) & "
-                                          f"sleep 300 & echo $! >> {pids}; wait")],
+    config = job("tree", [process("tree", "(sleep 300 & echo $! >> pids; wait) & "
+                                          "sleep 300 & echo $! >> pids; wait")],
                  service=True)
     client.create_job(config)
+    wait_for(lambda: statuses(client, config) == ["RUNNING"], what="RUNNING")
+    pids = sandbox_of(devcluster, tasks_of(client, config)[0]) / "pids"  # the task's own file
     wait_for(lambda: pids.exists() and len(pids.read_text().split()) == 2, what="children")
     children = [int(p) for p in pids.read_text().split()]
     client.kill_tasks(config.key, {0}, "stop")

@@ -103,7 +103,7 @@ def test_a_stored_impossible_schedule_survives_a_restart(home, tmp_path):
         client.call("scheduleCronJob", config)
         cluster.stop()
         config.cronSchedule = IMPOSSIBLE[0]          # as an older version stored it
-        with sqlite3.connect(tmp_path / "state" / "state.db") as db:
+        with sqlite3.connect(cluster.state_dir / "state.db") as db:
             changed = db.execute("UPDATE jobs SET config = ?, cron_schedule = ?, "
                                  "last_run_ms = ?", (serialize(config), IMPOSSIBLE[0],
                                                      int(time.time() * 1000) - 86_400_000))
@@ -115,7 +115,7 @@ def test_a_stored_impossible_schedule_survives_a_restart(home, tmp_path):
         shown = home.run("cron", "show", "devcluster/www-data/test/stored")
         assert shown.returncode == 0, shown.stderr
         assert IMPOSSIBLE[0] in shown.stdout and "never" in shown.stdout
-        log = (tmp_path / "state" / "devcluster.log").read_text()
+        log = (cluster.state_dir / "devcluster.log").read_text()
         assert "Traceback" not in log, log[-2000:]
     finally:
         cluster.stop()

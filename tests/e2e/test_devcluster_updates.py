@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -13,7 +12,7 @@ import pytest
 
 from aurora.api.client import SchedulerError
 from aurora.api.idl import api, status_name
-from tests.support.devcluster import Devcluster, wait_for
+from tests.support.devcluster import Devcluster, task_python, wait_for
 from tests.support.jobs import job, process, statuses, tasks_of
 
 CLIENT_ID = "org.apache.aurora.client.update_id"
@@ -38,7 +37,7 @@ FAST_HEALTH = {"initial_interval_secs": 0.3, "interval_secs": 0.3, "timeout_secs
 
 
 def health_job(answer: str, name: str = "web", instances: int = 2) -> object:
-    config = job(name, [process("server", SERVER.format(python=sys.executable, answer=answer))],
+    config = job(name, [process("server", SERVER.format(python=task_python(), answer=answer))],
                  instances=instances, service=True, ports=("health",))
     data = json.loads(config.taskConfig.executorConfig.data)
     data["health_check_config"] = FAST_HEALTH
@@ -354,7 +353,7 @@ DAEMON = ("{python} -c \"import os, time\nif os.fork(): os._exit(0)\nos.setsid()
 def test_kill_reaches_setsid_daemons_and_profile_is_sourced(devcluster):
     client = devcluster.client()
     config = job("family", [process("profile", "echo 'export GREETING=hello' > .thermos_profile"),
-                            process("daemon", DAEMON.format(python=sys.executable)),
+                            process("daemon", DAEMON.format(python=task_python())),
                             process("greet", "echo $GREETING; sleep 300")],
                  order=["profile", "daemon", "greet"], service=True)
     client.create_job(config)

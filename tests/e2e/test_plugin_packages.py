@@ -81,7 +81,7 @@ def test_broken_plugins_are_skipped_with_one_line_warnings(home: Home, test_plug
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "hello world\n"
     warnings = [line for line in proc.stderr.splitlines() if "warning" in line]
-    assert len(warnings) == 3, proc.stderr
+    assert len(warnings) == 4, proc.stderr
     assert any("'broken-import' (distribution aurora-broken-plugin) failed to load: "
                "ModuleNotFoundError" in w for w in warnings)
     assert any("'broken-register' (distribution aurora-broken-plugin) raised in "
@@ -89,6 +89,8 @@ def test_broken_plugins_are_skipped_with_one_line_warnings(home: Home, test_plug
     assert any("'broken-hookname' (distribution aurora-broken-plugin) implements hooks aurora "
                "does not define: register_nuons (misspelt?); skipped" in w
                for w in warnings)
+    assert any("'broken-formats' (distribution aurora-broken-plugin) raised in "
+               "register_output_formats: RuntimeError: formats exploded" in w for w in warnings)
     assert "Traceback" not in proc.stderr
 
     helped = home.run("help", env=env)
@@ -96,13 +98,13 @@ def test_broken_plugins_are_skipped_with_one_line_warnings(home: Home, test_plug
     listing = json.loads(home.run("plugins", "list", "--write-json", env=env).stdout)
     status = {row["name"]: row["status"] for row in listing}
     assert status["broken-import"] == status["broken-register"] == "failed"
-    assert status["broken-hookname"] == "failed"
+    assert status["broken-hookname"] == status["broken-formats"] == "failed"
 
 
 def test_strict_mode_turns_broken_plugin_into_error(home: Home,
                                                     broken_plugin_site: Path) -> None:
     env = _env(home, broken_plugin_site, AURORA_PLUGINS_STRICT="1",
-               AURORA_DISABLE_PLUGINS="broken-hookname")
+               AURORA_DISABLE_PLUGINS="broken-hookname,broken-formats")
     proc = home.run("plugins", "list", env=env)
     assert proc.returncode == 20
     assert "broken-import" in proc.stderr and "AURORA_PLUGINS_STRICT" in proc.stderr
@@ -111,7 +113,8 @@ def test_strict_mode_turns_broken_plugin_into_error(home: Home,
 
 def test_disabling_a_broken_plugin_silences_it(home: Home, broken_plugin_site: Path) -> None:
     env = _env(home, broken_plugin_site,
-               AURORA_DISABLE_PLUGINS="broken-import,broken-register,broken-hookname")
+               AURORA_DISABLE_PLUGINS="broken-import,broken-register,broken-hookname,"
+                                      "broken-formats")
     proc = home.run("plugins", "list", env=env)
     assert proc.returncode == 0
     assert "warning" not in proc.stderr

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
 import urllib.request
 from typing import Any
 
@@ -18,7 +17,7 @@ import pytest
 
 from tests.conftest import FIXTURES, aurora_bin
 from tests.e2e.test_output_formats import documented, same_shape
-from tests.support.devcluster import Devcluster, wait_for
+from tests.support.devcluster import Devcluster, task_python, wait_for
 from tests.support.fakehttp import FakeScheduler, post_upstream
 
 JOB = str(FIXTURES / "jobs" / "health_service.aurora")
@@ -26,7 +25,7 @@ CRON = str(FIXTURES / "jobs" / "cron_policy.aurora")
 
 
 def binds(name: str, **values: Any) -> list[str]:
-    values = {"job": name, "python": sys.executable, **values}
+    values = {"job": name, "python": task_python(), **values}
     return [arg for k, v in values.items() for arg in ("--bind", f"{k}={v}")]
 
 

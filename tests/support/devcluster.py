@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +33,10 @@ class Devcluster:
     executor: str = "process"
     args: tuple[str, ...] = ()       # extra options for every command (e.g. --zk ...)
     env: dict[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        if tasks_change_user(self.executor, self.args):
+            self.state_dir = reachable_state_dir(Path(self.state_dir))
 
     @property
     def url(self) -> str:
@@ -80,6 +88,51 @@ class Devcluster:
             f"slaves/*/frameworks/*/executors/thermos-{task_id}/runs/latest/sandbox"))
         assert len(found) == 1, f"no single sandbox for {task_id}: {found}"
         return found[0]
+
+
+def tasks_change_user(executor: str = "process", args: tuple[str, ...] = ()) -> bool:
+    """Whether a devcluster started by these tests runs its tasks as other users."""
+    return os.geteuid() == 0 and executor == "process" and "--run-tasks-as-root" not in args
+
+
+@functools.cache
+def task_python() -> str:
+    """A Python that tasks can run: this one, unless tasks run as another user who cannot
+    reach it (a Python under /root, say); then the first `python3` on their PATH."""
+    if not tasks_change_user():
+        return sys.executable
+    from aurora.devcluster.privileges import TaskUser, closed_dir
+
+    reachable = closed_dir(os.path.realpath(sys.executable), TaskUser.named("nobody")) is None
+    return sys.executable if reachable else "python3"
+
+
+_REACHABLE: dict[Path, Path] = {}
+
+
+def reachable_state_dir(wanted: Path) -> Path:
+    """A state dir the tasks' users can reach, standing for `wanted`.
+
+    Run by root, the devcluster runs tasks as unprivileged users, who must enter
+    every directory above their sandboxes; pytest's temporary folders
+    (/tmp/pytest-of-root, mode 0700) are closed to them. So such a devcluster keeps
+    its state in a folder of its own, made with mkdtemp in one enter-only (0711)
+    folder per test session, removed when the session ends. The same `wanted`
+    gives the same folder (a test restarting a devcluster on its state).
+    """
+    if wanted not in _REACHABLE:
+        _REACHABLE[wanted] = Path(tempfile.mkdtemp(prefix=f"{wanted.name}-",
+                                                   dir=session_folder()))
+    return _REACHABLE[wanted]
+
+
+@functools.cache
+def session_folder() -> Path:
+    """This test session's enter-only folder for task-reachable files (see above)."""
+    top = Path(tempfile.mkdtemp(prefix="aurora-tests-"))
+    top.chmod(0o711)
+    atexit.register(shutil.rmtree, top, ignore_errors=True)
+    return top
 
 
 def wait_for(predicate: Any, timeout: float = 20.0, interval: float = 0.1,

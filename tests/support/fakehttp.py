@@ -13,6 +13,14 @@ from urllib.parse import urlsplit
 THRIFT = "application/vnd.apache.thrift.binary"
 
 
+def serve(handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
+    """A threaded HTTP server on 127.0.0.1 (a free port), serving in the background."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
 def serve_posts(on_post: Callable[[BaseHTTPRequestHandler, bytes], None]) -> ThreadingHTTPServer:
     """A threaded HTTP/1.1 server on 127.0.0.1 handing each POST and its body to `on_post`."""
 
@@ -25,10 +33,21 @@ def serve_posts(on_post: Callable[[BaseHTTPRequestHandler, bytes], None]) -> Thr
         def do_POST(self) -> None:
             on_post(self, self.rfile.read(int(self.headers.get("Content-Length") or 0)))
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    return serve(Handler)
+
+
+class Loopback:
+    """A server of `serve`'s for a `with` block: stopped at its end, reached at `url`."""
+
+    server: ThreadingHTTPServer
+
+    def __exit__(self, *exc: Any) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
 
 
 def send_thrift(handler: BaseHTTPRequestHandler, status: int, payload: bytes) -> None:
@@ -61,7 +80,7 @@ class Seen:
 
 
 @dataclass
-class FakeScheduler:
+class FakeScheduler(Loopback):
     """`script(n, seen)` answers request n: (status, body) or None to forward upstream."""
     script: Callable[[int, Seen], tuple[int, bytes] | None]
     upstream: str | None = None
@@ -78,11 +97,3 @@ class FakeScheduler:
         if answer is None:
             answer = post_upstream(self.upstream, body)
         send_thrift(handler, *answer)
-
-    def __exit__(self, *exc: Any) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
