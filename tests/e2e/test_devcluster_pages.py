@@ -272,7 +272,7 @@ def test_the_update_page_moves_with_the_clis_progress(site, browser, tmp_path: P
 
     home, root = site["home"], site["root"]
     job_file = root / "moving.aurora"
-    job_file.write_text(JOB_FILE.replace("watch_secs = 600", "watch_secs = 2"))
+    job_file.write_text(JOB_FILE.replace("watch_secs = 600", "watch_secs = 4"))
     binds = ("--bind", "job=moving")
     created = home.run("job", "create", "devcluster/www-data/prod/moving", str(job_file), *binds,
                        "--wait-until", "RUNNING")
@@ -289,8 +289,9 @@ def test_the_update_page_moves_with_the_clis_progress(site, browser, tmp_path: P
         link = line.split(" at ")[1].strip()
         tab = chromium.DevTools(browser.executable, tmp_path / "profile", link)
         try:
-            wait_for(lambda: tab.evaluate("document.readyState") == "complete",
-                     what="the update page loaded")
+            loaded = ("document.readyState === 'complete' && "
+                      "document.getElementById('update-done') !== null")
+            wait_for(lambda: tab.evaluate(loaded), what="the update page loaded")
             tab.evaluate("window.notReloaded = true")
             seen = [tab.evaluate("document.getElementById('update-done').textContent")]
             while cli.poll() is None:
