@@ -48,6 +48,14 @@ class Home:
     root: Path
 
     @property
+    def devcluster_state(self) -> Path:
+        """Where an autostarted devcluster keeps its state: a folder its tasks' user can
+        enter (see tests/support/devcluster.py), never the machine's own default."""
+        from tests.support.devcluster import reachable_state_dir
+
+        return reachable_state_dir(self.root / "devcluster")
+
+    @property
     def config_root(self) -> Path:
         return self.root / "etc-aurora"
 
@@ -59,7 +67,8 @@ class Home:
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("AURORA_", "PYTEST_")) and k not in ("NO_COLOR",)}
         env.update(HOME=str(self.root / "home"), XDG_CACHE_HOME=str(self.root / "cache"),
-                   AURORA_CONFIG_ROOT=str(self.config_root), COLUMNS="100")
+                   AURORA_CONFIG_ROOT=str(self.config_root), COLUMNS="100",
+                   AURORA_DEVCLUSTER_STATE_DIR=str(self.devcluster_state))
         env.update(extra)
         return env
 

@@ -86,7 +86,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-remote", action="store_true",
                    help="allow a --bind address other than loopback")
     p.add_argument("--state-dir", default=None,
-                   help="where state, sandboxes and logs live (default ~/.aurora/devcluster)")
+                   help="where state, sandboxes and logs live (default "
+                        "$AURORA_DEVCLUSTER_STATE_DIR, else ~/.aurora/devcluster; for root "
+                        "/var/lib/aurora-devcluster)")
     p.add_argument("--executor", choices=["process", "simulate"], default="process",
                    help="run tasks as local processes, or only simulate them")
     p.add_argument("--cluster-name", default="devcluster",

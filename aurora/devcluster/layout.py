@@ -20,7 +20,18 @@ RUN_DIRECTORY = "latest"        # the devcluster's slave_run_directory
 FRAMEWORK_ID = "devcluster-aurora"
 
 
+ROOT_STATE_DIR = "/var/lib/aurora-devcluster"
+
+
 def default_state_dir() -> str:
+    """`$AURORA_DEVCLUSTER_STATE_DIR`, else `~/.aurora/devcluster`; for root,
+    /var/lib/aurora-devcluster: root's tasks run as unprivileged users, who cannot
+    enter a home such as /root (0700) to reach their sandboxes."""
+    configured = os.environ.get("AURORA_DEVCLUSTER_STATE_DIR")
+    if configured:
+        return configured
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        return ROOT_STATE_DIR
     return os.path.join(os.path.expanduser("~"), ".aurora", "devcluster")
 
 

@@ -41,7 +41,7 @@ def _leader_port(zookeeper, path: str) -> int | None:
 
 def _no_autostart(home, done) -> None:
     assert "started the devcluster" not in done.stderr, done.stderr
-    assert not (Path(home.env()["HOME"]) / ".aurora" / "devcluster").exists()
+    assert not (Path(home.env()["AURORA_DEVCLUSTER_STATE_DIR"]) / "devcluster.pid").exists()
 
 
 def _moment(round_number: int, zookeeper, survivor: Devcluster) -> str:

@@ -271,16 +271,17 @@ def test_devcluster_autostart_and_opt_out(home, tmp_path):
     port = free_port()
     home.write_clusters([{"name": "devcluster", "scheduler_uri": f"http://127.0.0.1:{port}",
                           "autostart": True}])
-    state = Path(home.env()["HOME"]) / ".aurora" / "devcluster"
+    env = home.env()
+    state = home.devcluster_state
     try:
-        done = home.run("job", "list", "devcluster/www-data")
+        done = home.run("job", "list", "devcluster/www-data", env=env)
         assert done.returncode == 0, done.stderr
         assert f"started the devcluster at http://127.0.0.1:{port}" in done.stderr
         assert "aurora-devcluster stop" in done.stderr
         assert (state / "devcluster.pid").exists()
     finally:
         subprocess.run([str(Path(aurora_bin()).parent / "aurora-devcluster"), "stop",
-                        "--state-dir", str(state)], capture_output=True, env=home.env())
+                        "--state-dir", str(state)], capture_output=True, env=env)
     home.write_client_config("[devcluster]\nautostart = false\n[scheduler]\nretries = 0\n")
     refused = home.run("job", "list", "devcluster/www-data")
     assert refused.returncode == 7 and "cannot reach the scheduler" in refused.stderr

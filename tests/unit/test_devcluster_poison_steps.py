@@ -29,10 +29,10 @@ class FakeExecutor:
     def __init__(self) -> None:
         self.removed: list[str] = []
 
-    def launch(self, task_id: str, *args: Any) -> tuple[int | None, str | None]:
+    def launch(self, task_id: str, *args: Any) -> tuple[int | None, str | None, str | None]:
         if "-bad-" in task_id:
             raise OSError(36, "File name too long")
-        return None, f"/sandboxes/{task_id}"
+        return None, f"/sandboxes/{task_id}", None     # pid, sandbox, the user it runs as
 
     def observe(self, task_id: str, *args: Any) -> None:
         if "-bad-" in task_id:

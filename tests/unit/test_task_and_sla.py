@@ -88,7 +88,7 @@ def test_uptimes_from_the_first_running_event():
 def test_builtin_devcluster_has_the_agent_layout(monkeypatch, tmp_path):
     from aurora.clusters import builtin_clusters
 
-    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("AURORA_DEVCLUSTER_STATE_DIR", str(tmp_path / "state"))
     cluster = builtin_clusters()["devcluster"]
-    assert cluster["slave_root"] == str(tmp_path / ".aurora" / "devcluster" / "agent")
+    assert cluster["slave_root"] == str(tmp_path / "state" / "agent")
     assert cluster["slave_run_directory"] == "latest"
