@@ -1,7 +1,8 @@
 """Entry point of the `aurora` command (and `python -m aurora`).
 
-Kept tiny: the start-up fast path (`aurora/fastpath.py`) answers what it can
-from the command index before the framework is imported, and runs the rest.
+Kept tiny: the command index is read once here; the start-up fast path
+(`aurora/fastpath.py`) answers what it can from it before the framework is
+imported, and hands it to the full run otherwise.
 """
 
 from __future__ import annotations
@@ -11,10 +12,13 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     """The `aurora` command: an answer from the index when there is one, else a run."""
-    from aurora.fastpath import answer
-
     argv = sys.argv[1:] if argv is None else list(argv)
-    answered = answer(argv)
+    from aurora import fastpath, index
+
+    if argv == ["--version"]:
+        return fastpath.version()
+    command_index = index.read()
+    answered = fastpath.answer(argv, command_index)
     if answered is not None:
         return answered
     import gc
@@ -24,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     gc.set_threshold(100_000, 50, 100)
     from aurora.cli import run
 
-    return run(argv)
+    return run(argv, command_index)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from aurora import __version__, fastpath, helptext, index
+from aurora import __version__, fastpath, grammar, helptext, index
 from aurora.command import CommandOption, Context, Noun, Verb
 from aurora.command_hooks import skipped_plugins
 from aurora.errors import AuroraError, ConfigurationError, ExitCode, PluginError, UsageError
@@ -37,6 +37,7 @@ from aurora.plugin_manager import (
     env_strict,
 )
 from aurora.settings import ClientSettings, load_settings
+from aurora.spelling import did_you_mean
 
 DEFAULT_FORMAT = "text"
 ERROR_DOCUMENT_FORMATS = ("json", "yaml")   # formats whose errors are also a document
@@ -55,7 +56,7 @@ class ArgumentParser(argparse.ArgumentParser):
         unknown = self._unknown_option(message)
         if unknown is not None:
             known = [o for o in self._option_string_actions if o.startswith("--")]
-            close = suggest(unknown.split("=", 1)[0], known)
+            close = did_you_mean(unknown.split("=", 1)[0], known, shape="{}")
             raise UsageError(f"unknown option '{unknown}'" + (f"; {close}" if close else ""),
                              hint=hint)
         raise UsageError(message, hint=hint)      # one line, not argparse's usage block
@@ -68,19 +69,16 @@ class ArgumentParser(argparse.ArgumentParser):
     def _refuse_unknown_options(self, args: list[str]) -> None:
         """A misspelt option is the error, even when it comes first and the value after it
         would fail as a positional (`--wait-untl RUNNING KEY` is not 'invalid key RUNNING').
-        Tokens are told apart as argparse does: words after `--`, and tokens with a space
-        or alone as `-`, are never options; `-h` anywhere still shows the help."""
-        if any(token in fastpath.HELP_FLAGS for token in args[:_end_of_options(args)]):
+        Tokens are told apart by the argv grammar (`aurora/grammar.py`); `-h` anywhere
+        still shows the help."""
+        if any(token in grammar.HELP_FLAGS for token in args[:grammar.end_of_options(args)]):
             return
-        takes_value = False
-        for token in args:
-            if takes_value or not token.startswith("-") or token == "-" or " " in token:
-                takes_value = False
-                continue
-            if token == "--":
-                return
-            action = self._option_named(token.split("=", 1)[0])
-            takes_value = action is not None and "=" not in token and action.nargs != 0
+        for token in grammar.option_tokens(args, self._takes_value):
+            self._option_named(token.split("=", 1)[0])      # an unknown one is the error
+
+    def _takes_value(self, token: str) -> bool:
+        action = self._option_named(token.split("=", 1)[0])
+        return action is not None and action.nargs != 0
 
     def _option_named(self, name: str) -> argparse.Action | None:
         """The action of option `name` (a unique long prefix too); None when argparse must
@@ -113,11 +111,6 @@ class ArgumentParser(argparse.ArgumentParser):
         if message:
             write_err(message)
         raise _ParserExit(status)
-
-
-def _end_of_options(args: list[str]) -> int:
-    """Where `--` stands in `args` (or their length): no option comes after it."""
-    return args.index("--") if "--" in args else len(args)
 
 
 def _core_options() -> list[CommandOption]:
@@ -158,51 +151,49 @@ def _seconds(text: str) -> float:
     return value
 
 
-def suggest(word: str, choices: Sequence[str]) -> str | None:
-    import difflib
-
-    if word.startswith("-"):        # compare the names: shared dashes are no likeness
-        names = {c.lstrip("-"): c for c in choices}
-        match = difflib.get_close_matches(word.lstrip("-"), list(names), n=1, cutoff=0.6)
-        return f"did you mean {names[match[0]]}?" if match else None
-    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"did you mean '{match[0]}'?" if match else None
-
-
 class CommandLine:
-    """The registry of nouns and global options, and the dispatcher of one run."""
+    """The registry of nouns and global options, and the dispatcher of one run.
+
+    Made before any plugin is loaded: it asks pluggy for the registration hooks once,
+    as historic calls, and each plugin's implementations run as the plugin registers
+    (see `aurora/plugin_manager.py`). `settle` then undoes what failed plugins added.
+    """
 
     def __init__(self, settings: ClientSettings, plugins: PluginManager):
         self.settings = settings
         self.plugins = plugins
-        self._nouns: dict[str, Noun] = {}
+        self.nouns: dict[str, Noun] = {}
         self.global_options: list[CommandOption] = _core_options()
-        self.output_formats: list[str] = []
+        self._formats: list[tuple[str, str]] = []     # (format, plugin), calling order
         self._owners: dict[int, str] = {}
-        self._current_plugin: str | None = None
-        plugins.when_deferred_needed = self.load_deferred
-
-    @property
-    def nouns(self) -> dict[str, Noun]:
-        """Every noun. Looking at them all loads the plugins this run deferred."""
-        self.plugins.records            # noqa: B018 - loads deferred plugins
-        return self._nouns
+        self._waiting_verbs: list[tuple[str, Verb, str]] = []   # noun not registered yet
+        self.index_data: dict[str, Any] | None = None     # the command index, when valid
+        hook = plugins.hook
+        for name in ("register_nouns", "register_verbs", "register_options"):
+            getattr(hook, name).call_historic(kwargs={"cli": self})
+        hook.register_output_formats.call_historic(self._add_formats, kwargs={})
 
     # -- registration (called from plugins' hooks) ----------------------------
+    def _owner(self) -> str:
+        return self.plugins.registering or ""
+
     def register_noun(self, noun: Noun) -> None:
-        if noun.name in self._nouns:
+        if noun.name in self.nouns:
             raise ValueError(f"noun '{noun.name}' is already registered")
-        self._nouns[noun.name] = noun
-        self._owners[id(noun)] = self._current_plugin or ""
+        self.nouns[noun.name] = noun
+        self._owners[id(noun)] = self._owner()
 
     def add_verb(self, noun_name: str, verb: Verb) -> None:
-        noun = self._nouns.get(noun_name)
+        """Add a verb to a noun; a noun not registered yet gets it when `settle` runs, so
+        plugins may come in any order."""
+        noun = self.nouns.get(noun_name)
         if noun is None:
-            raise ValueError(f"cannot add verb '{verb.name}': there is no noun '{noun_name}'")
+            self._waiting_verbs.append((noun_name, verb, self._owner()))
+            return
         if verb.name in noun.verbs:
             raise ValueError(f"verb '{noun_name} {verb.name}' is already registered")
         noun.register_verb(verb)
-        self._owners[id(verb)] = self._current_plugin or ""
+        self._owners[id(verb)] = self._owner()
 
     def add_global_option(self, option: CommandOption) -> None:
         taken = {n for o in self.global_options for n in o.names}
@@ -210,43 +201,66 @@ class CommandLine:
         if clash:
             raise ValueError(f"global option {sorted(clash)[0]} is already registered")
         self.global_options.append(option)
-        self._owners[id(option)] = self._current_plugin or ""
+        self._owners[id(option)] = self._owner()
 
-    def _forget(self, plugin_name: str) -> None:
-        """Undo whatever a plugin registered before it failed."""
+    def _add_formats(self, names: list[str] | None) -> None:
+        """A plugin's output formats; the last registered is asked first, so it leads."""
+        mine = [(n, self._owner()) for n in names or []]
+        self._formats = mine + self._formats
+
+    @property
+    def output_formats(self) -> list[str]:
+        found: list[str] = []
+        for name, _ in self._formats:
+            if name not in found:
+                found.append(name)
+        return found
+
+    def settle(self) -> None:
+        """After loading: attach the verbs that waited for their noun, fail the plugins
+        whose verbs cannot be added, and undo whatever failed plugins registered."""
+        waiting, self._waiting_verbs = self._waiting_verbs, []
+        deferred = any(r.status == "deferred" for r in self.plugins.records.values())
+        for noun_name, verb, owner in waiting:
+            noun = self.nouns.get(noun_name)
+            if noun is None and deferred:       # its noun may come with `load_all`
+                self._waiting_verbs.append((noun_name, verb, owner))
+            elif noun is None or verb.name in noun.verbs:
+                problem = (f"cannot add verb '{verb.name}': there is no noun '{noun_name}'"
+                           if noun is None else
+                           f"verb '{noun_name} {verb.name}' is already registered")
+                self.plugins.fail(owner, "raised in register_verbs", f"ValueError: {problem}")
+            else:
+                noun.register_verb(verb)
+                self._owners[id(verb)] = owner
+        self._forget(self.plugins.failed())
+
+    def _forget(self, plugin_names: set[str]) -> None:
+        """Undo whatever failed plugins registered before they failed."""
         def mine(obj: Any) -> bool:
-            return self._owners.get(id(obj)) == plugin_name
-        self._nouns = {k: n for k, n in self._nouns.items() if not mine(n)}
-        for noun in self._nouns.values():
+            return self._owners.get(id(obj)) in plugin_names
+        self.nouns = {k: n for k, n in self.nouns.items() if not mine(n)}
+        for noun in self.nouns.values():
             noun.verbs = {k: v for k, v in noun.verbs.items() if not mine(v)}
         self.global_options = [o for o in self.global_options if not mine(o)]
+        self._formats = [(n, p) for n, p in self._formats if p not in plugin_names]
 
-    def setup(self, only: set[str] | None = None) -> None:
-        """Run the registration hooks (of the plugins in `only`, or all), each plugin
-        isolated from the others."""
-        for hook in ("register_nouns", "register_verbs", "register_options"):
-            caller = getattr(self.plugins.hook, hook)
-            for impl in caller.get_hookimpls():
-                if only is not None and impl.plugin_name not in only:
-                    continue
-                self._current_plugin = impl.plugin_name
-                self.plugins.call_one(impl, hook, self._forget, cli=self)
-        self._current_plugin = None
-        formats: list[str] = []      # in pluggy's calling order: the last registered first
-        for impl in reversed(self.plugins.hook.register_output_formats.get_hookimpls()):
-            names = self.plugins.call_one(impl, "register_output_formats", self._forget)
-            formats.extend(n for n in names or [] if n not in formats)
-        self.output_formats = formats
+    def load_all(self) -> None:
+        """Load and register the plugins this run deferred (see `fastpath.plugins_needed`),
+        for whoever needs every noun or plugin (completion, `plugins list`, help)."""
+        self.plugins.load_all()
+        self.settle()
 
     # -- help -------------------------------------------------------------------
     def top_help(self) -> str:
+        self.load_all()
         return helptext.top_help(list(self.nouns.values()), self.global_options)
 
     def command_map(self) -> dict[str, Any]:
         """What the command index needs to load only the plugins a command uses."""
         records = self.plugins.records.values()
         nouns = {}
-        for name, noun in self._nouns.items():       # the noun's owner first
+        for name, noun in self.nouns.items():       # the noun's owner first
             owner = self._owners.get(id(noun), "")
             others = {self._owners.get(id(v), "") for v in noun.verbs.values()}
             nouns[name] = [owner, *sorted(others - {owner, ""})]
@@ -272,21 +286,23 @@ class CommandLine:
         return parser
 
     def _lookup_noun(self, name: str) -> Noun:
-        if name not in self._nouns and self.plugins.is_blocked(name):
+        if name not in self.nouns:
+            self.load_all()         # a deferred plugin's noun, or to suggest a close one
+        if name not in self.nouns and self.plugins.is_blocked(name):
             where = ("AURORA_DISABLE_PLUGINS" if name in env_disabled_plugins()
                      else " or ".join(self.settings.files) or "client.toml")
             raise UsageError(f"unknown noun '{name}': the {name} plugin is disabled in {where}",
                              hint=f"remove '{name}' from [plugins] disable there to use it"
                              if where != "AURORA_DISABLE_PLUGINS" else
                              f"remove '{name}' from AURORA_DISABLE_PLUGINS to use it")
-        if name not in self._nouns:
+        if name not in self.nouns:
             raise UsageError(fastpath.unknown_noun(name, list(self.nouns)))
-        return self._nouns[name]
+        return self.nouns[name]
 
     def _lookup_verb(self, noun: Noun, name: str) -> Verb:
         if name not in noun.verbs:
             raise UsageError(f"unknown verb '{name}' for noun '{noun.name}'",
-                             hint=suggest(name, list(noun.verbs))
+                             hint=did_you_mean(name, noun.verbs)
                              or f"run 'aurora help {noun.name}' for its verbs")
         return noun.verbs[name]
 
@@ -304,28 +320,26 @@ class CommandLine:
         """Show a verb's help, and keep it in the command index for the next time."""
         text = self.verb_parser(noun, verb).format_help()
         emit(text)
-        index.remember_verb_help(noun.name, verb.name, text, index.terminal_columns())
+        if self.index_data is not None:
+            index.remember_verb_help(self.index_data, noun.name, verb.name, text,
+                                     index.terminal_columns())
         return 0
 
-    def load_deferred(self) -> None:
-        """Load and register the plugins this run skipped (see `fastpath.plugins_needed`),
-        when something looks at every noun or plugin (completion, `plugins list`)."""
-        self.plugins.when_deferred_needed = None
-        names = self.plugins.load_deferred()
-        if names:
-            self.setup(names)
-
     # -- dispatch ---------------------------------------------------------------
-    def option_arity(self, token: str) -> int | None:
-        """0 or 1 values taken if `token` is a global option (exact name or a unique
-        long prefix), else None."""
-        return fastpath.option_arity({n: int(o.takes_value) for o in self.global_options
-                                      for n in o.names})(token)
+    def arity_at(self, words: list[str]) -> grammar.Arity:
+        """Which options take a value once the arguments `words` are known: the global
+        options, and the verb's own once `words` name NOUN VERB."""
+        options = list(self.global_options)
+        noun = self.nouns.get(words[0]) if len(words) >= 2 else None
+        verb = noun.verbs.get(words[1]) if noun is not None else None
+        if verb is not None:
+            options += [o for o in verb.options if not o.is_positional]
+        return grammar.option_arity({n: int(o.takes_value) for o in options for n in o.names})
 
-    def split(self, argv: list[str]) -> fastpath.Split:
-        """NOUN and VERB among leading global options (the one argv splitter's answer);
-        an unknown option before the verb is a usage error."""
-        found = fastpath.split(argv, self.option_arity)
+    def split(self, argv: list[str]) -> grammar.Split:
+        """NOUN and VERB among leading global options (the argv grammar's answer); an
+        unknown option before the verb is a usage error."""
+        found = grammar.split(argv, self.arity_at([]))
         if found.unknown is not None:
             where = f"aurora {' '.join(found.words)}".strip()
             raise UsageError(f"unknown option '{found.unknown}' before the verb",
@@ -349,7 +363,7 @@ class CommandLine:
             raise UsageError(f"noun '{noun.name}' needs a verb",
                              hint=f"choose one of: {', '.join(sorted(noun.verbs))}")
         verb = self._lookup_verb(noun, words[1])
-        if fastpath.verb_help_words(argv) == (noun.name, verb.name):
+        if grammar.verb_help_words(argv) == (noun.name, verb.name):
             return self.verb_help(noun, verb)
         parser = self.verb_parser(noun, verb)
         try:
@@ -421,23 +435,29 @@ class CommandLine:
             emit_err(f"aurora: warning: plugin '{who}' failed in post_execute: {exc}")
 
 
-def build(settings: ClientSettings | None = None, argv: list[str] | None = None) -> CommandLine:
-    """Discover and register the plugins (with a valid command index, only those that
-    `argv` needs); refresh the command index."""
+UNREAD: Any = object()      # the command index was not read yet this run
+
+
+def build(settings: ClientSettings | None = None, argv: list[str] | None = None,
+          cached: dict[str, Any] | None = UNREAD) -> CommandLine:
+    """Discover and register the plugins (with a valid command index `cached`, only those
+    that `argv` needs); refresh the command index when it was not valid."""
     settings = settings or load_settings()
     manager = PluginManager(disabled=settings.disabled_plugins | env_disabled_plugins(),
                             strict=settings.strict_plugins or env_strict())
-    cached = index.read()
+    cli = CommandLine(settings, manager)        # before loading: see its docstring
+    cached = index.read() if cached is UNREAD else cached
+    cli.index_data = cached
     if cached is not None:
         needed = fastpath.plugins_needed(cached, argv) if argv is not None else None
         manager.load([tuple(e) for e in cached["entry_points"]], only=needed)
     else:
         manager.load(discover_entry_points())
-    cli = CommandLine(settings, manager)
-    cli.setup()
+    cli.settle()
     if cached is None:
-        index.write(list(manager.records_entry_points()), manager.loaded_files(),
-                    cli.help_pages(), manager.warnings, cli.command_map())
+        cli.index_data = index.write(list(manager.records_entry_points()),
+                                     manager.loaded_files(), cli.help_pages(),
+                                     manager.warnings, cli.command_map())
     return cli
 
 
@@ -472,9 +492,10 @@ def _setup_logging(verbose: bool) -> None:
     debug_log(logging.DEBUG)
 
 
-def run(argv: list[str]) -> int:
-    """Run one command; every outcome becomes an exit code here and only here."""
-    early = fastpath.flags(argv)
+def run(argv: list[str], command_index: dict[str, Any] | None = UNREAD) -> int:
+    """Run one command; every outcome becomes an exit code here and only here.
+    `command_index`: the index as `aurora/__main__.py` read it (None when not valid)."""
+    early = grammar.flags(argv)
     show_traceback = early["traceback"]
     cli: CommandLine | None = None
     try:
@@ -482,7 +503,7 @@ def run(argv: list[str]) -> int:
         if early["version"]:
             emit(__version__)
             return 0
-        cli = build(argv=argv)
+        cli = build(argv=argv, cached=command_index)
         return cli.dispatch(argv)
     except KeyboardInterrupt:
         emit_err("aurora: interrupted")

@@ -128,15 +128,15 @@ def _warn_misspelt_keys(path: str, index: int, entry: dict[str, Any]) -> None:
     known = ["name", "autostart", *FIELD_DEFAULTS]
     if all(key in known for key in entry):
         return
-    import difflib
+    from aurora.spelling import did_you_mean
 
     for key in entry:
-        close = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
+        close = did_you_mean(key, known, cutoff=0.75)
         if key not in known and close:
             from aurora.output import emit_err
 
             emit_err(f"aurora: warning: {path}: cluster entry {index + 1} has an unknown key "
-                     f"'{key}' (did you mean '{close[0]}'?)")
+                     f"'{key}' ({close})")
 
 
 def _check_uri(path: str, entry: dict[str, Any]) -> None:

@@ -14,10 +14,10 @@ framework loads:
   (`api/idl_cache.py`) instead of being parsed, when a command first talks to a
   scheduler. Those two live in `aurora.api` (switched on by `aurora.api.idl`),
   because the devcluster shares them and must not depend on the client.
-* `split` is the one argv splitter: it finds NOUN and VERB among leading global
-  options for the index answers, for choosing plugins, for dispatching in
-  `cli.py` and for completion. `flags` reads the switches that act before
-  parsing (`--version`, `--traceback`, `-v`).
+
+argv is cut by `aurora/argv.py` (the one grammar), here as everywhere else. The
+command index is read once per run, by `aurora/__main__.py`, and handed to
+`answer` and then to `cli.run`.
 
 Cheap to import: stdlib `os`, `sys` and `json` (through `index`) only.
 """
@@ -26,128 +26,33 @@ from __future__ import annotations
 
 import sys
 
-TYPE_CHECKING = False       # typing itself costs a start-up millisecond or two
-if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
-
-    Arity = Callable[[str], "int | None"]
-
-HELP_FLAGS = ("-h", "--help")
-UNKNOWN_NOUN_EXIT = 5      # ExitCode.INVALID_COMMAND, without importing the errors module
+from aurora.grammar import flags, help_topic, option_arity, split, verb_help_words
 
 
-# -- the argv splitter ------------------------------------------------------------------
-class Split:
-    """argv cut into NOUN and VERB (or `help` and its topic) and the rest."""
+def version() -> int:
+    """`aurora --version`, answered before anything else is read."""
+    from aurora import __version__
 
-    __slots__ = ("words", "rest", "wants_help", "unknown")
-
-    def __init__(self, words: list[str], rest: list[str], wants_help: bool,
-                 unknown: str | None):
-        self.words = words              # NOUN, VERB; or "help" and its topic words
-        self.rest = rest                # global options before the verb, then all after it
-        self.wants_help = wants_help    # -h/--help met before the verb
-        self.unknown = unknown          # an option before the verb, not a global option
-
-
-def option_arity(options: Mapping[str, int]) -> Arity:
-    """`token` -> 0 or 1 values taken, for a global option (exact name or a unique long
-    prefix, `--name=value` taking none more); None when it is not a global option.
-    `options` maps each option name to 1 if it takes a value, else 0."""
-    def arity(token: str) -> int | None:
-        name = token.split("=", 1)[0]
-        if name not in options and name.startswith("--"):
-            matches = [n for n in options if n.startswith(name) and n.startswith("--")]
-            name = matches[0] if len(matches) == 1 else name
-        if name not in options:
-            return None
-        return options[name] if "=" not in token else 0
-    return arity
-
-
-def split(argv: list[str], arity: Arity) -> Split:
-    """Find NOUN and VERB among leading global options (`arity` tells them apart)."""
-    words: list[str] = []
-    rest: list[str] = []
-    wants_help = False
-    i = 0
-    while i < len(argv) and len(words) < 2:
-        token = argv[i]
-        if token in HELP_FLAGS:
-            wants_help = True
-        elif token.startswith("-") and token != "-":
-            taken = arity(token)
-            if taken is None:
-                return Split(words, rest, wants_help, token)
-            rest.extend(argv[i:i + 1 + taken])
-            i += taken
-        else:
-            words.append(token)
-            if token == "help":
-                words.extend(a for a in argv[i + 1:] if not a.startswith("-"))
-                return Split(words, rest, True, None)
-        i += 1
-    rest.extend(argv[i:])
-    return Split(words, rest, wants_help, None)
-
-
-def verb_help_words(argv: list[str]) -> tuple[str, str] | None:
-    """(NOUN, VERB) of exactly `aurora help NOUN VERB` or `aurora NOUN VERB -h|--help`."""
-    if len(argv) != 3:
-        return None
-    found = split(argv, lambda token: None)
-    if found.unknown is not None or len(found.words) < 2:
-        return None
-    if found.words[0] == "help" and len(found.words) == 3 and not found.rest:
-        return found.words[1], found.words[2]
-    if found.rest in (["-h"], ["--help"]) and found.words[0] != "help":
-        return found.words[0], found.words[1]
-    return None
-
-
-def help_topic(argv: list[str]) -> list[str] | None:
-    """The topic of `aurora`, `aurora help [NOUN]`, `aurora -h`, `aurora NOUN -h`
-    ([] for the top page), or None when argv is something else."""
-    if len(argv) > 2 or any(a.startswith("-") and a not in HELP_FLAGS for a in argv):
-        return None
-    found = split(argv, lambda token: None)
-    words = [w for w in found.words if w != "help"]
-    if argv and not found.wants_help or len(words) > 1:
-        return None
-    return words
-
-
-def flags(argv: list[str]) -> dict[str, bool]:
-    """The switches read before parsing: anywhere on the line, as upstream."""
-    return {"version": "--version" in argv and argv[:1] != ["help"],
-            "traceback": "--traceback" in argv,
-            "verbose": "-v" in argv or "--verbose" in argv}
+    sys.stdout.write(f"{__version__}\n")
+    return 0
 
 
 # -- answers from the command index ---------------------------------------------------
-def answer(argv: list[str]) -> int | None:
-    """Answer from the index when it can (`--version`, help pages, an unknown noun): the
-    exit code after writing the answer, or None when the command must run."""
-    if argv == ["--version"]:
-        from aurora import __version__
-
-        sys.stdout.write(f"{__version__}\n")
-        return 0
-    found = cached_answer(argv)
+def answer(argv: list[str], data: dict | None) -> int | None:
+    """Answer from the index `data` when it can (help pages, an unknown noun): the exit
+    code after writing the answer, or None when the command must run."""
+    found = cached_answer(argv, data)
     if found is None:
         return None
     sys.stdout.write(found[1])
     return found[0]
 
 
-def cached_answer(argv: list[str]) -> tuple[int, str] | None:
+def cached_answer(argv: list[str], data: dict | None) -> tuple[int, str] | None:
     """(exit code, stdout text) for a help page or an unknown noun, or None.
 
     Plugin warnings and errors go to stderr here, as the full start writes them.
     """
-    from aurora import index
-
-    data = index.read()
     if data is None:
         return None
     text = _help_text(data, argv)
@@ -162,16 +67,17 @@ def cached_answer(argv: list[str]) -> tuple[int, str] | None:
             noun not in plugin_names and not flags(argv)["version"]:
         _warn(data)     # (a disabled plugin's noun is left to the full start, which says so)
         _write_err(f"aurora: error: {unknown_noun(noun, nouns)}", keep="")
-        return UNKNOWN_NOUN_EXIT, ""
+        from aurora.errors import ExitCode  # (enum is loaded already: json needs re)
+
+        return ExitCode.INVALID_COMMAND, ""
     return None
 
 
 def unknown_noun(word: str, nouns: list[str]) -> str:
     """The one-line message for a noun nobody registered (shared with the full start)."""
-    import difflib
+    from aurora.spelling import did_you_mean
 
-    match = difflib.get_close_matches(word, nouns, n=1, cutoff=0.6)
-    hint = f"did you mean '{match[0]}'?" if match else "run 'aurora help' for the list of nouns"
+    hint = did_you_mean(word, nouns) or "run 'aurora help' for the list of nouns"
     return f"unknown noun '{word}'; {hint}"
 
 

@@ -42,26 +42,28 @@ class Registry(Protocol):
     def add_global_option(self, option: CommandOption) -> None: ...
 
 
-@hookspec
+@hookspec(historic=True)
 def register_nouns(cli: Registry) -> None:
     """Add nouns with ``cli.register_noun(noun)``.
 
-    Called once per run, before ``register_verbs``. Registering a noun whose
+    Called when the plugin registers (the registration hooks are historic), inside
+    an isolation that fails only this plugin if it raises. Registering a noun whose
     name is taken is an error of the registering plugin: it is skipped with a
     warning and the first noun stays.
     """
 
 
-@hookspec
+@hookspec(historic=True)
 def register_verbs(cli: Registry) -> None:
     """Add verbs to nouns that already exist: ``cli.add_verb("job", MyVerb())``.
 
-    Called after every plugin's ``register_nouns``, so a site plugin can extend
-    a built-in noun regardless of load order.
+    A verb for a noun no plugin has registered yet waits until every plugin has
+    registered, so a site plugin can extend any noun regardless of load order;
+    a noun that never comes fails the plugin with a warning.
     """
 
 
-@hookspec
+@hookspec(historic=True)
 def register_options(cli: Registry) -> None:
     """Add global options with ``cli.add_global_option(CommandOption(...))``.
 
@@ -70,7 +72,7 @@ def register_options(cli: Registry) -> None:
     """
 
 
-@hookspec
+@hookspec(historic=True)
 def register_output_formats() -> list[str]:
     """Return the names of the output formats this plugin renders.
 

@@ -76,14 +76,14 @@ def read() -> dict[str, Any] | None:
 
 
 def write(entry_points: list[tuple[str, str]], files: list[str], help_text: dict[str, Any],
-          warnings: list[str], commands: dict[str, Any] | None = None) -> None:
-    """Atomically replace the index; failure to write is never an error.
+          warnings: list[str], commands: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Atomically replace the index (and return it); failure to write is never an error.
 
     `commands`: {"plugins": {name: [hooks]}, "nouns": {noun: [owner, other plugins
     adding verbs to it]},
     "options": {global option: 1 if it takes a value else 0}, "failed": [plugins]}.
     """
-    _store({
+    data = {
         "fingerprint": fingerprint(files),
         "files": files,
         "entry_points": [list(e) for e in entry_points],
@@ -91,7 +91,9 @@ def write(entry_points: list[tuple[str, str]], files: list[str], help_text: dict
         "warnings": warnings,
         "commands": commands or {},
         "verb_help": {},
-    })
+    }
+    _store(data)
+    return data
 
 
 def _store(data: dict[str, Any]) -> None:
@@ -123,10 +125,9 @@ def terminal_columns() -> int:
         return 80
 
 
-def remember_verb_help(noun: str, verb: str, text: str, columns: int) -> None:
-    """Keep a verb's rendered help so the next request is answered from the index."""
-    data = read()
-    if data is None:
-        return
+def remember_verb_help(data: dict[str, Any], noun: str, verb: str, text: str,
+                       columns: int) -> None:
+    """Keep a verb's rendered help (in the index `data` read this run) so the next
+    request is answered from the index."""
     data.setdefault("verb_help", {})[f"{noun} {verb} {columns}"] = text
     _store(data)

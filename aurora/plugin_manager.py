@@ -14,6 +14,12 @@ is refused the same way, through pluggy's ``check_pending``. Plugins named in
 isolation and bookkeeping): the one handle on plugins, held by the command line
 as ``cli.plugins``.
 
+The lifecycle is pluggy's own. The registration hooks are *historic*: the command
+line calls them once, before any plugin is loaded, and pluggy calls each plugin's
+implementations the moment it registers, inside `load_one`'s isolation. A plugin
+loaded later in the run (`load_all`, for completion or `plugins list`) is
+registered the same way. The manager knows nothing of the command line.
+
 Built-ins (entry points whose target lives in ``aurora.plugins``) are registered
 first, then site plugins sorted by name, so that a site's implementation is
 called first where pluggy takes one result.
@@ -24,7 +30,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from functools import cache
 from types import ModuleType, TracebackType
 from typing import Any
@@ -136,27 +142,18 @@ class PluginManager(pluggy.PluginManager):
         for name in disabled:           # pluggy's block list is the one record of them
             self.set_blocked(name)
         self.strict = strict
-        self._records: dict[str, PluginRecord] = {}
+        self.records: dict[str, PluginRecord] = {}
         self.warnings: list[str] = []
-        self.when_deferred_needed: Callable[[], None] | None = None
-
-    @property
-    def records(self) -> dict[str, PluginRecord]:
-        """Every plugin seen. Looking at them loads the deferred ones first, so whoever
-        lists plugins sees them all, as after a full start."""
-        if self.when_deferred_needed is not None and any(
-                r.status == "deferred" for r in self._records.values()):
-            self.when_deferred_needed()
-        return self._records
+        self.registering: str | None = None     # the plugin whose hooks are being called
 
     # -- loading -------------------------------------------------------------
     def load(self, entry_points: Iterable[tuple[str, str]],
              only: set[str] | None = None) -> None:
         """Import and register each plugin; those not in `only` (when given) are
-        deferred: recorded, not imported, until `load_deferred`."""
+        deferred: recorded, not imported, until `load_all`."""
         for name, target in ordered(entry_points):
             record = PluginRecord(name, target)
-            self._records[name] = record
+            self.records[name] = record
             if self.is_blocked(name):
                 record.status, record.reason = "disabled", "disabled by configuration"
             elif only is not None and name not in only:
@@ -164,29 +161,33 @@ class PluginManager(pluggy.PluginManager):
             else:
                 self.load_one(record)
 
-    def load_deferred(self) -> set[str]:
-        """Load the deferred plugins; returns the names of those now loaded."""
-        loaded = set()
-        for record in list(self._records.values()):
+    def load_all(self) -> None:
+        """Load the plugins this run deferred, for whoever needs every plugin."""
+        for record in list(self.records.values()):
             if record.status == "deferred":
                 record.status, record.reason = "loaded", ""
                 self.load_one(record)
-                if record.status == "loaded":
-                    loaded.add(record.name)
-        return loaded
 
     def load_one(self, record: PluginRecord) -> None:
+        """Import and register one plugin; its registration hooks run as it registers.
+        Whatever it raises fails this plugin alone."""
         name = record.name
         try:
             plugin = load_target(record.target)
         except Exception as exc:  # noqa: BLE001 - isolation is the point
             self.fail(name, "failed to load", exc)
             return
+        self.registering = name
         try:
             self.register(plugin, name=name)
-        except Exception as exc:  # noqa: BLE001 - e.g. a hook with a wrong signature
-            self.fail(name, "could not be registered", exc)
+        except PluginError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a bad signature, or a hook that raised
+            hook = _hook_that_raised(exc)
+            self.fail(name, f"raised in {hook}" if hook else "could not be registered", exc)
             return
+        finally:
+            self.registering = None
         unknown = self.unknown_hooks(name)
         if unknown:
             self.fail(name, "implements hooks aurora does not define",
@@ -199,7 +200,7 @@ class PluginManager(pluggy.PluginManager):
 
     def fail(self, name: str, what: str, exc: BaseException | str) -> None:
         """Mark a plugin broken: unregister it, warn once, or raise in strict mode."""
-        record = self._records[name]
+        record = self.records[name]
         detail = exc if isinstance(exc, str) else _one_line(exc)
         record.status, record.reason = "failed", f"{what}: {detail}"
         if self.get_plugin(name) is not None:
@@ -224,27 +225,14 @@ class PluginManager(pluggy.PluginManager):
         return []
 
     # -- calling -------------------------------------------------------------
-    def call_one(self, impl: Any, hook_name: str, on_error: Callable[[str], None],
-                 **kwargs: Any) -> Any:
-        """Call one plugin's implementation of a registration hook, isolated; its result,
-        or None when it raised.
-
-        A plugin that raises is dropped (see `fail`) after `on_error(plugin_name)`
-        has undone whatever it registered before failing.
-        """
-        try:
-            return impl.function(**{k: kwargs[k] for k in impl.argnames})
-        except PluginError:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            on_error(impl.plugin_name)
-            self.fail(impl.plugin_name, f"raised in {hook_name}", exc)
-            return None
+    def failed(self) -> set[str]:
+        """The plugins that failed this run (what they registered must be undone)."""
+        return {r.name for r in self.records.values() if r.status == "failed"}
 
     def blame(self, tb: TracebackType | None) -> str | None:
         """The plugin whose code raised, judged by the outermost plugin frame."""
         modules = {}
-        for record in self._records.values():
+        for record in self.records.values():
             if record.plugin is None:
                 continue
             module = record.plugin if isinstance(record.plugin, ModuleType) \
@@ -268,8 +256,19 @@ class PluginManager(pluggy.PluginManager):
 
     def records_entry_points(self) -> list[tuple[str, str]]:
         """Every entry point seen, loaded or not, in registration order."""
-        return [(r.name, r.target) for r in self._records.values()]
+        return [(r.name, r.target) for r in self.records.values()]
 
     def loaded_files(self) -> list[str]:
-        return [r.module_file for r in self._records.values() if r.module_file]
+        return [r.module_file for r in self.records.values() if r.module_file]
 
+
+def _hook_that_raised(exc: BaseException) -> str | None:
+    """The hook whose implementation raised `exc` during registration, if one did."""
+    import traceback
+
+    for frame, _ in reversed(list(traceback.walk_tb(exc.__traceback__))):
+        name = frame.f_code.co_name
+        if name in hookspecs.HOOK_NAMES and \
+                not frame.f_globals.get("__name__", "").startswith("pluggy"):
+            return name
+    return None

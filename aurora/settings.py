@@ -115,14 +115,13 @@ SECTIONS = ("output", "plugins", "scheduler", "devcluster", "plugin")
 
 def _warn_unknown_sections(path: str, document: dict[str, Any]) -> None:
     """A misspelt section would be ignored without a word: name it and the file."""
-    import difflib
-
     from aurora.output import emit_err
+    from aurora.spelling import did_you_mean
 
     for name, value in document.items():
         if name not in SECTIONS:
-            close = difflib.get_close_matches(name, SECTIONS, n=1, cutoff=0.6)
-            guess = f" (did you mean [{close[0]}]?)" if close else ""
+            close = did_you_mean(name, SECTIONS, shape="[{}]")
+            guess = f" ({close})" if close else ""
             what = f"section [{name}]" if isinstance(value, dict) else f"top-level key '{name}'"
             emit_err(f"aurora: warning: {path}: unknown {what}{guess}; it is ignored")
 

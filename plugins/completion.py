@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from aurora.command import CommandOption, Context, Noun, Verb
+from aurora.grammar import positionals
 from aurora.hookspecs import hookimpl
 from aurora.jobkey import key_parts
 from aurora.output import Result
@@ -88,37 +89,6 @@ def key_candidates(context: Context, word: str) -> list[str]:
     return sorted(found)
 
 
-def _positional_words(cli: Any, words: list[str], cword: int) -> list[str]:
-    """The words before the current one, options and their values skipped: global ones
-    anywhere, and the verb's own once NOUN VERB are known (`--bind a=b` takes a value)."""
-    from aurora import fastpath
-
-    position, index, arity = [], 0, cli.option_arity
-    while index < cword:
-        word = words[index]
-        if word == "--":
-            position.extend(words[index + 1:cword])
-            break
-        if word.startswith("-") and len(word) > 1:
-            index += 1 + (arity(word) or 0)
-            continue
-        position.append(word)
-        index += 1
-        if len(position) == 2:
-            arity = fastpath.option_arity(_option_arities(cli, position))
-    return position
-
-
-def _option_arities(cli: Any, position: list[str]) -> dict[str, int]:
-    """Every option name NOUN VERB accepts (global ones too), and how many values it takes."""
-    options = list(cli.global_options)
-    noun = cli.nouns.get(position[0])
-    verb = noun.verbs.get(position[1]) if noun is not None else None
-    if verb is not None:
-        options += [o for o in verb.options if not o.is_positional]
-    return {n: int(o.takes_value) for o in options for n in o.names}
-
-
 def _option_candidates(cli: Any, position: list[str], current: str) -> list[str]:
     names = [n for o in cli.global_options for n in o.names if n.startswith("--")]
     if len(position) >= 2 and position[0] in cli.nouns:
@@ -137,8 +107,9 @@ def _argument_candidates(context: Context, verb: Verb, slot: int, current: str) 
 
 def candidates(context: Context, words: list[str], cword: int) -> list[str]:
     cli = context.cli
+    cli.load_all()                      # every noun, also those this run deferred
     current = words[cword] if 0 <= cword < len(words) else ""
-    position = _positional_words(cli, words, cword)
+    position = positionals(words[:max(cword, 0)], cli.arity_at)
     if current.startswith("-"):
         return _option_candidates(cli, position, current)
     if not position:

@@ -21,6 +21,7 @@ class ListPlugins(Verb):
     help = "List installed plugins with their distribution, version, status and hooks."
 
     def execute(self, context: Context) -> Result:
+        context.cli.load_all()          # every plugin, also those this run deferred
         manager = context.cli.plugins
         dists = distributions()
         rows: list[dict[str, Any]] = []

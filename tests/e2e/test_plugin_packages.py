@@ -123,7 +123,7 @@ def test_disabling_a_broken_plugin_silences_it(home: Home, broken_plugin_site: P
 
 def test_strict_mode_refuses_a_misspelt_hook(home: Home, broken_plugin_site: Path) -> None:
     env = _env(home, broken_plugin_site, AURORA_PLUGINS_STRICT="1",
-               AURORA_DISABLE_PLUGINS="broken-import,broken-register")
+               AURORA_DISABLE_PLUGINS="broken-import,broken-register,broken-formats")
     proc = home.run("plugins", "list", env=env)
     assert proc.returncode == 20
     assert "'broken-hookname'" in proc.stderr and "register_nuons" in proc.stderr
