@@ -78,27 +78,24 @@ def _plugin(name: str, hook: str | None) -> types.ModuleType:
 
     module = types.ModuleType(name)
 
-    def boom() -> None:
-        raise RuntimeError(f"{name} exploded")
+    def boom(here: str) -> None:
+        if here == hook:
+            raise RuntimeError(f"{name} exploded")
 
     def register_nouns(cli):
         cli.register_noun(type(f"{name}N", (_Greet,), {"name": name})())
-        if hook == "register_nouns":
-            boom()
+        boom("register_nouns")
 
     def register_verbs(cli):
         cli.add_verb(name, _Hello())
-        if hook == "register_verbs":
-            boom()
+        boom("register_verbs")
 
     def register_options(cli):
         cli.add_global_option(CommandOption(f"--{name}-flag", action="store_true"))
-        if hook == "register_options":
-            boom()
+        boom("register_options")
 
     def register_output_formats():
-        if hook == "register_output_formats":
-            boom()
+        boom("register_output_formats")
         return [f"{name}-format"]
 
     for function in (register_nouns, register_verbs, register_options, register_output_formats):
@@ -128,7 +125,7 @@ def test_a_plugin_raising_in_any_registration_hook_fails_alone(hook: str, capsys
     assert "good-format" in cli.output_formats and "bad-format" not in cli.output_formats
     names = {n for o in cli.global_options for n in o.names}
     assert "--good-flag" in names and "--bad-flag" not in names
-    assert f"plugin 'bad'" in capsys.readouterr().err
+    assert "plugin 'bad'" in capsys.readouterr().err
 
 
 def test_a_plugin_loaded_late_is_registered_as_it_loads() -> None:
