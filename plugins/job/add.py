@@ -16,7 +16,7 @@ from aurora.jobs import (
     wait_for,
 )
 from aurora.output import Result
-from aurora.plugins.job.create import has_sla_policy, wait_states
+from aurora.plugins.job.common import has_sla_policy, wait_states
 
 
 class AddInstances(Verb):

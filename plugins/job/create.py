@@ -10,24 +10,11 @@ from aurora.jobs import (
     job_page,
     load_config,
     open_in_browser,
-    state_sets,
     thrift_key,
     wait_for,
 )
 from aurora.output import Result
-
-WAIT_STATES = {"RUNNING": ("LIVE", "TERMINAL"), "FINISHED": ("TERMINAL",)}
-
-
-def wait_states(name: str) -> frozenset[int]:
-    sets = state_sets()
-    return frozenset().union(*(sets[s] for s in WAIT_STATES[name]))
-
-
-def has_sla_policy(tasks: list) -> bool:
-    return any(t.assignedTask.task.slaPolicy is not None and (
-        t.assignedTask.task.slaPolicy.percentageSlaPolicy is not None
-        or t.assignedTask.task.slaPolicy.countSlaPolicy is not None) for t in tasks)
+from aurora.plugins.job.common import wait_states
 
 
 class CreateJob(Verb):

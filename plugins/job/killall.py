@@ -5,13 +5,13 @@ from __future__ import annotations
 from aurora import options as opt
 from aurora.command import Context, Verb
 from aurora.output import Result
-from aurora.plugins.job.kill import COMMON, finish, kill
+from aurora.plugins.job.common import KILL_OPTIONS, finish, kill
 
 
 class KillAllJob(Verb):
     name = "killall"
     help = "Kill every instance of a job."
-    options = (*COMMON, opt.JOBSPEC)
+    options = (*KILL_OPTIONS, opt.JOBSPEC)
 
     def execute(self, context: Context) -> Result:
         key = context.options.jobspec

@@ -18,7 +18,7 @@ from aurora.jobs import (
     tidy_number,
 )
 from aurora.output import Result
-from aurora.plugins.job.list import resolve_jobs
+from aurora.plugins.job.common import resolve_jobs
 
 if TYPE_CHECKING:
     from aurora.api.client import SchedulerClient

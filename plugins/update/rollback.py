@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from aurora.command import CommandOption, Context
 from aurora.output import Result, emit
-from aurora.plugins.update.common import JOBSPEC, MESSAGE, SteerUpdate
-from aurora.plugins.update.wait import ROLLBACK_OUTCOMES, wait_for_update
+from aurora.plugins.update.common import (
+    JOBSPEC,
+    MESSAGE,
+    ROLLBACK_OUTCOMES,
+    SteerUpdate,
+    wait_for_update,
+)
 
 
 class RollbackUpdate(SteerUpdate):

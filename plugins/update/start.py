@@ -27,13 +27,14 @@ from aurora.jobs import active_instances_or_raise, load_config, open_in_browser,
 from aurora.output import Result, emit
 from aurora.plugins.update.common import (
     CLIENT_ID_KEY,
+    FORWARD_OUTCOMES,
     MESSAGE,
     call,
     client_id,
     summaries,
     update_url,
+    wait_for_update,
 )
-from aurora.plugins.update.wait import FORWARD_OUTCOMES, wait_for_update
 
 if TYPE_CHECKING:
     from aurora.config.job import JobConfig
