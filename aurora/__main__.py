@@ -27,8 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     # frequent cyclic collections would cost more than they ever free.
     gc.set_threshold(100_000, 50, 100)
     from aurora.cli import run
+    from aurora.context import ClientContext
 
-    return run(argv, command_index)
+    return run(argv, ClientContext, command_index)
 
 
 if __name__ == "__main__":

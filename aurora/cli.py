@@ -159,9 +159,11 @@ class CommandLine:
     (see `aurora/plugin_manager.py`). `settle` then undoes what failed plugins added.
     """
 
-    def __init__(self, settings: ClientSettings, plugins: PluginManager):
+    def __init__(self, settings: ClientSettings, plugins: PluginManager,
+                 context_type: type[Context] = Context):
         self.settings = settings
         self.plugins = plugins
+        self.context_type = context_type      # what each run's Context is made from
         self.nouns: dict[str, Noun] = {}
         self.global_options: list[CommandOption] = _core_options()
         self._formats: list[tuple[str, str]] = []     # (format, plugin), calling order
@@ -387,7 +389,7 @@ class CommandLine:
     def execute(self, noun: Noun, verb: Verb, options: argparse.Namespace,
                 argv: list[str]) -> int:
         options.output_format = self.output_format_of(options)
-        context = Context(self, noun, verb, options, argv)
+        context = self.context_type(self, noun, verb, options, argv)
         skipped = skipped_plugins(self.plugins, options.skip_hooks)
         pre = self.plugins.subset_hook_caller("pre_execute", skipped)    # the plain hook
         post = self.plugins.subset_hook_caller("post_execute", skipped)  # when none skipped
@@ -439,13 +441,14 @@ UNREAD: Any = object()      # the command index was not read yet this run
 
 
 def build(settings: ClientSettings | None = None, argv: list[str] | None = None,
-          cached: dict[str, Any] | None = UNREAD) -> CommandLine:
+          cached: dict[str, Any] | None = UNREAD,
+          context_type: type[Context] = Context) -> CommandLine:
     """Discover and register the plugins (with a valid command index `cached`, only those
     that `argv` needs); refresh the command index when it was not valid."""
     settings = settings or load_settings()
     manager = PluginManager(disabled=settings.disabled_plugins | env_disabled_plugins(),
                             strict=settings.strict_plugins or env_strict())
-    cli = CommandLine(settings, manager)        # before loading: see its docstring
+    cli = CommandLine(settings, manager, context_type)      # before loading: see its docstring
     cached = index.read() if cached is UNREAD else cached
     cli.index_data = cached
     if cached is not None:
@@ -492,9 +495,14 @@ def _setup_logging(verbose: bool) -> None:
     debug_log(logging.DEBUG)
 
 
-def run(argv: list[str], command_index: dict[str, Any] | None = UNREAD) -> int:
+def run(argv: list[str], context_type: type[Context] = Context,
+        command_index: dict[str, Any] | None = UNREAD) -> int:
     """Run one command; every outcome becomes an exit code here and only here.
-    `command_index`: the index as `aurora/__main__.py` read it (None when not valid)."""
+
+    `context_type`: the Context the verb gets (the `aurora` command gives
+    `aurora.context.ClientContext`, with clusters and scheduler clients);
+    `command_index`: the index as `aurora/__main__.py` read it (None when not valid).
+    """
     early = grammar.flags(argv)
     show_traceback = early["traceback"]
     cli: CommandLine | None = None
@@ -503,7 +511,7 @@ def run(argv: list[str], command_index: dict[str, Any] | None = UNREAD) -> int:
         if early["version"]:
             emit(__version__)
             return 0
-        cli = build(argv=argv, cached=command_index)
+        cli = build(argv=argv, cached=command_index, context_type=context_type)
         return cli.dispatch(argv)
     except KeyboardInterrupt:
         emit_err("aurora: interrupted")

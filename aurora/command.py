@@ -9,17 +9,11 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
-from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any, Protocol
 
-from aurora.errors import ConfigurationError
 from aurora.output import Result, emit_err
 
 if TYPE_CHECKING:
-    from aurora.api.client import RetryPolicy, SchedulerClient
-    from aurora.api.transport import HttpOptions
-    from aurora.clusters import Cluster
-    from aurora.connect import Endpoints
     from aurora.settings import ClientSettings
 
 
@@ -149,10 +143,12 @@ class Commands(Protocol):
 
 
 class Context:
-    """Everything one command run needs: options, clusters, settings, services.
+    """What the framework gives one command run: its noun, verb, options and argv,
+    settings, per-run services and stderr. The client's own services (clusters,
+    scheduler clients) are added by `aurora.context.ClientContext`, the Context every
+    `aurora` command gets.
 
-    Services (cluster table, scheduler clients, config loader) are built on first
-    use so a command only pays for what it touches.
+    Services are built on first use so a command only pays for what it touches.
     """
 
     def __init__(self, cli: Commands, noun: Noun, verb: Verb,
@@ -176,67 +172,20 @@ class Context:
     def verbose(self) -> bool:
         return self.options.verbose
 
-    @cached_property
-    def clusters(self) -> dict[str, Cluster]:
-        from aurora.clusters import load_clusters
-
-        return load_clusters()
-
-    def get_cluster(self, name: str) -> Cluster:
-        """The named cluster, or exit 3 naming the known ones."""
-        try:
-            return self.clusters[name]
-        except KeyError:
-            known = ", ".join(sorted(self.clusters)) or "none"
-            raise ConfigurationError(
-                f"Unknown cluster: {name}",
-                hint=f"known clusters are {known}; add it to clusters.json",
-            ) from None
-
-    @cached_property
-    def endpoints(self) -> Endpoints:
-        """Scheduler URLs found this run, shared by clients and web links."""
-        from aurora.connect import Endpoints
-
-        return Endpoints()
-
-    def scheduler(self, cluster_name: str) -> SchedulerClient:
-        """The SchedulerClient for `cluster_name`, built on first use and kept for the run."""
-        return self.service("scheduler", cluster_name, lambda: self.connect(cluster_name))
-
-    def connect(self, cluster_name: str, http: HttpOptions | None = None,
-                retry: RetryPolicy | None = None, autostart: bool = True) -> SchedulerClient:
-        """A new client for `cluster_name`; `http` and `retry` override the configured ones
-        (completion wants short, single tries). Closing it is the caller's job."""
-        from aurora.connect import (
-            FAILOVER_TIMEOUT,
-            connect,
-            ensure_devcluster,
-            http_options,
-            retry_policy,
-        )
-
-        scheduler = self.settings.scheduler
-        start = autostart and self.settings.devcluster_autostart
-        return connect(self.get_cluster(cluster_name),
-                       http or http_options(self.options, self.settings),
-                       _ContextHooks(self), retry or retry_policy(self.settings), self.endpoints,
-                       float(scheduler.get("failover_timeout") or FAILOVER_TIMEOUT),
-                       partial(ensure_devcluster, warn=self.print_err) if start else None)
-
     def service(self, kind: str, key: str, factory: Callable[[], Any]) -> Any:
         """Build a service once per run (e.g. one scheduler client per cluster)."""
         if (kind, key) not in self._services:
             self._services[(kind, key)] = factory()
         return self._services[(kind, key)]
 
-    def print_out(self, message: str) -> None:
-        """Human progress ("Creating job ...") on stderr; stdout stays for results."""
+    def print_stderr(self, message: str) -> None:
+        """Human progress ("Creating job ...") and warnings, on stderr: stdout is kept for
+        the command's result, so scripts can read it."""
         emit_err(message)
 
-    def print_err(self, message: str) -> None:
-        """Warnings and non-fatal errors, on stderr."""
-        emit_err(message)
+    # Upstream's names, kept for site plugins; both write to stderr.
+    print_out = print_stderr
+    print_err = print_stderr
 
     def close(self) -> None:
         """Release services (HTTP sessions, tunnels) at the end of the run."""
@@ -248,18 +197,3 @@ class Context:
                 except Exception:  # noqa: BLE001 - cleanup must not mask the result
                     pass
         self._services.clear()
-
-
-class _ContextHooks:
-    """The connect-time hooks of every plugin, called with this run's context."""
-
-    def __init__(self, context: Context):
-        self._context = context
-
-    def rewrite_endpoint(self, cluster: Cluster, url: str) -> str | None:
-        return self._context.cli.plugins.hook.rewrite_endpoint(
-            context=self._context, cluster=cluster, url=url)
-
-    def prepare_request(self, cluster: Cluster, url: str, headers: dict[str, str]) -> None:
-        self._context.cli.plugins.hook.prepare_request(
-            context=self._context, cluster=cluster, url=url, headers=headers)

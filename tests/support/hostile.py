@@ -142,6 +142,7 @@ class Sandbox:
     def run_inprocess(self, argv: list[str], config: str | None = None) -> Outcome:
         """`aurora.cli.run` in this process (for many generated inputs)."""
         from aurora import cli
+        from aurora.context import ClientContext
 
         self.use_config(config)
         saved_env, saved_cwd = dict(os.environ), os.getcwd()
@@ -152,7 +153,7 @@ class Sandbox:
         try:
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
                 try:
-                    code = cli.run(list(argv))
+                    code = cli.run(list(argv), ClientContext)
                 except SystemExit as exc:      # must never happen; reported as a failure
                     code = -1
                     err.write(f"SystemExit({exc.code!r}) escaped cli.run\n")

@@ -211,6 +211,17 @@ def test_the_cli_framework_knows_nothing_of_the_client_domain() -> None:
         for node in ast.walk(tree):
             module = node.module if isinstance(node, ast.ImportFrom) else None
             parts = (module or "").split(".")
+            if module == "aurora.api.paths":
+                continue        # the per-user cache folder: a leaf both layers use
             if module and parts[0] == "aurora" and len(parts) > 1 and parts[1] in DOMAIN:
                 offenders.append(f"aurora/{name}.py imports {module}")
     assert not offenders, offenders
+
+
+def test_only_the_entry_point_joins_the_framework_and_the_client() -> None:
+    def imports_context(path: Path) -> bool:
+        return any(isinstance(node, ast.ImportFrom) and node.module == "aurora.context"
+                   for node in ast.walk(ast.parse(path.read_text())))
+
+    assert imports_context(ROOT / "aurora" / "__main__.py")
+    assert not [name for name in FRAMEWORK if imports_context(ROOT / "aurora" / f"{name}.py")]
