@@ -73,9 +73,9 @@ class LazyVerb(Verb):
     """A verb known by its name now and imported from `target` ("module:Class") when
     anything else about it is needed.
 
-    Running one verb of a noun then imports that verb's module only, not its nine
-    siblings' (a few milliseconds of every start). Help pages, completion and the
-    command index read `help`, `description` and `options`, which import it then.
+    Running one verb of a noun then imports that verb's module only, not its
+    siblings'. Help pages, completion and the command index read `help`,
+    `description` and `options`, which import it then.
     """
 
     def __init__(self, name: str, target: str):

@@ -18,7 +18,7 @@ Cheap to import: nothing but builtins.
 
 from __future__ import annotations
 
-TYPE_CHECKING = False       # typing itself costs a start-up millisecond or two
+TYPE_CHECKING = False       # typing is not imported on the fast path
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
 

@@ -21,7 +21,7 @@ import sys
 from aurora import __version__
 from aurora.api.paths import cache_dir
 
-TYPE_CHECKING = False       # typing itself costs a start-up millisecond or two
+TYPE_CHECKING = False       # typing is not imported on the fast path
 if TYPE_CHECKING:
     from typing import Any
 

@@ -6,7 +6,7 @@ to import: difflib is loaded only when a name is misspelt.
 
 from __future__ import annotations
 
-TYPE_CHECKING = False       # typing itself costs a start-up millisecond or two
+TYPE_CHECKING = False       # typing is not imported on the fast path
 if TYPE_CHECKING:
     from collections.abc import Iterable
 

@@ -16,9 +16,7 @@ from aurora.plugins.update.common import (
     summary_row,
 )
 
-COLUMNS = (("job", "JOB", 47), ("id", "UPDATE ID", 36), ("status", "STATUS", 15),
-           ("user", "CREATED BY", 11), ("started", "STARTED", 19),
-           ("last_modified", "LAST MODIFIED", 19))
+COLUMNS = ("job", "id", "status", "user", "started", "last_modified")
 STATUS_CHOICES = sorted(STATUS_GROUPS) + list(ACTIVE + TERMINAL)
 
 
@@ -41,15 +39,6 @@ def query_for(pattern: PartialKey, statuses: set[int] | None, user: str | None) 
     role = None if exact or any(c in pattern.role for c in "*?[") else pattern.role
     return api().JobUpdateQuery(jobKey=thrift_key(pattern.as_job_key()) if exact else None,
                                 role=role, updateStatuses=statuses, user=user)
-
-
-def table_text(rows: list[dict[str, Any]]) -> str:
-    if not rows:
-        return ""
-    lines = [" ".join(title.ljust(width) for _, title, width in COLUMNS).rstrip()]
-    lines += [" ".join(str(row[name]).ljust(width) for name, _, width in COLUMNS).rstrip()
-              for row in rows]
-    return "\n".join(lines) + "\n"
 
 
 class ListUpdates(Verb):
@@ -75,5 +64,5 @@ class ListUpdates(Verb):
         rows = [summary_row(s, pattern.cluster)
                 for s in summaries(context, pattern.cluster, query)
                 if matches((s.key.job.role, s.key.job.environment, s.key.job.name))]
-        return Result(data=rows, text=table_text(rows),
-                      columns=[name for name, _, _ in COLUMNS])
+        return Result(data=rows, columns=list(COLUMNS))    # text: the table format's
+

@@ -243,7 +243,7 @@ def test_pulse_and_list_filters(dev_home, devcluster, tmp_path):
     assert update_id in [r["id"] for r in as_json(dev_home, "update", "list", k, "--user", user)]
     assert as_json(dev_home, "update", "list", k, "--user", "nobody-at-all") == []
     table = run(dev_home, "update", "list", k).stdout.splitlines()
-    assert table[0].split()[:3] == ["JOB", "UPDATE", "ID"] and update_id in table[1]
+    assert table[0].split()[:3] == ["JOB", "ID", "STATUS"] and update_id in table[1]
     run(dev_home, "job", "killall", k)
 
 

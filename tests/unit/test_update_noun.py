@@ -15,7 +15,7 @@ from aurora.jobkey import JobKey
 from aurora.output import StatusLine
 from aurora.plugins.update.common import Snapshot, Watch, snapshot
 from aurora.plugins.update.info import info_text
-from aurora.plugins.update.list import chosen_statuses, query_for, table_text
+from aurora.plugins.update.list import chosen_statuses, query_for
 from aurora.plugins.update.start import ours, preview, update_settings
 
 KEY = JobKey("devcluster", "www-data", "test", "svc")
@@ -168,14 +168,24 @@ def test_status_groups_and_queries():
     assert query_for(parse_partial_key("devcluster/www-*"), None, None).role is None
 
 
-def test_list_table_and_info_text():
-    row = {"job": "devcluster/www-data/test/svc", "id": "u1", "status": "ROLLED_FORWARD",
-           "user": "alice", "started": "2026-01-01T00:00:00",
-           "last_modified": "2026-01-01T00:00:09"}
-    lines = table_text([row]).splitlines()
-    assert lines[0].startswith("JOB" + " " * 45 + "UPDATE ID")
-    assert lines[1].split() == list(row.values())
-    assert table_text([]) == ""
+def test_list_is_a_table_aligned_for_long_states():
+    from aurora.output import Result
+    from aurora.plugins.formats import render_text
+    from aurora.plugins.update.list import COLUMNS
+
+    rows = [{"job": "devcluster/www-data/test/svc", "id": "u1",
+             "status": "ROLL_FORWARD_AWAITING_PULSE", "user": "alice",
+             "started": "2026-01-01T00:00:00", "last_modified": "2026-01-01T00:00:09"},
+            {"job": "devcluster/www-data/test/svc", "id": "u2", "status": "ROLLED_FORWARD",
+             "user": "bob", "started": "2026-01-02T00:00:00",
+             "last_modified": "2026-01-02T00:00:09"}]
+    lines = render_text(Result(data=rows, columns=list(COLUMNS))).splitlines()
+    assert lines[0].split() == ["JOB", "ID", "STATUS", "USER", "STARTED", "LAST_MODIFIED"]
+    starts = {line.index(user) for line, user in zip(lines[1:], ["alice", "bob"], strict=True)}
+    assert len(starts) == 1, "the user column starts at one place whatever the state's length"
+
+
+def test_info_text():
     data = {"job": "devcluster/www-data/test/svc", "updateId": "u1",
             "started": "2026-01-01T00:00:00", "last_modified": "2026-01-01T00:00:09",
             "status": "ROLLED_FORWARD", "update_events": [], "instance_update_events": [
