@@ -13,10 +13,12 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     """The `aurora` command: an answer from the index when there is one, else a run."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    from aurora import fastpath, index
+    from aurora import fastpath
 
     if argv == ["--version"]:
         return fastpath.version()
+    from aurora import index
+
     command_index = index.read()
     answered = fastpath.answer(argv, command_index)
     if answered is not None:

@@ -1,9 +1,10 @@
 """Start-up of small commands, as ratios to `python3 -c pass` measured interleaved.
 
-Targets: `aurora --version` <= 2.5x; `aurora help` <= 3x; verb help
-(`aurora help job create`, `aurora job create --help`) and a mistyped noun
-(`aurora jbo status`) <= 3x; `aurora job status` of a 1-instance job on a
-simulated devcluster <= 4x. Every command runs from a non-editable install
+Targets: `aurora --version`, `aurora help`, verb help (`aurora help job create`,
+`aurora job create --help`) and a mistyped noun (`aurora jbo status`) <= 2.5x;
+`aurora job status` of a 1-instance job on a simulated devcluster <= 5x (the
+architecture keeps pluggy, argparse and thriftpy2 on every command's path;
+kubectl measures 5.5x on this machine). Every command runs from a non-editable install
 in the benchmark virtualenv (see common.py), with a warm command index.
 
 One reference line has no target: importing only what the fixed architecture
@@ -26,9 +27,9 @@ from common import clean_env, devcluster, finish, in_bench_venv, ratios  # noqa:
 
 FLOOR = "floor: import pluggy, argparse, socket, json"
 TARGETS: dict[str, float | None] = {
-    "aurora --version": 2.5, "aurora help": 3.0, "aurora help job create": 3.0,
-    "aurora job create --help": 3.0, "aurora jbo status (mistyped noun)": 3.0,
-    "aurora job status, 1 instance": 4.0, FLOOR: None}
+    "aurora --version": 2.5, "aurora help": 2.5, "aurora help job create": 2.5,
+    "aurora job create --help": 2.5, "aurora jbo status (mistyped noun)": 2.5,
+    "aurora job status, 1 instance": 5.0, FLOOR: None}
 
 
 def main() -> int:
