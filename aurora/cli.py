@@ -17,7 +17,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from aurora import __version__, fastpath, grammar, helptext, index
+from aurora import __version__, fastpath, grammar, helptext, index, required_plugins
 from aurora.command import CommandOption, Context, Noun, Verb
 from aurora.command_hooks import skipped_plugins
 from aurora.errors import AuroraError, ConfigurationError, ExitCode, PluginError, UsageError
@@ -388,6 +388,9 @@ class CommandLine:
 
     def execute(self, noun: Noun, verb: Verb, options: argparse.Namespace,
                 argv: list[str]) -> int:
+        if (noun.name, verb.name) not in required_plugins.STILL_ALLOWED:
+            required_plugins.check(self.plugins, self.settings.required_plugins,
+                                   options.skip_hooks)
         options.output_format = self.output_format_of(options)
         context = self.context_type(self, noun, verb, options, argv)
         skipped = skipped_plugins(self.plugins, options.skip_hooks)
@@ -447,12 +450,15 @@ def build(settings: ClientSettings | None = None, argv: list[str] | None = None,
     that `argv` needs); refresh the command index when it was not valid."""
     settings = settings or load_settings()
     manager = PluginManager(disabled=settings.disabled_plugins | env_disabled_plugins(),
-                            strict=settings.strict_plugins or env_strict())
+                            strict=settings.strict_plugins or env_strict(),
+                            required=settings.required_plugins)
     cli = CommandLine(settings, manager, context_type)      # before loading: see its docstring
     cached = index.read() if cached is UNREAD else cached
     cli.index_data = cached
     if cached is not None:
         needed = fastpath.plugins_needed(cached, argv) if argv is not None else None
+        if needed is not None:                  # a required plugin is always checked
+            needed |= set(settings.required_plugins)
         manager.load([tuple(e) for e in cached["entry_points"]], only=needed)
     else:
         manager.load(discover_entry_points())

@@ -64,6 +64,7 @@ class Verb:
     help: str = ""
     description: str | None = None  # longer text for `aurora help NOUN VERB`
     options: Sequence[CommandOption] = ()
+    changes_state: bool = False     # True for verbs that change a cluster (policy hooks read it)
 
     def execute(self, context: Context) -> Result | int:
         raise NotImplementedError
@@ -100,6 +101,8 @@ class LazyVerb(Verb):
     help = property(lambda self: self.verb.help)                 # type: ignore[assignment]
     description = property(lambda self: self.verb.description)   # type: ignore[assignment]
     options = property(lambda self: self.verb.options)           # type: ignore[assignment]
+    changes_state = property(                                    # type: ignore[assignment]
+        lambda self: self.verb.changes_state)
 
     def execute(self, context: Context) -> Result | int:
         return self.verb.execute(context)

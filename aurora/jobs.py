@@ -41,14 +41,17 @@ def hooks_config(context: Context, key: JobKey) -> AuroraConfig | None:
 
 def load_config(context: Context, key: JobKey, path: str, bindings: list[str] | None = None,
                 read_json: bool = False) -> JobConfig:
-    """Load `path` for `key`: the scheduler's tiers fill tier/production."""
+    """Load `path` for `key`: the scheduler's tiers fill tier/production. Loaded once
+    per run (a policy reading `context.config` and the verb share the result)."""
     from aurora.config.job import load_job
 
-    registry = context.get_cluster(key.cluster).get("docker_registry")
-    return load_job(path, key, bindings, read_json,
-                    lambda: context.scheduler(key.cluster).get_tier_configs(),
-                    warn=lambda message: context.print_err(f"aurora: warning: {message}"),
-                    docker_registry=registry)
+    def load() -> JobConfig:
+        registry = context.get_cluster(key.cluster).get("docker_registry")
+        return load_job(path, key, bindings, read_json,
+                        lambda: context.scheduler(key.cluster).get_tier_configs(),
+                        warn=lambda message: context.print_stderr(f"aurora: warning: {message}"),
+                        docker_registry=registry)
+    return context.service("job file", repr((key, path, bindings, read_json)), load)
 
 
 def state_sets() -> dict[str, frozenset[int]]:

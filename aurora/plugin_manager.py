@@ -136,12 +136,14 @@ def _one_line(exc: BaseException) -> str:
 class PluginManager(pluggy.PluginManager):
     """pluggy's plugin manager with discovery, isolation and bookkeeping."""
 
-    def __init__(self, disabled: Iterable[str] = (), strict: bool = False):
+    def __init__(self, disabled: Iterable[str] = (), strict: bool = False,
+                 required: Iterable[str] = ()):
         super().__init__(hookspecs.PROJECT)
         self.add_hookspecs(hookspecs)
         for name in disabled:           # pluggy's block list is the one record of them
             self.set_blocked(name)
         self.strict = strict
+        self.required = frozenset(required)     # their failure stops the command instead
         self.records: dict[str, PluginRecord] = {}
         self.warnings: list[str] = []
         self.registering: str | None = None     # the plugin whose hooks are being called
@@ -209,6 +211,8 @@ class PluginManager(pluggy.PluginManager):
                    f"{record.reason}")
         if self.strict:
             raise PluginError(message, hint="unset AURORA_PLUGINS_STRICT to skip broken plugins")
+        if name in self.required:
+            return          # not skipped: `required_plugins.check` stops the command
         self.warnings.append(f"aurora: warning: {message}; skipped")
         emit_err(self.warnings[-1])
 

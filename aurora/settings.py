@@ -10,6 +10,7 @@ table by table. Recognised keys::
     [plugins]
     disable = ["tunnel"]         # entry-point names never loaded
     strict = false               # like AURORA_PLUGINS_STRICT=1
+    required = ["change-ticket"] # plugins every command needs (site file: see below)
 
     [scheduler]
     connect_timeout = 10         # seconds (flag --connect-timeout)
@@ -23,6 +24,11 @@ table by table. Recognised keys::
 
     [plugin.NAME]                # free-form settings for plugin NAME
     key = "value"
+
+A plugin named in `[plugins] required` (or in `$AURORA_REQUIRED_PLUGINS`) must
+be installed, loaded, registered and not skipped, or every command but help,
+`--version` and `plugins list` stops (exit 3). Requirements from any file add
+up: a user's own file can add one, never lift the site's.
 """
 
 from __future__ import annotations
@@ -90,7 +96,8 @@ class ClientSettings:
                  disabled_plugins: frozenset[str] = frozenset(), strict_plugins: bool = False,
                  devcluster_autostart: bool = True, scheduler: dict[str, Any] | None = None,
                  plugin_settings: dict[str, dict[str, Any]] | None = None,
-                 files: tuple[str, ...] = ()):
+                 files: tuple[str, ...] = (),
+                 required_plugins: dict[str, str] | None = None):
         self.output_format = output_format
         self.disabled_plugins = disabled_plugins
         self.strict_plugins = strict_plugins
@@ -98,6 +105,8 @@ class ClientSettings:
         self.scheduler = {} if scheduler is None else scheduler
         self.plugin_settings = {} if plugin_settings is None else plugin_settings
         self.files = files
+        self.required_plugins = {} if required_plugins is None else required_plugins
+        # (plugin name -> where it is required: a client.toml path or the variable)
 
     def for_plugin(self, name: str) -> dict[str, Any]:
         """The `[plugin.NAME]` table (empty when absent)."""
@@ -126,17 +135,35 @@ def _warn_unknown_sections(path: str, document: dict[str, Any]) -> None:
             emit_err(f"aurora: warning: {path}: unknown {what}{guess}; it is ignored")
 
 
-def _read_all(dirs: list[str] | None) -> tuple[dict[str, Any], list[str]]:
-    """Every client.toml found, merged in order (later files win), and their paths."""
+def _read_all(dirs: list[str] | None) -> tuple[dict[str, Any], list[str], dict[str, str]]:
+    """Every client.toml found, merged in order (later files win), their paths, and the
+    plugins each requires (requirements add up instead of being replaced)."""
     merged: dict[str, Any] = {}
     files = []
+    required: dict[str, str] = {}
     for path in client_config_paths(dirs):
         if os.path.lexists(path):       # anything there must be a readable file
             document = _read_toml(path)
             _warn_unknown_sections(path, document)
+            for name in _required_in(path, document):
+                required.setdefault(name, path)
             merged = _merge(merged, document)
             files.append(path)
-    return merged, files
+    return merged, files, required
+
+
+def _required_in(path: str, document: dict[str, Any]) -> list[str]:
+    plugins = document.get("plugins", {})
+    names = _expect(path, plugins, "required", list, "plugins.required") \
+        if isinstance(plugins, dict) else None
+    if names is not None and not all(isinstance(n, str) for n in names):
+        raise ConfigurationError(f"{path}: plugins.required must be a list of plugin names")
+    return names or []
+
+
+def env_required_plugins() -> list[str]:
+    raw = os.environ.get("AURORA_REQUIRED_PLUGINS", "")
+    return [n.strip() for n in raw.split(",") if n.strip()]
 
 
 def _check_tables(where: str, merged: dict[str, Any]) -> None:
@@ -163,7 +190,9 @@ def _check_scheduler(where: str, scheduler: dict[str, Any]) -> None:
 
 
 def load_settings(dirs: list[str] | None = None) -> ClientSettings:
-    merged, files = _read_all(dirs)
+    merged, files, required = _read_all(dirs)
+    for name in env_required_plugins():
+        required.setdefault(name, "AURORA_REQUIRED_PLUGINS")
     where = " or ".join(files) or "client.toml"
     _check_tables(where, merged)
     output = merged.get("output", {})
@@ -183,4 +212,5 @@ def load_settings(dirs: list[str] | None = None) -> ClientSettings:
         scheduler=dict(scheduler),
         plugin_settings=dict(merged.get("plugin", {})),
         files=tuple(files),
+        required_plugins=required,
     )

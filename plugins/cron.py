@@ -32,6 +32,7 @@ def cron_call(context: Context, key: Any, method: str, argument: Any, failure: s
 
 class ScheduleCron(Verb):
     name = "schedule"
+    changes_state = True
     help = "Create or replace a cron job from a job file that has a cron_schedule."
     options = (opt.BIND, opt.READ_JSON, opt.JOBSPEC, opt.CONFIG_FILE)
 
@@ -53,6 +54,7 @@ class ScheduleCron(Verb):
 
 class DescheduleCron(Verb):
     name = "deschedule"
+    changes_state = True
     help = "Remove a cron job's schedule (running tasks are left alone)."
     options = (opt.JOBSPEC,)
 
@@ -66,6 +68,7 @@ class DescheduleCron(Verb):
 
 class StartCron(Verb):
     name = "start"
+    changes_state = True
     help = "Run a cron job now, outside its schedule."
     options = (opt.BIND, opt.OPEN_BROWSER, opt.CONFIG, opt.READ_JSON, opt.JOBSPEC)
 

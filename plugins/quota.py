@@ -78,6 +78,7 @@ def size_mb(text: str, what: str) -> int:
 
 class SetQuota(Verb):
     name = "set"
+    changes_state = True
     help = "Set a role's quota (scheduler administrators only)."
     options = (ROLE,
                CommandOption("--cpus", type=float, required=True, metavar="N",

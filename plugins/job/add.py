@@ -21,6 +21,7 @@ from aurora.plugins.job.common import has_sla_policy, wait_states
 
 class AddInstances(Verb):
     name = "add"
+    changes_state = True
     help = "Add instances to a job, copying the configuration of one of its instances."
     options = (opt.OPEN_BROWSER, opt.BIND, opt.WAIT_UNTIL, opt.CONFIG, opt.READ_JSON,
                CommandOption("task_instance", metavar="CLUSTER/ROLE/ENV/NAME/INSTANCE",

@@ -19,6 +19,7 @@ from aurora.plugins.job.common import wait_states
 
 class CreateJob(Verb):
     name = "create"
+    changes_state = True
     help = "Create a job from a job file and start its tasks."
     options = (opt.BIND, opt.READ_JSON, opt.WAIT_UNTIL, opt.OPEN_BROWSER, opt.JOBSPEC,
                opt.CONFIG_FILE)

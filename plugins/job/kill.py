@@ -17,6 +17,7 @@ from aurora.plugins.job.common import KILL_OPTIONS, finish, has_sla_policy, kill
 
 class KillJob(Verb):
     name = "kill"
+    changes_state = True
     help = "Kill some instances of a job (use killall for all of them)."
     options = (*KILL_OPTIONS, opt.STRICT, opt.INSTANCE_SPEC)
 

@@ -10,6 +10,7 @@ from aurora.plugins.job.common import KILL_OPTIONS, finish, kill
 
 class KillAllJob(Verb):
     name = "killall"
+    changes_state = True
     help = "Kill every instance of a job."
     options = (*KILL_OPTIONS, opt.JOBSPEC)
 

@@ -113,6 +113,7 @@ class RestartSettings:
 
 class RestartJob(Verb):
     name = "restart"
+    changes_state = True
     help = "Restart the instances of a job in batches, watching each batch come back."
     options = (opt.BATCH_SIZE, opt.BIND, opt.OPEN_BROWSER, opt.CONFIG,
                CommandOption("--force", action="store_true", default=False,

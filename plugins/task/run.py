@@ -106,6 +106,7 @@ def failure_line(failed: list[Session], total: int) -> str:
 
 class RunCommand(Verb):
     name = "run"
+    changes_state = True
     help = "Run a shell command in the sandbox of each instance of a job, over ssh."
     options = (
         CommandOption("-t", "--threads", type=thread_count, default=1, metavar="N",

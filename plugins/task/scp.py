@@ -90,6 +90,7 @@ def checked_path(path: str) -> str:
 
 class CopyFiles(Verb):
     name = "scp"
+    changes_state = True
     help = "Copy files to or from task sandboxes (paths as CLUSTER/ROLE/ENV/NAME/INSTANCE:PATH)."
     options = (
         CommandOption("--scp-options", default=None, metavar="OPTIONS",

@@ -69,6 +69,7 @@ def exit_status(returncode: int) -> int:
 
 class SshToTask(Verb):
     name = "ssh"
+    changes_state = True
     help = "Open a shell, or run one command, in an instance's sandbox over ssh."
     options = (
         SSH_USER, SSH_OPTIONS, EXECUTOR_SANDBOX,

@@ -147,6 +147,7 @@ def summary_row(summary: Any, cluster: str) -> dict[str, Any]:
 class SteerUpdate(Verb):
     """pause, resume, abort and rollback: one call on the job's active update."""
 
+    changes_state = True
     method = ""                     # the thrift method, e.g. pauseJobUpdate
     word = ""                       # how the failure names the action, e.g. pause
     done = ""                       # what success says

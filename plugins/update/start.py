@@ -204,6 +204,7 @@ def holder_hint(key: JobKey, response: Any, said: str) -> str | None:
 
 class StartUpdate(Verb):
     name = "start"
+    changes_state = True
     help = "Start a rolling update of a job to the configuration in its job file."
     description = (help + " With --wait, --timeout SECONDS stops waiting (exit 9) and Ctrl-C "
                    "stops waiting (exit 130); neither touches the update.")
