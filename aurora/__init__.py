@@ -4,4 +4,4 @@ This module stays import-free on purpose: `aurora --version` and the help fast
 path read `__version__` without pulling in anything else.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -43,3 +43,18 @@ def test_ci_runs_the_readme_test_command_and_quick_start_files_exist() -> None:
     assert commands[1] in ci, ".ci/run must run the README's test command"
     assert "docs/examples/hello_world.aurora" in commands[0]
     assert (root / "docs" / "examples" / "hello_world.aurora").exists()
+
+
+def test_every_context_attribute_in_the_plugin_docs_exists() -> None:
+    """The Context table of docs/plugins.md names only what ClientContext has."""
+    import re
+
+    from aurora.context import ClientContext
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "plugins.md").read_text()
+    table = text.split("## The Context a hook sees", 1)[1].split("\n## ", 1)[0]
+    names = set(re.findall(r"`context\.(\w+)", table))
+    assert {"cluster", "job_key", "instances", "config", "changes_state"} <= names
+    missing = [n for n in names if not hasattr(ClientContext, n)
+               and n not in ("noun", "verb", "options", "argv", "cli")]  # set per run
+    assert not missing, missing
