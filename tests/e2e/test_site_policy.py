@@ -61,7 +61,7 @@ def test_a_policy_from_the_docs_sees_every_state_changing_verb(dev_home, policy_
                                                                tmp_path):
     log = tmp_path / "policy.jsonl"
     env = _env(dev_home, policy_site, POLICY_LOG=str(log), POLICY_VETO="1")
-    for argv, expected in STATE_CHANGING:
+    for argv, _ in STATE_CHANGING:
         done = dev_home.run(*argv, env=env)
         assert done.returncode == 4 and "vetoed" in done.stderr, (argv, done.stderr)
     seen = [json.loads(line) for line in log.read_text().splitlines()]
