@@ -30,10 +30,11 @@ ENV_SWITCHES = ("AURORA_DISABLE_PLUGINS", "AURORA_PLUGINS_STRICT", "AURORA_CONFI
 
 
 def index_path() -> str:
-    # One index per interpreter, so several virtualenvs never share one.
-    import zlib
-
-    tag = zlib.crc32(f"{sys.executable}\0{sys.prefix}".encode()) & 0xFFFFFFFF
+    # One index per interpreter, so several virtualenvs never share one (FNV-1a: a
+    # stable tag without loading zlib on every start).
+    tag = 0x811C9DC5
+    for byte in f"{sys.executable}\0{sys.prefix}".encode():
+        tag = ((tag ^ byte) * 0x01000193) & 0xFFFFFFFF
     return os.path.join(cache_dir(), f"commands-{tag:08x}.json")
 
 

@@ -3,14 +3,12 @@ finding jobs by pattern. Verb modules import from here, never from each other.""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aurora import options as opt
 from aurora.command import CommandOption, Context
-from aurora.config.aurora_config import AuroraJobKey
 from aurora.errors import CommandFailure, InvalidParameter, SchedulerTimeout
-from aurora.job_file_hooks import hooked
-from aurora.jobkey import JobKey, PartialKey
+from aurora.jobkey import JobKey
 from aurora.jobs import (
     active_tasks,
     hooks_config,
@@ -21,6 +19,9 @@ from aurora.jobs import (
     wait_for,
 )
 from aurora.output import Result
+
+if TYPE_CHECKING:
+    from aurora.jobkey import PartialKey
 
 WAIT_STATES = {"RUNNING": ("LIVE", "TERMINAL"), "FINISHED": ("TERMINAL",)}
 
@@ -47,6 +48,9 @@ def kill(context: Context, key: JobKey, instances: list[int] | None,
          tasks: list[Any] | None = None) -> tuple[list[int], str]:
     """Kill `instances` (None = all) as the options ask; returns (killed ids, report).
     `tasks`: the job's active tasks, when the caller has just read them."""
+    from aurora.config.aurora_config import AuroraJobKey  # (not on `job status`'s path)
+    from aurora.job_file_hooks import hooked
+
     o = context.options
     config = hooks_config(context, key)
     client = context.scheduler(key.cluster)
