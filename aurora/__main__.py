@@ -23,6 +23,15 @@ def main(argv: list[str] | None = None) -> int:
     answered = fastpath.answer(argv, command_index)
     if answered is not None:
         return answered
+    from aurora.api.thrift_seam import install
+
+    problem = install()          # the thrift tricks (aurora/api/thrift_seam.py)
+    if problem is not None:
+        from aurora.errors import ExitCode
+        from aurora.output import emit_error
+
+        emit_error(f"aurora: error: {problem}")
+        return ExitCode.INVALID_CONFIGURATION
     import gc
 
     # A command is short-lived and builds large acyclic data (10,000 decoded tasks):

@@ -155,7 +155,9 @@ def connect(cluster: Cluster, http: HttpOptions, hooks: HookRelay, retry: RetryP
     if autostart is not None and cluster.autostarts:
         autostart(base)
     resolve = (lambda: endpoint_of(cluster, http.connect_timeout)) if discovered else None
-    return SchedulerClient(cluster.name, base, http, retry, resolve=resolve)
+    from aurora.output import emit_err
+
+    return SchedulerClient(cluster.name, base, http, retry, resolve=resolve, progress=emit_err)
 
 
 def _endpoint(endpoints: Endpoints, cluster: Cluster, http: HttpOptions, wait: float) -> str:

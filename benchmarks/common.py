@@ -162,16 +162,19 @@ def median_of(argv: list[str], env: dict[str, str], runs: int = 3,
 
 
 def interleaved(subjects: dict[str, list[str]], env: dict[str, str], runs: int = 15,
-                check: bool = True) -> dict[str, float]:
+                check: bool = True,
+                envs: dict[str, dict[str, str]] | None = None) -> dict[str, float]:
     """Median seconds of each subject and of `python3 -c pass` (key "baseline"),
-    measured round-robin: baseline, subject 1, subject 2, baseline, ..."""
+    measured round-robin: baseline, subject 1, subject 2, baseline, ...
+    `envs` adds variables for some subjects."""
     order = {"baseline": [sys.executable, "-c", "pass"], **subjects}
-    for argv in order.values():          # warm the page cache and bytecode
-        run_measured(argv, env, check=check)
+    env_of = {name: {**env, **(envs or {}).get(name, {})} for name in order}
+    for name, argv in order.items():          # warm the page cache and bytecode
+        run_measured(argv, env_of[name], check=check)
     times: dict[str, list[float]] = {name: [] for name in order}
     for _ in range(runs):
         for name, argv in order.items():
-            times[name].append(run_measured(argv, env, check=check).seconds)
+            times[name].append(run_measured(argv, env_of[name], check=check).seconds)
     return {name: statistics.median(values) for name, values in times.items()}
 
 
@@ -188,10 +191,11 @@ def verdict(label: str, value: float, target: float, unit: str, detail: str = ""
 
 
 def ratios(subjects: dict[str, list[str]], targets: dict[str, float | None],
-           env: dict[str, str], runs: int = 15, check: bool = True) -> None:
+           env: dict[str, str], runs: int = 15, check: bool = True,
+           envs: dict[str, dict[str, str]] | None = None) -> None:
     """Interleaved medians of `subjects` as ratios to `python3 -c pass`, with verdicts
     (a subject whose target is None is a reference figure, printed without one)."""
-    medians = interleaved(subjects, env, runs, check)
+    medians = interleaved(subjects, env, runs, check, envs)
     base = medians["baseline"]
     print(f"{'python3 -c pass (baseline)':<52} {base * 1000:9.1f} ms", flush=True)
     for name in subjects:

@@ -186,7 +186,7 @@ class SchedulerClient:
 
         `service` may be a slimmer view of the API whose reply structs leave fields
         out: the binary protocol skips what a struct does not name (see
-        `idl.keys_only_service`).
+        `views.keys_only_service`).
         """
         from aurora.api.codec import encode_call
 
@@ -250,12 +250,14 @@ class SchedulerClient:
         return error                # the scheduler says it did not act: safe to ask again
 
     def _tell(self, line: str) -> None:
+        """A retry, told through the `progress` callback the client was given (the CLI
+        prints it); without one, as a warning of the `aurora.api` logger."""
         if self._progress is not None:
             self._progress(line)
         else:
-            from aurora.output import emit_err
+            import logging
 
-            emit_err(line)
+            logging.getLogger("aurora.api").warning("%s", line)
 
     def _announce(self, method: str, attempt: int, failure: AuroraError,
                   delays: list[float]) -> None:
@@ -316,7 +318,7 @@ class SchedulerClient:
 
     def get_job_keys(self, role: str | None = None) -> list[tuple[str, str, str]]:
         """getJobs, decoding only each job's key: listing 100,000 jobs stays cheap."""
-        from aurora.api.idl import keys_only_service
+        from aurora.api.views import keys_only_service
 
         result = self._read("getJobs", "getJobsResult", role, service=keys_only_service())
         keys = [(c.key.role, c.key.environment, c.key.name) for c in result.configs or []]
@@ -332,7 +334,7 @@ class SchedulerClient:
 
     def get_task_events(self, query: Any, refused: Refusal | None = None) -> list[Any]:
         """getTasksWithoutConfigs decoding only each task's ids, host, status and events."""
-        from aurora.api.idl import task_events_service
+        from aurora.api.views import task_events_service
 
         result = self._read("getTasksWithoutConfigs", "scheduleStatusResult", query,
                             service=task_events_service(), refused=refused)

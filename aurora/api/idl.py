@@ -1,8 +1,8 @@
 """The scheduler's thrift types, loaded once from our IDL and cached.
 
-Loading costs tens of milliseconds, so it happens on first use, never on the
-help or version paths. Enums are ints on the wire and in these objects; the
-helpers here give them names.
+Loaded on first use, never on the help or version paths, through the thrift
+seam (`thrift_seam.py`: from a snapshot when the entry point switched that on).
+Enums are ints on the wire and in these objects; the helpers here give them names.
 """
 
 from __future__ import annotations
@@ -11,10 +11,6 @@ import os
 from functools import lru_cache
 from typing import Any
 
-from aurora.api import lazy_thriftpy2
-
-lazy_thriftpy2.install()
-
 IDL_FILE = os.path.join(os.path.dirname(__file__), "aurora_api.thrift")
 MODULE_NAME = "aurora_api_thrift"
 
@@ -22,9 +18,9 @@ MODULE_NAME = "aurora_api_thrift"
 @lru_cache(maxsize=1)
 def api() -> Any:
     """The loaded thriftpy2 module with every struct, enum, constant and service."""
-    from aurora.api.idl_cache import load_cached
+    from aurora.api.thrift_seam import load_api
 
-    return load_cached(IDL_FILE, MODULE_NAME)
+    return load_api(IDL_FILE, MODULE_NAME)
 
 
 @lru_cache(maxsize=1)
@@ -81,45 +77,3 @@ def canonical(obj: Any) -> Any:
     if isinstance(obj, dict):
         return tuple(sorted((k, canonical(v)) for k, v in obj.items()))
     return obj
-
-
-@lru_cache(maxsize=1)
-def keys_only_service() -> Any:
-    """A view of the API whose getJobs reply holds only each job's key and size.
-
-    Same request and same wire format; the decoder skips every field the slim
-    structs do not declare (each TaskConfig), which is most of the bytes.
-    """
-    from thriftpy2.thrift import TPayload, TType, gen_init
-
-    a = api()
-
-    def struct(name: str, spec: dict[int, tuple]) -> type:
-        cls = type(name, (TPayload,), {"__module__": MODULE_NAME, "_ttype": TType.STRUCT})
-        gen_init(cls, spec, [(field[1], None) for field in spec.values()])
-        return cls
-
-    job = struct("JobKeyAndSize", {9: a.JobConfiguration.thrift_spec[9],
-                                   8: a.JobConfiguration.thrift_spec[8]})
-    jobs = struct("GetJobKeysResult", {1: (TType.SET, "configs", (TType.STRUCT, job), False)})
-    result = struct("JobKeysResult", {4: (TType.STRUCT, "getJobsResult", jobs, False)})
-    spec = dict(a.Response.thrift_spec)
-    spec[3] = (TType.STRUCT, "result", result, False)
-    response = struct("JobKeysResponse", spec)
-    reply = struct("getJobs_result", {0: (TType.STRUCT, "success", response, False)})
-    reply.oneway = False
-    return type("JobKeysService", (), {"thrift_services": ["getJobs"],
-                                        "getJobs_args": a.AuroraAdmin.getJobs_args,
-                                        "getJobs_result": reply})
-
-
-def task_events_service() -> Any:
-    """A view of the API whose getTasksWithoutConfigs reply holds, per task, only its
-    instance id, host, task id, status and events (what uptime figures need).
-
-    Same request and wire format; the decoder skips each task's TaskConfig, most of
-    the bytes of a large job (see `aurora.api.views`).
-    """
-    from aurora.api.views import TASK_EVENTS, reply_view
-
-    return reply_view("getTasksWithoutConfigs", TASK_EVENTS)

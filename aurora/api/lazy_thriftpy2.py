@@ -33,7 +33,8 @@ LAZY_NAMES = {"load": "parser", "load_module": "parser", "load_fp": "parser",
               "install_import_hook": "hook", "remove_import_hook": "hook"}
 
 
-def _version(init_file: str) -> str:
+def version_in(init_file: str) -> str:
+    """The `__version__` a package file declares, without importing it."""
     try:
         with open(init_file, encoding="utf-8") as handle:
             found = re.search(r"__version__\s*=\s*['\"]([^'\"]+)", handle.read())
@@ -43,7 +44,8 @@ def _version(init_file: str) -> str:
 
 
 def install() -> None:
-    """Register the lazy package unless thriftpy2 is already imported (or missing)."""
+    """Register the lazy package unless thriftpy2 is already imported (or missing).
+    Called only through `thrift_seam.install`."""
     if "thriftpy2" in sys.modules:
         return
     spec = importlib.util.find_spec("thriftpy2")
@@ -53,7 +55,7 @@ def install() -> None:
     package.__file__ = spec.origin
     package.__path__ = list(spec.submodule_search_locations)
     package.__spec__ = spec
-    package.__version__ = _version(spec.origin)
+    package.__version__ = version_in(spec.origin)
     package.__python__ = sys.version_info
 
     def __getattr__(name: str) -> Any:

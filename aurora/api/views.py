@@ -3,16 +3,21 @@
 The binary protocol skips every field a struct does not declare, in C, without
 building Python objects for it. A view is the same request and the same wire
 format as the full API; only the reply structs named in `keep` are replaced by
-copies declaring fewer fields (`idl.keys_only_service` is the hand-made first
-example). Pass a view to `SchedulerClient.call(..., service=view)`.
+copies declaring fewer fields (`keys_only_service` is a hand-made one). Pass a
+view to `SchedulerClient.call(..., service=view)`.
+
+Views are one of the thrift seam's tricks (`thrift_seam.py`): when the entry
+point did not switch them on, every function here answers None, and a call
+decodes the full reply, whose objects answer the same attribute names.
 """
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from aurora.api.idl import MODULE_NAME, api
+from aurora.api.thrift_seam import active
 
 # `job status` text: what a task block and the table/csv rows show.
 STATUS_TEXT = (
@@ -40,7 +45,7 @@ TASK_EVENTS = (
 
 def tasks_without_configs(client: Any, query: Any, keep: tuple) -> list[Any]:
     """getTasksWithoutConfigs through the view `keep` (STATUS_TEXT, TASK_STATES)."""
-    view = reply_view("getTasksWithoutConfigs", keep)
+    view = reply_view("getTasksWithoutConfigs", keep) if active("slim_views") else None
     response = client.call("getTasksWithoutConfigs", query, service=view)
     return client.result(response, "getTasksWithoutConfigs", "scheduleStatusResult").tasks or []
 
@@ -128,3 +133,45 @@ def reply_view(method: str, keep: tuple[tuple[str, tuple[str, ...]], ...]) -> An
     return type(f"{method}View", (), {"thrift_services": [method],
                                       f"{method}_args": getattr(service, f"{method}_args"),
                                       f"{method}_result": result})
+
+
+@lru_cache(maxsize=1)
+def keys_only_service() -> Any:
+    """A view of the API whose getJobs reply holds only each job's key and size.
+
+    Same request and same wire format; the decoder skips every field the slim
+    structs do not declare (each TaskConfig), which is most of the bytes.
+    """
+    if not active("slim_views"):
+        return None
+    from thriftpy2.thrift import TPayload, TType, gen_init
+
+    a = api()
+
+    def struct(name: str, spec: dict[int, tuple]) -> type:
+        cls = type(name, (TPayload,), {"__module__": MODULE_NAME, "_ttype": TType.STRUCT})
+        gen_init(cls, spec, [(field[1], None) for field in spec.values()])
+        return cls
+
+    job = struct("JobKeyAndSize", {9: a.JobConfiguration.thrift_spec[9],
+                                   8: a.JobConfiguration.thrift_spec[8]})
+    jobs = struct("GetJobKeysResult", {1: (TType.SET, "configs", (TType.STRUCT, job), False)})
+    result = struct("JobKeysResult", {4: (TType.STRUCT, "getJobsResult", jobs, False)})
+    spec = dict(a.Response.thrift_spec)
+    spec[3] = (TType.STRUCT, "result", result, False)
+    response = struct("JobKeysResponse", spec)
+    reply = struct("getJobs_result", {0: (TType.STRUCT, "success", response, False)})
+    reply.oneway = False
+    return type("JobKeysService", (), {"thrift_services": ["getJobs"],
+                                        "getJobs_args": a.AuroraAdmin.getJobs_args,
+                                        "getJobs_result": reply})
+
+
+def task_events_service() -> Any:
+    """A view of the API whose getTasksWithoutConfigs reply holds, per task, only its
+    instance id, host, task id, status and events (what uptime figures need).
+
+    Same request and wire format; the decoder skips each task's TaskConfig, most of
+    the bytes of a large job.
+    """
+    return reply_view("getTasksWithoutConfigs", TASK_EVENTS) if active("slim_views") else None

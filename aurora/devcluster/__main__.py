@@ -455,6 +455,12 @@ def private_dir(path: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    from aurora.api.thrift_seam import install
+
+    problem = install()          # the thrift tricks (aurora/api/thrift_seam.py)
+    if problem is not None:
+        print(f"aurora-devcluster: {problem}", file=sys.stderr)
+        return 3
     args.state_dir = os.path.abspath(args.state_dir or default_state_dir())
     os.umask(0o077)     # state, logs, sandboxes and the tasks' own files: owner only
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,

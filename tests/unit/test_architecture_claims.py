@@ -166,8 +166,11 @@ def test_importing_the_client_installs_nothing() -> None:
         " signal.getsignal(signal.SIGINT))\n"
         "assert before == after, (before, after)\n"
         "fake = [n for n, m in sys.modules.items() if m is not None and"
-        " type(m).__name__ != 'module' and not n.startswith('typing.')]\n"
+        " (type(m).__name__ != 'module' or n.startswith('thriftpy2') and"
+        " getattr(m, '__loader__', None) is None) and not n.startswith('typing.')]\n"
         "assert not fake, fake\n"
+        "from aurora.api import thrift_seam\n"
+        "assert not thrift_seam._active, thrift_seam._active\n"
         "print('ok')\n")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                           text=True)
@@ -225,3 +228,39 @@ def test_only_the_entry_point_joins_the_framework_and_the_client() -> None:
 
     assert imports_context(ROOT / "aurora" / "__main__.py")
     assert not [name for name in FRAMEWORK if imports_context(ROOT / "aurora" / f"{name}.py")]
+
+
+def test_the_api_layer_imports_no_printer() -> None:
+    """aurora/api reports through callbacks and logging: it imports nothing of the CLI."""
+    offenders = []
+    for path in sorted((ROOT / "aurora" / "api").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else \
+                [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            offenders += [f"{path.name}: {n}" for n in names
+                          if n.split(".")[:2] in (["aurora", "output"], ["aurora", "cli"],
+                                                  ["aurora", "plugins"], ["aurora", "command"])]
+    assert not offenders, offenders
+
+
+def test_without_the_seam_the_api_works_on_plain_thriftpy2() -> None:
+    code = ("import sys\n"
+            "from aurora.api.idl import api\n"
+            "from aurora.api.views import keys_only_service, task_events_service\n"
+            "assert api().ScheduleStatus.RUNNING == 2\n"
+            "assert keys_only_service() is None and task_events_service() is None\n"
+            "assert 'aurora.api.lazy_thriftpy2' not in sys.modules\n"
+            "assert 'thriftpy2.parser' in sys.modules   # parsed, not rebuilt\n"
+            "print('ok')\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True)
+    assert done.stdout == "ok\n", done.stderr[-2000:]
+
+
+def test_the_seam_refuses_a_thriftpy2_it_was_not_written_for(monkeypatch) -> None:
+    from aurora.api import thrift_seam
+
+    monkeypatch.setattr(thrift_seam, "thriftpy2_version", lambda: (0, 9, 1))
+    problem = thrift_seam.install()
+    assert problem is not None and "thriftpy2 0.9.1" in problem and "pip install" in problem
+    assert not thrift_seam._active
