@@ -157,7 +157,7 @@ class UndoUpdate(Verb):
         todo = plan(key, found)
         if todo.added:
             context.print_err(
-                f"aurora: note: instances {format_instances(todo.added)} did not exist before "
+                f"aurora: note: instance(s) {format_instances(todo.added)} did not exist before "
                 f"update {todo.update_id} and are left as they run; remove them with: "
                 f"aurora job kill {key}/{format_instances(todo.added)}")
         data: dict[str, Any] = {"job": str(key), "undoes": todo.update_id,
@@ -188,7 +188,7 @@ class UndoUpdate(Verb):
         rest = [i for _, ids in todo.groups[number:] for i in ids]
         if rest:
             context.print_err(
-                f"aurora: undo stopped: instances {format_instances(rest)} were not restored; "
+                f"aurora: undo stopped: instance(s) {format_instances(rest)} not restored; "
                 f"once the cause is fixed run again: aurora update undo {key} {todo.update_id}")
 
     def restore(self, context: Context, key: JobKey, found: Any, task: Any, ids: list[int],
@@ -204,7 +204,7 @@ class UndoUpdate(Verb):
                           failure="Error getting diff info from scheduler:")
             text, diff = preview(context.scheduler(key.cluster).result(
                 answer, "getJobUpdateDiff", "getJobUpdateDiffResult"))
-        context.print_out(f"Undoing update {found.update.summary.key.id} for instances "
+        context.print_out(f"Undoing update {found.update.summary.key.id} for instance(s) "
                           f"{format_instances(ids)} of: {key}")
         update, said = started_key(start(context, key, request, client_id))
         entry: dict[str, Any] = {"instances": [list(r) for r in _ranges(ids)], "id": None,

@@ -51,7 +51,7 @@ def test_undo_restores_the_replaced_configuration_and_info_shows_the_diff(dev_ho
     assert done.stdout.startswith("This job update will:\nupdate instances: [0-1]\n"
                                   "Job update has started. View your update progress at ")
     assert done.stdout.endswith("Current state ROLLED_FORWARD\n")
-    assert f"Undoing update {forward} for instances 0-1 of: {k}" in done.stderr
+    assert f"Undoing update {forward} for instance(s) 0-1 of: {k}" in done.stderr
     assert running_versions(dev_home, name, 2) == {0: "1", 1: "1"}
     undo_id = update_id_of(done.stdout)
     metadata = as_json(dev_home, "update", "info", k, undo_id)["metadata"]

@@ -107,3 +107,29 @@ def test_abort_counts_the_instances_the_direction_keeps():
     back = update("ABORTED", initial, desired,
                   events=("ROLLING_FORWARD", "ROLLING_BACK", "ABORTED"))
     assert meant_to_run(back) == {0, 1, 2}
+
+
+def test_undo_stops_at_a_group_that_does_not_roll_forward(monkeypatch):
+    from types import SimpleNamespace as NS
+
+    from aurora.plugins.update import undo
+
+    v1, v2, v3 = configs()
+    found = update("ROLLED_FORWARD", [group(v1, (0, 0)), group(v2, (1, 2))],
+                   desired=group(v3, (0, 2)))
+    monkeypatch.setattr(undo, "details", lambda context, key, target: found)
+    started = []
+
+    def restore(self, context, key, found, task, ids, wait):
+        started.append((ids, wait))
+        return {"instances": ids, "status": "ROLLED_BACK"}, "Current state ROLLED_BACK\n", 4
+    monkeypatch.setattr(undo.UndoUpdate, "restore", restore)
+    said: list[str] = []
+    context = NS(options=NS(jobspec=KEY, id="u-1", wait=False, no_diff=True),
+                 output_format="json", print_err=said.append)
+    result = undo.UndoUpdate().execute(context)
+    assert started == [([0], True)]                   # the first group, waited for; no second
+    assert result.exit_code == 4 and result.data["updates"] == [
+        {"instances": [0], "status": "ROLLED_BACK"}]
+    assert said == ["aurora: undo stopped: instance(s) 1-2 not restored; once the cause is "
+                    "fixed run again: aurora update undo devcluster/www-data/test/svc u-1"]
