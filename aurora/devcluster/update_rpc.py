@@ -204,14 +204,17 @@ class UpdateRpcs:
 
     def _instructions(self, job: Any, changes: dict[str, dict[str | None, list[int]]],
                       settings: Any) -> Any:
-        """What the update was asked to do: the instances' configs before and after."""
+        """What the update was asked to do, as the scheduler records it: the initial state
+        holds only the instances it replaces or removes (with their old configs), the
+        desired state only those it replaces or adds (None when it only removes). An
+        instance left alone is in neither."""
         a = api()
-        scope = scope_of(settings)
         initial: dict[str, list[int]] = {}
-        for kind in ("remove", "update", "unchanged"):
+        for kind in ("remove", "update"):
             for old, ids in changes[kind].items():
-                initial.setdefault(old, []).extend(i for i in ids if scope is None or i in scope)
-        desired = [i for i in range(job.instanceCount) if scope is None or i in scope]
+                initial.setdefault(old, []).extend(ids)
+        desired = [i for kind in ("add", "update") for ids in changes[kind].values()
+                   for i in ids]
         return a.JobUpdateInstructions(
             initialState=[a.InstanceTaskConfig(task=self.store.config(h), instances=ranges(ids))
                           for h, ids in initial.items() if ids],

@@ -1,4 +1,4 @@
-"""The `update` noun: start, pause, resume, abort, rollback, list, info, wait.
+"""The `update` noun: start, pause, resume, abort, rollback, undo, list, info, wait.
 
 The scheduler runs updates; these verbs start, steer and watch them. Each verb
 lives in the module named after it; common.py holds what they share.
@@ -23,4 +23,4 @@ def register_nouns(cli: Any) -> None:
         "start": "start:StartUpdate", "pause": "pause:PauseUpdate",
         "resume": "resume:ResumeUpdate", "abort": "abort:AbortUpdate",
         "rollback": "rollback:RollbackUpdate", "list": "list:ListUpdates",
-        "info": "info:InfoUpdate", "wait": "wait:WaitUpdate"}))
+        "info": "info:InfoUpdate", "wait": "wait:WaitUpdate", "undo": "undo:UndoUpdate"}))

@@ -292,7 +292,23 @@ def test_batches_instance_count_changes_and_queries(sim):
     assert [d.update.summary.key.id for d in listed.getJobUpdateDetailsResult.detailsList] == \
         [shrink.id]
     instructions = listed.getJobUpdateDetailsResult.detailsList[0].update.instructions
-    assert [(r.first, r.last) for r in instructions.desiredState.instances] == [(0, 2)]
+    # As the scheduler records it: the initial state holds the instances replaced or
+    # removed, the desired state those replaced or added; one only removing has none.
+    assert instructions.desiredState is None
+    assert [[(r.first, r.last) for r in g.instances] for g in instructions.initialState] == \
+        [[(3, 6)]]
+    assert instructions.initialState[0].task.priority == 1
+    first = client.call("getJobUpdateDetails", key, None).result.getJobUpdateDetailsResult
+    initial = first.details.update.instructions.initialState
+    assert [[(r.first, r.last) for r in g.instances] for g in initial] == [[(0, 4)]]
+    assert initial[0].task.priority == 0
+    assert [(r.first, r.last) for r in
+            first.details.update.instructions.desiredState.instances] == [(0, 6)]
+    scoped = client.call("getJobUpdateDetails", only, None).result.getJobUpdateDetailsResult
+    only_instructions = scoped.details.update.instructions
+    assert [[(r.first, r.last) for r in g.instances] for g in only_instructions.initialState] \
+        == [[(1, 1)]]
+    assert [(r.first, r.last) for r in only_instructions.desiredState.instances] == [(1, 1)]
     missing = raw(client, "getJobUpdateDetails", a.JobUpdateKey(job=config.key, id="nope"), None)
     assert missing.responseCode == a.ResponseCode.INVALID_REQUEST
 
