@@ -14,8 +14,7 @@ from aurora.command import Context
 from aurora.jobkey import JobKey, format_instances
 from aurora.jobs import active_tasks, current_per_instance
 from aurora.output import Result
-from aurora.plugins.update.common import SteerUpdate, details, status_name
-from aurora.plugins.update.wait import BACKWARD
+from aurora.plugins.update.common import BACKWARD, SteerUpdate, details, status_name
 
 
 def _ids(group: Any) -> set[int]:

@@ -83,7 +83,7 @@ def config_diff(instructions: Any) -> dict[str, Any]:
     """What the update changes, from its initial and desired states, in `job diff`'s
     words and format: instances added, removed, and each earlier configuration's
     instances with the difference to the desired one."""
-    from aurora.plugins.job.diff import external_diff, render_task
+    from aurora.config_diff import external_diff, render_task
 
     desired = instructions.desiredState if instructions else None
     after = _ids(desired)

@@ -18,20 +18,19 @@ from aurora.command import CommandOption, Context, Verb
 from aurora.errors import (
     CommandFailure,
     ConfigurationError,
-    NetworkError,
-    SchedulerTimeout,
 )
 from aurora.job_file_hooks import hooked
 from aurora.jobkey import JobKey, instance_ranges
-from aurora.jobs import active_instances_or_raise, load_config, open_in_browser, thrift_key
+from aurora.jobs import active_instances_or_raise, load_config, open_in_browser
 from aurora.output import Result, emit
 from aurora.plugins.update.common import (
     CLIENT_ID_KEY,
     FORWARD_OUTCOMES,
     MESSAGE,
     call,
-    client_id,
-    summaries,
+    preview,
+    start,
+    started_key,
     update_url,
     wait_for_update,
 )
@@ -128,78 +127,6 @@ def update_settings(config: JobConfig, instances: tuple[int, ...] | None) -> Any
         blockIfNoPulsesAfterMs=pulse_ms,
         slaAware=bool(_field(update, "sla_aware")),
         updateStrategy=chosen)
-
-
-def ranges_text(groups: Any) -> str:
-    ranges = sorted((r.first, r.last) for g in groups or [] for r in g.instances or [])
-    return ", ".join(f"[{a}]" if a == b else f"[{a}-{b}]" for a, b in ranges)
-
-
-def preview(diff: Any) -> tuple[str, dict[str, list[list[int]]]]:
-    """What the update will do, as upstream words it (each kind of change once)."""
-    kinds = (("add", "add instances:", diff.add), ("remove", "remove instances:", diff.remove),
-             ("update", "update instances:", diff.update),
-             ("unchanged", "not change instances:", diff.unchanged))
-    lines = ["This job update will:"]
-    lines += [f"{label} {ranges_text(groups)}" for _, label, groups in kinds if groups]
-    data = {name: sorted([r.first, r.last] for g in groups or [] for r in g.instances or [])
-            for name, _, groups in kinds}
-    return "\n".join(lines) + "\n", data
-
-
-def ours(response: Any, update_id: str) -> bool:
-    """True when a refusal names the update this very command started (a retried start)."""
-    result = response.result.startJobUpdateResult if response.result else None
-    summary = result.updateSummary if result else None
-    return summary is not None and client_id(summary) == update_id
-
-
-def find_started(context: Context, key: JobKey, update_id: str) -> Any:
-    """The summary of the update carrying our id, if the scheduler has one."""
-    from aurora.api.idl import api
-
-    query = api().JobUpdateQuery(jobKey=thrift_key(key))
-    return next((s for s in summaries(context, key.cluster, query)
-                 if client_id(s) == update_id), None)
-
-
-def start(context: Context, key: JobKey, request: Any, update_id: str) -> Any:
-    """startJobUpdate, reconciled: the scheduler's Response, or (when the answer was lost
-    and the update carrying our id was found) an OK Response naming that update."""
-    from aurora.api.client import Refusal
-    from aurora.api.idl import api
-
-    a = api()
-    refused = Refusal("Failed to start update due to error:",
-                      accept=lambda response: ours(response, update_id),
-                      hint=lambda response, said: holder_hint(key, response, said))
-    try:
-        return context.scheduler(key.cluster).call("startJobUpdate", request,
-                                                   context.options.message, refused=refused)
-    except (NetworkError, SchedulerTimeout) as exc:      # the answer was lost
-        found = find_started(context, key, update_id)
-        if found is None:
-            raise type(exc)(f"the answer to startJobUpdate was lost and cluster {key.cluster} "
-                            f"has no update carrying this command's id ({update_id}): the "
-                            "update did not start", hint="run the command again",
-                            exit_code=exc.exit_code) from None
-        return a.Response(responseCode=a.ResponseCode.OK, details=[], result=a.Result(
-            startJobUpdateResult=a.StartJobUpdateResult(key=found.key, updateSummary=found)))
-
-
-def started_key(response: Any) -> tuple[Any, list[str]]:
-    """(the started update's JobUpdateKey or None for a noop, the scheduler's words)."""
-    result = response.result.startJobUpdateResult if response.result else None
-    return (result.key if result else None), [d.message for d in response.details or []
-                                              if d.message]
-
-
-def holder_hint(key: JobKey, response: Any, said: str) -> str | None:
-    """When the scheduler refused because another update holds the job, name it."""
-    result = response.result.startJobUpdateResult if response.result else None
-    if result is not None and result.key is not None and result.key.id not in said:
-        return f"update {result.key.id} is in progress; see: aurora update info {key}"
-    return None
 
 
 class StartUpdate(Verb):

@@ -28,17 +28,20 @@ from aurora.output import Result, emit
 from aurora.plugins.update.common import (
     ACTIVE,
     CLIENT_ID_KEY,
+    FORWARD_OUTCOMES,
     JOBSPEC,
     MESSAGE,
     call,
     details,
+    preview,
+    start,
+    started_key,
     status_name,
     summaries,
     update_key,
     update_url,
+    wait_for_update,
 )
-from aurora.plugins.update.start import preview, start, started_key
-from aurora.plugins.update.wait import FORWARD_OUTCOMES, wait_for_update
 
 UNDO_OF_KEY = "org.apache.aurora.client.undo_of"
 UNDONE_ID = CommandOption("id", nargs="?", default=None, metavar="ID",

@@ -13,10 +13,10 @@ from aurora.config.job import load_job
 from aurora.errors import ConfigurationError
 from aurora.jobkey import JobKey
 from aurora.output import StatusLine
-from aurora.plugins.update.common import Snapshot, Watch, snapshot
+from aurora.plugins.update.common import Snapshot, Watch, ours, preview, snapshot
 from aurora.plugins.update.info import info_text
 from aurora.plugins.update.list import chosen_statuses, query_for
-from aurora.plugins.update.start import ours, preview, update_settings
+from aurora.plugins.update.start import update_settings
 
 KEY = JobKey("devcluster", "www-data", "test", "svc")
 
