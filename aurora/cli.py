@@ -122,7 +122,7 @@ def _end_of_options(args: list[str]) -> int:
 
 def _core_options() -> list[CommandOption]:
     return [
-        CommandOption("--output-format", metavar="NAME", default=None,
+        CommandOption("-o", "--output-format", metavar="NAME", default=None,
                       help="output format (text, json, ...); default from client.toml or text"),
         CommandOption("--write-json", action="store_true", default=False,
                       help="same as --output-format json (upstream spelling)"),

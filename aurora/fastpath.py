@@ -52,9 +52,12 @@ class Split:
 
 def option_arity(options: Mapping[str, int]) -> Arity:
     """`token` -> 0 or 1 values taken, for a global option (exact name or a unique long
-    prefix, `--name=value` taking none more); None when it is not a global option.
+    prefix, `--name=value` and `-oVALUE` taking none more); None when it is not a global
+    option.
     `options` maps each option name to 1 if it takes a value, else 0."""
     def arity(token: str) -> int | None:
+        if token[:1] == "-" and token[1:2] != "-" and options.get(token[:2]) == 1:
+            return 0 if len(token) > 2 else 1       # `-ojson` carries its value
         name = token.split("=", 1)[0]
         if name not in options and name.startswith("--"):
             matches = [n for n in options if n.startswith(name) and n.startswith("--")]
