@@ -395,6 +395,8 @@ class CommandLine:
             context.close()
 
     def render(self, context: Context, result: Result) -> None:
+        if result.streamed:         # written while the verb ran (output.emit_now)
+            return
         text = self.plugins.hook.format_output(context=context, result=result,
                                                   format_name=context.output_format)
         if text is None:
