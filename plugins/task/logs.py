@@ -18,10 +18,9 @@ import subprocess
 from dataclasses import dataclass
 from typing import Any
 
-from aurora import options as opt
 from aurora.command import CommandOption, Context, Verb
 from aurora.errors import CommandFailure, InvalidParameter
-from aurora.jobkey import JobKey
+from aurora.jobkey import JobKey, parse_instance_key
 from aurora.output import Result, emit_err, emit_now
 from aurora.plugins.task.sandbox import (
     SSH_EXIT_UNREACHABLE,
@@ -214,7 +213,10 @@ class TaskLogs(Verb):
                            "until Ctrl-C"),
         CommandOption("-n", "--lines", type=line_count, default=None, metavar="LINES",
                       help="only the last LINES lines (default: all)"),
-        SSH_USER, SSH_OPTIONS, opt.INSTANCE_SPEC,
+        SSH_USER, SSH_OPTIONS,
+        CommandOption("instance_spec", metavar="CLUSTER/ROLE/ENV/NAME[/INSTANCE]",
+                      type=parse_instance_key,
+                      help="the instance (may be left out when the job has only one)"),
     )
 
     def execute(self, context: Context) -> Result:
