@@ -62,8 +62,26 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
                    namespace: argparse.Namespace | None = None) -> argparse.Namespace:
-        self._refuse_unknown_options(list(args or []))
+        args = self._bind_values(list(args or []))
+        self._refuse_unknown_options(args)
         return super().parse_args(args, namespace)
+
+    def _bind_values(self, args: list[str]) -> list[str]:
+        """`--name -VALUE` → `--name=-VALUE`: a long option that takes one value takes the
+        next word even when it begins with '-', as getopt does, so `--ssh-options "-o X"`
+        and `--tunnel -oX` stay values instead of being read as the short option `-o`."""
+        bound, end, i = [], _end_of_options(args), 0
+        while i < len(args):
+            token = args[i]
+            action = self._option_string_actions.get(token) if token.startswith("--") else None
+            if action is not None and action.nargs is None and i + 1 < end \
+                    and args[i + 1].startswith("-"):
+                bound.append(f"{token}={args[i + 1]}")
+                i += 2
+                continue
+            bound.append(token)
+            i += 1
+        return bound
 
     def _refuse_unknown_options(self, args: list[str]) -> None:
         """A misspelt option is the error, even when it comes first and the value after it

@@ -42,3 +42,15 @@ def test_restart_seconds_options_take_lengths_of_time(home):
         assert f"invalid {flag} 'a while'; give a length of time, e.g. 90, 90s, 2m, " \
             "1h3m10s or 7d" in refused.stderr
         assert len(refused.stderr.strip().splitlines()) == 1
+
+
+def test_a_value_beginning_with_a_dash_stays_the_option_s_value(home, tmp_path):
+    """`-o` is now an option of every verb: `--ssh-options "-o X"` must still be ssh's
+    options (and `--ssh-options "-p 2222"` not task ssh's own -p), as getopt reads them."""
+    home.write_clusters([{"name": "bare", "scheduler_uri": "http://127.0.0.1:9"}])
+    for argv in (("task", "run", "bare/r/e/n", "true", "--ssh-options", "-o ConnectTimeout=1"),
+                 ("task", "ssh", "bare/r/e/n/0", "--ssh-options", "-p 2222 -o X=1"),
+                 ("task", "logs", "bare/r/e/n/0", "--ssh-options", "-oBatchMode=yes")):
+        done = home.run(*argv)
+        assert done.returncode == 3, (argv, done.stderr)    # parsed: the agent layout is next
+        assert "cluster bare has no slave_root" in done.stderr
