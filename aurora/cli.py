@@ -63,8 +63,13 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
                    namespace: argparse.Namespace | None = None) -> argparse.Namespace:
-        self._refuse_unknown_options(list(args or []))
+        args = grammar.bind_dash_values(list(args or []), self._takes_one_value)
+        self._refuse_unknown_options(args)
         return super().parse_args(args, namespace)
+
+    def _takes_one_value(self, token: str) -> bool:
+        action = self._option_string_actions.get(token)
+        return action is not None and action.nargs is None
 
     def _refuse_unknown_options(self, args: list[str]) -> None:
         """A misspelt option is the error, even when it comes first and the value after it
@@ -115,7 +120,7 @@ class ArgumentParser(argparse.ArgumentParser):
 
 def _core_options() -> list[CommandOption]:
     return [
-        CommandOption("--output-format", metavar="NAME", default=None,
+        CommandOption("-o", "--output-format", metavar="NAME", default=None,
                       help="output format (text, json, ...); default from client.toml or text"),
         CommandOption("--write-json", action="store_true", default=False,
                       help="same as --output-format json (upstream spelling)"),
@@ -414,6 +419,8 @@ class CommandLine:
             context.close()
 
     def render(self, context: Context, result: Result) -> None:
+        if result.streamed:         # written while the verb ran (output.emit_now)
+            return
         text = self.plugins.hook.format_output(context=context, result=result,
                                                   format_name=context.output_format)
         if text is None:

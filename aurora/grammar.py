@@ -47,9 +47,11 @@ def is_option(token: str) -> bool:
 
 def option_arity(options: Mapping[str, int]) -> Arity:
     """`token` -> 0 or 1 values taken (exact name or a unique long prefix, `--name=value`
-    taking none more); None when `options` has no such option.
+    and `-oVALUE` taking none more); None when `options` has no such option.
     `options` maps each option name to 1 if it takes a value, else 0."""
     def arity(token: str) -> int | None:
+        if token[:1] == "-" and token[1:2] != "-" and options.get(token[:2]) == 1:
+            return 0 if len(token) > 2 else 1       # `-ojson` carries its value
         name = token.split("=", 1)[0]
         if name not in options and name.startswith("--"):
             matches = [n for n in options if n.startswith(name) and n.startswith("--")]
@@ -124,6 +126,23 @@ def positionals(words: list[str], arity_at: Callable[[list[str]], Arity]) -> lis
         if len(found) == 2:
             arity = arity_at(found)
     return found
+
+
+def bind_dash_values(args: list[str], takes_one_value: Callable[[str], bool]) -> list[str]:
+    """`--name -VALUE` -> `--name=-VALUE`: a long option that takes one value takes the
+    next word even when it begins with '-', as getopt does, so `--ssh-options "-o X"` and
+    `--tunnel -oX` stay values instead of being read as the short option `-o`."""
+    bound, end, i = [], end_of_options(args), 0
+    while i < len(args):
+        token = args[i]
+        if token.startswith("--") and i + 1 < end and args[i + 1].startswith("-") \
+                and takes_one_value(token):
+            bound.append(f"{token}={args[i + 1]}")
+            i += 2
+            continue
+        bound.append(token)
+        i += 1
+    return bound
 
 
 def end_of_options(args: list[str]) -> int:

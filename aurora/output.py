@@ -32,6 +32,8 @@ class Result:
     columns    the column order of the rows (and, without `text`, a table is the
                human rendering).
     exit_code  the process exit status this result stands for.
+    streamed   the verb already wrote its output as it came (`task logs`, see
+               `emit_now`): no format renders anything more.
 
     `data`, `text` and `rows` may each be given as a function of no arguments,
     called once when a format first needs it: `job status` builds the JSON of
@@ -41,10 +43,11 @@ class Result:
     def __init__(self, data: Any = None,
                  text: str | list[str] | Callable[[], str | list[str]] | None = None,
                  rows: Any = None, columns: Sequence[str] | None = None,
-                 exit_code: int = 0):
+                 exit_code: int = 0, streamed: bool = False):
         self._data, self._text, self._rows = data, text, rows
         self.columns = columns
         self.exit_code = exit_code
+        self.streamed = streamed
 
     @property
     def data(self) -> Any:
@@ -107,6 +110,14 @@ def emit(text: str | Iterable[str], stream: TextIO | None = None) -> None:
         return
     stream.write(text if text.endswith("\n") else text + "\n")
     stream.flush()
+
+
+def emit_now(text: str) -> None:
+    """Output that streams (a followed log): written as given and flushed at once, so
+    a reader sees each piece when it arrives."""
+    if text:
+        sys.stdout.write(text)
+        sys.stdout.flush()
 
 
 BATCH_CHARS = 1 << 20

@@ -9,7 +9,6 @@ gives, per percentile p, the uptime that p percent of the instances exceed.
 from __future__ import annotations
 
 import math
-import re
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -23,21 +22,22 @@ from aurora.output import Result
 
 DEFAULT_DURATIONS = "1m,10m,1h,12h,7d"
 DEFAULT_PERCENTILES = "99,95,90,85,75,60,50,30,10"
-UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 UNIT_NAMES = (("days", 86400), ("hrs", 3600), ("mins", 60), ("secs", 1))
 
 
 def durations(text: str) -> list[int]:
-    """`1m,10m,1h` → seconds, ascending; each item a whole number and one of s, m, h, d."""
-    seconds = set()
+    """`1m,10m,1h3m10s,90` → seconds, ascending; each item a positive length of time."""
+    from aurora.durations import EXAMPLES, seconds
+
+    found = set()
     for item in text.split(","):
-        match = re.fullmatch(r"\s*(\d+)\s*([smhd])\s*", item)
-        if not match or int(match.group(1)) == 0:
+        value = seconds(item)
+        if not value:
             raise InvalidParameter(f"invalid duration '{item}' in --durations '{text}'",
-                                   hint="use positive whole numbers with a unit s, m, h or d, "
-                                        "e.g. 1m,10m,1h,12h,7d")
-        seconds.add(int(match.group(1)) * UNIT_SECONDS[match.group(2)])
-    return sorted(seconds)
+                                   hint=f"use positive lengths of time, {EXAMPLES}, "
+                                        "separated by commas")
+        found.add(value)
+    return sorted(found)
 
 
 def percentiles(text: str) -> list[float]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from aurora import options as opt
 from aurora.command import CommandOption, Context, Verb
 from aurora.config.aurora_config import AuroraJobKey
+from aurora.durations import seconds_option
 from aurora.errors import CommandFailure, InvalidParameter
 from aurora.job_file_hooks import hooked
 from aurora.jobkey import JobKey
@@ -121,11 +122,13 @@ class RestartJob(Verb):
                CommandOption("--healthcheck-interval-seconds", type=float, default=3,
                              metavar="N", help="seconds between health polls (default 3)"),
                opt.READ_JSON, opt.MAX_TOTAL_FAILURES, opt.STRICT,
-               CommandOption("--watch-secs", type=int, default=30, metavar="N",
-                             help="seconds an instance must stay RUNNING (default 30)"),
+               CommandOption("--watch-secs", type=seconds_option("--watch-secs"), default=30,
+                             metavar="N", help="seconds an instance must stay RUNNING "
+                                               "(default 30; 2m, 1h3m10s also work)"),
                CommandOption("--max-per-instance-failures", type=int, default=0, metavar="N",
                              help="restart failures tolerated per instance (default 0)"),
-               CommandOption("--restart-threshold", type=int, default=120, metavar="N",
+               CommandOption("--restart-threshold", type=seconds_option("--restart-threshold"),
+                             default=120, metavar="N",
                              help="seconds an instance may take to run again (default 120)"),
                opt.INSTANCE_SPEC)
 

@@ -1,4 +1,4 @@
-"""The `task` noun: reach into running tasks over ssh (run, ssh, scp).
+"""The `task` noun: reach into running tasks over ssh (run, ssh, scp, logs).
 
 Each verb lives in the module named after it; `sandbox.py` holds what they
 share (finding tasks, their hosts and sandboxes, templating commands).
@@ -14,10 +14,12 @@ from aurora.hookspecs import hookimpl
 
 class TaskNoun(Noun):
     name = "task"
-    help = "Work with running tasks: run commands in, ssh into and copy files to sandboxes."
+    help = ("Work with running tasks: run commands in, ssh into, copy files to and read "
+            "the logs of sandboxes.")
 
 
 @hookimpl
 def register_nouns(cli: Any) -> None:
     cli.register_noun(TaskNoun().with_lazy_verbs("aurora.plugins.task", {
-        "run": "run:RunCommand", "ssh": "ssh:SshToTask", "scp": "scp:CopyFiles"}))
+        "run": "run:RunCommand", "ssh": "ssh:SshToTask", "scp": "scp:CopyFiles",
+        "logs": "logs:TaskLogs"}))
