@@ -44,7 +44,7 @@ class ScheduleCron(Verb):
             raise CommandFailure('Non-cron jobs may only be created with "aurora job create" '
                                  "command", hint=f"run: aurora job create {key} "
                                                  f"{o.config_file}")
-        context.print_out(f"Registering job {key.name} with cron")
+        context.print_stderr(f"Registering job {key.name} with cron")
         cron_call(context, key, "scheduleCronJob", config.thrift, "Error scheduling cron job")
         url = job_page(context, key)
         return Result(data={"job": str(key), "url": url,
@@ -60,7 +60,7 @@ class DescheduleCron(Verb):
 
     def execute(self, context: Context) -> Result:
         key = context.options.jobspec
-        context.print_out(f"Removing cron schedule for job {key}")
+        context.print_stderr(f"Removing cron schedule for job {key}")
         cron_call(context, key, "descheduleCronJob", thrift_key(key),
                   "Error descheduling cron job")
         return Result(data={"job": str(key)}, text="Cron descheduling succeeded.\n")
@@ -76,7 +76,7 @@ class StartCron(Verb):
         o = context.options
         key = o.jobspec
         config = hooks_config(context, key)
-        context.print_out(f"Starting cron job: {key}")
+        context.print_stderr(f"Starting cron job: {key}")
         job_key = AuroraJobKey.of(key)
         cron_call(context, key, "startCronJob", thrift_key(key), "Error starting cron job",
                   lambda call: hooked(context, config, job_key, "start_cronjob", (job_key,),

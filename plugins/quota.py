@@ -53,7 +53,7 @@ class GetQuota(Verb):
         from aurora.api.client import Refusal
 
         cluster, role = context.options.role
-        context.print_out(f"Getting quota for: {role}")
+        context.print_stderr(f"Getting quota for: {role}")
         result = context.scheduler(cluster).get_quota(
             role, refused=Refusal(f"Error retrieving quota for role {role}:"))
         lines = ["Allocated:", *resource_lines(result.quota)]

@@ -107,6 +107,6 @@ def rewrite_endpoint(context: Any, cluster: Any, url: str) -> str | None:
     tunnel = context.service("tunnel", f"{via}>{parts.hostname}:{port}",
                              lambda: Tunnel(via, parts.hostname or "", port, options))
     if context.verbose:
-        context.print_err(f"aurora: tunnel 127.0.0.1:{tunnel.local_port} -> "
+        context.print_stderr(f"aurora: tunnel 127.0.0.1:{tunnel.local_port} -> "
                           f"{parts.hostname}:{port} via {via}")
     return f"{parts.scheme}://127.0.0.1:{tunnel.local_port}{parts.path}"

@@ -41,8 +41,8 @@ class AddInstances(Verb):
         active = active_instances_or_raise(client, key, [instance], tasks)
         start = max(active) + 1
         if has_sla_policy(tasks):
-            context.print_out("WARNING: Adding instances without updating SlaPolicy.")
-        context.print_out(f"Adding {o.instance_count} instances to {key} using the task "
+            context.print_stderr("WARNING: Adding instances without updating SlaPolicy.")
+        context.print_stderr(f"Adding {o.instance_count} instances to {key} using the task "
                           f"config of instance {instance}")
         hooked(context, None, AuroraJobKey.of(key), "add_instances",
                (AuroraJobKey.of(key), instance, o.instance_count), {"config": None},

@@ -63,7 +63,7 @@ def kill(context: Context, key: JobKey, instances: list[int] | None,
                       lambda: client.kill_tasks(thrift_key(key), set(ids) if ids else None,
                                                 o.message))
     terminal = state_sets()["TERMINAL"]
-    context.print_out(f"Killing tasks for job: {key}")
+    context.print_stderr(f"Killing tasks for job: {key}")
     if o.no_batching:
         kill_tasks(instances)
         if not wait_for(client, key, instances, terminal, timeout=KILL_TIMEOUT):
@@ -87,7 +87,7 @@ def kill(context: Context, key: JobKey, instances: list[int] | None,
             report.append(f"Successfully killed instances {batch}\n")
             continue
         errors += 1
-        context.print_err(f"Instances {batch} were not killed in time")
+        context.print_stderr(f"Instances {batch} were not killed in time")
         if errors > o.max_total_failures:
             raise CommandFailure("Exceeded maximum number of errors while killing instances",
                                  hint=f"killed so far: {killed}")

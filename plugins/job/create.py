@@ -36,7 +36,7 @@ class CreateJob(Verb):
                                  "command", hint=f"run: aurora cron schedule {key} "
                                                  f"{o.config_file}")
         client = context.scheduler(key.cluster)
-        context.print_out(f"Creating job {key.name}")
+        context.print_stderr(f"Creating job {key.name}")
         view = hook_view(config)
         refused = Refusal("Job creation failed due to error:", ExitCode.COMMAND_FAILURE)
         hooked(context, view, None, "create_job", (view,), {},

@@ -30,7 +30,7 @@ class KillJob(Verb):
         client = context.scheduler(spec.job.cluster)
         tasks = active_tasks(client, spec.job)        # one read: SLA, --strict and the kill
         if has_sla_policy(tasks):
-            context.print_out("WARNING: Killing instances without updating SlaPolicy.")
+            context.print_stderr("WARNING: Killing instances without updating SlaPolicy.")
         if context.options.strict:
             active_instances_or_raise(client, spec.job, spec.instances, tasks)
         killed, report = kill(context, spec.job, list(spec.instances), tasks)

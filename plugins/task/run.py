@@ -132,10 +132,10 @@ class RunCommand(Verb):
                              remote_command(layout, t, o.cmd, o.executor_sandbox)])
                     for t in tasks]
         finished = run_all(sessions, o.threads)
-        context.print_err(status_summary(finished))
+        context.print_stderr(status_summary(finished))
         failed = sorted((s for s in finished if s.exit_status != 0), key=lambda s: s.instance)
         if failed:
-            context.print_err(failure_line(failed, len(finished)))
+            context.print_stderr(failure_line(failed, len(finished)))
         return Result(data=[s.record() for s in sorted(finished, key=lambda s: s.instance)],
                       text="".join(s.lines() for s in finished),
                       columns=("instance", "host", "exit_status", "unreachable", "task_id"),

@@ -384,7 +384,7 @@ def wait_for_update(context: Context, key: JobKey, found: Any,
     watch.close()
     code = outcomes.get(final.status, int(ExitCode.UNKNOWN_ERROR))
     if code:
-        context.print_err(f"aurora: update {found.id} of {key} ended {final.status}; "
+        context.print_stderr(f"aurora: update {found.id} of {key} ended {final.status}; "
                           f"see what happened with: aurora update info {key} {found.id}")
     return Result(data={"job": str(key), "id": found.id, "status": final.status,
                         "updated": final.updated, "failed": final.failed},

@@ -155,7 +155,7 @@ class StartUpdate(Verb):
         instances = o.instance_spec.instances
         update_id = str(uuid.uuid4())
         if o.healthcheck_interval_seconds is not None:
-            context.print_err("aurora: warning: --healthcheck-interval-seconds has no effect: "
+            context.print_stderr("aurora: warning: --healthcheck-interval-seconds has no effect: "
                               "health checks are set in the job file")
         config = load_config(context, key, o.config_file, o.bindings, o.read_json)
         if config.thrift.cronSchedule:
@@ -174,7 +174,7 @@ class StartUpdate(Verb):
             text, diff = preview(context.scheduler(key.cluster).result(
                 found, "getJobUpdateDiff", "getJobUpdateDiffResult"))
         request.metadata = {a.Metadata(key=CLIENT_ID_KEY, value=update_id)}
-        context.print_out(f"Starting update for: {key.name}")
+        context.print_stderr(f"Starting update for: {key.name}")
         response = hooked(context, config, None, "start_job_update", (config, o.message),
                           {"instances": list(instances) if instances else None,
                            "metadata": {CLIENT_ID_KEY: update_id}},

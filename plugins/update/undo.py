@@ -159,7 +159,7 @@ class UndoUpdate(Verb):
         found = details(context, key, target)
         todo = plan(key, found)
         if todo.added:
-            context.print_err(
+            context.print_stderr(
                 f"aurora: note: instance(s) {format_instances(todo.added)} did not exist before "
                 f"update {todo.update_id} and are left as they run; remove them with: "
                 f"aurora job kill {key}/{format_instances(todo.added)}")
@@ -190,7 +190,7 @@ class UndoUpdate(Verb):
     def stopped(context: Context, key: JobKey, todo: Plan, number: int) -> None:
         rest = [i for _, ids in todo.groups[number:] for i in ids]
         if rest:
-            context.print_err(
+            context.print_stderr(
                 f"aurora: undo stopped: instance(s) {format_instances(rest)} not restored; "
                 f"once the cause is fixed run again: aurora update undo {key} {todo.update_id}")
 
@@ -207,7 +207,7 @@ class UndoUpdate(Verb):
                           failure="Error getting diff info from scheduler:")
             text, diff = preview(context.scheduler(key.cluster).result(
                 answer, "getJobUpdateDiff", "getJobUpdateDiffResult"))
-        context.print_out(f"Undoing update {found.update.summary.key.id} for instance(s) "
+        context.print_stderr(f"Undoing update {found.update.summary.key.id} for instance(s) "
                           f"{format_instances(ids)} of: {key}")
         update, said = started_key(start(context, key, request, client_id))
         entry: dict[str, Any] = {"instances": [list(r) for r in _ranges(ids)], "id": None,

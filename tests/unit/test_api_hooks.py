@@ -19,7 +19,7 @@ class Context:
     def __init__(self):
         self.errors = []
 
-    def print_err(self, text):
+    def print_stderr(self, text):
         self.errors.append(text)
 
 

@@ -126,7 +126,7 @@ def test_undo_stops_at_a_group_that_does_not_roll_forward(monkeypatch):
     monkeypatch.setattr(undo.UndoUpdate, "restore", restore)
     said: list[str] = []
     context = NS(options=NS(jobspec=KEY, id="u-1", wait=False, no_diff=True),
-                 output_format="json", print_err=said.append)
+                 output_format="json", print_stderr=said.append)
     result = undo.UndoUpdate().execute(context)
     assert started == [([0], True)]                   # the first group, waited for; no second
     assert result.exit_code == 4 and result.data["updates"] == [
