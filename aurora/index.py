@@ -48,7 +48,8 @@ def _mtime(path: str) -> float:
 def _config_files() -> list[str]:
     system = os.environ.get("AURORA_CONFIG_ROOT") or "/etc/aurora"
     home = os.path.join(os.path.expanduser("~"), ".aurora")
-    return [os.path.join(system, "client.toml"), os.path.join(home, "client.toml")]
+    carried = os.path.join(os.path.dirname(os.path.abspath(__file__)), "site_defaults")
+    return [os.path.join(d, "client.toml") for d in (carried, system, home)]
 
 
 def fingerprint(files: list[str]) -> list[Any]:

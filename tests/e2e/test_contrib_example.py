@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -82,3 +83,16 @@ def test_command_hook_audit_veto_and_skip_hooks(aurora, dev_home, site_example, 
     assert allowed.returncode == 0, allowed.stderr
     ignored = aurora("job", "killall", key, "--skip-hooks", "no-such-hook", env=env)
     assert ignored.returncode == 0
+
+
+def test_the_example_tests_itself_with_the_test_kit(tmp_path):
+    """contrib/aurora-site-example/tests uses only aurora.testing's fixtures."""
+    import subprocess
+    import sys
+
+    example = Path(__file__).resolve().parents[2] / "contrib" / "aurora-site-example"
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           "--basetemp", str(tmp_path / "kit"), "tests"], cwd=example,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "2 passed" in done.stdout
