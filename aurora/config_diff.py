@@ -8,7 +8,7 @@ import os
 from typing import Any
 
 from aurora.errors import CommandFailure
-from aurora.jobs import thrift_json
+from aurora.thrift_json import thrift_json
 
 UNORDERED_FIELDS = ("resources", "constraints", "metadata", "mesosFetcherUris")
 

@@ -12,8 +12,9 @@ from aurora.config.aurora_config import AuroraJobKey
 from aurora.errors import CommandFailure, InvalidParameter
 from aurora.hookspecs import hookimpl
 from aurora.job_file_hooks import hooked
-from aurora.jobs import hooks_config, job_page, load_config, open_in_browser, thrift_key
+from aurora.jobs import hooks_config, load_config, thrift_key
 from aurora.output import Result
+from aurora.weblinks import job_page, open_in_browser
 
 NEXT_RUNS = 3
 

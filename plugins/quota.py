@@ -10,8 +10,8 @@ from aurora.command import CommandOption, Context, Noun, Verb
 from aurora.errors import InvalidParameter
 from aurora.hookspecs import hookimpl
 from aurora.jobkey import parse_role_key
-from aurora.jobs import thrift_json, tidy_number
 from aurora.output import Result
+from aurora.thrift_json import thrift_json, tidy_number
 
 ROLE = CommandOption("role", metavar="CLUSTER/ROLE", type=parse_role_key,
                      help="the cluster and role")

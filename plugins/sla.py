@@ -94,7 +94,8 @@ def job_uptimes(context: Context, key: JobKey) -> list[int]:
     """Ascending uptimes of the job's live instances, measured now."""
     from aurora.api.client import Refusal
     from aurora.api.idl import api
-    from aurora.jobs import state_sets, thrift_key
+    from aurora.jobs import thrift_key
+    from aurora.tasks import state_sets
 
     query = api().TaskQuery(jobKeys=[thrift_key(key)], statuses=set(state_sets()["LIVE"]))
     tasks = context.scheduler(key.cluster).get_task_events(

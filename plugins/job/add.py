@@ -7,16 +7,11 @@ from aurora.command import CommandOption, Context, Verb
 from aurora.config.aurora_config import AuroraJobKey
 from aurora.job_file_hooks import hooked
 from aurora.jobkey import check_instance_count, parse_task_instance
-from aurora.jobs import (
-    active_instances_or_raise,
-    active_tasks,
-    job_page,
-    open_in_browser,
-    thrift_key,
-    wait_for,
-)
+from aurora.jobs import thrift_key
 from aurora.output import Result
 from aurora.plugins.job.common import has_sla_policy, wait_states
+from aurora.tasks import active_instances_or_raise, active_tasks, wait_for
+from aurora.weblinks import job_page, open_in_browser
 
 
 class AddInstances(Verb):

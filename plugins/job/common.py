@@ -9,16 +9,10 @@ from aurora import options as opt
 from aurora.command import CommandOption, Context
 from aurora.errors import CommandFailure, InvalidParameter, SchedulerTimeout
 from aurora.jobkey import JobKey
-from aurora.jobs import (
-    active_tasks,
-    hooks_config,
-    job_page,
-    open_in_browser,
-    state_sets,
-    thrift_key,
-    wait_for,
-)
+from aurora.jobs import hooks_config, thrift_key
 from aurora.output import Result
+from aurora.tasks import active_tasks, state_sets, wait_for
+from aurora.weblinks import job_page, open_in_browser
 
 if TYPE_CHECKING:
     from aurora.jobkey import PartialKey

@@ -6,15 +6,11 @@ from aurora import options as opt
 from aurora.command import Context, Verb
 from aurora.errors import CommandFailure, ExitCode
 from aurora.job_file_hooks import hook_view, hooked
-from aurora.jobs import (
-    job_page,
-    load_config,
-    open_in_browser,
-    thrift_key,
-    wait_for,
-)
+from aurora.jobs import load_config, thrift_key
 from aurora.output import Result
 from aurora.plugins.job.common import wait_states
+from aurora.tasks import wait_for
+from aurora.weblinks import job_page, open_in_browser
 
 
 class CreateJob(Verb):

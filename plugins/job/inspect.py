@@ -7,8 +7,9 @@ from typing import Any
 
 from aurora import options as opt
 from aurora.command import CommandOption, Context, Verb
-from aurora.jobs import load_config, thrift_json
+from aurora.jobs import load_config
 from aurora.output import Result
+from aurora.thrift_json import thrift_json
 
 
 def inspect_text(job: Any, thrift: Any) -> str:

@@ -7,12 +7,9 @@ from typing import Any
 from aurora import options as opt
 from aurora.command import Context, Verb
 from aurora.errors import InvalidParameter
-from aurora.jobs import (
-    active_instances_or_raise,
-    active_tasks,
-)
 from aurora.output import Result
 from aurora.plugins.job.common import KILL_OPTIONS, finish, has_sla_policy, kill
+from aurora.tasks import active_instances_or_raise, active_tasks
 
 
 class KillJob(Verb):

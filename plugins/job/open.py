@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aurora.command import CommandOption, Context, Verb
 from aurora.jobkey import parse_page_key
-from aurora.jobs import job_url, open_in_browser
 from aurora.output import Result
+from aurora.weblinks import job_url, open_in_browser
 
 
 class OpenJob(Verb):

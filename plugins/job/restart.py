@@ -19,15 +19,10 @@ from aurora.durations import seconds_option
 from aurora.errors import CommandFailure, InvalidParameter
 from aurora.job_file_hooks import hooked
 from aurora.jobkey import JobKey
-from aurora.jobs import (
-    active_instances_or_raise,
-    active_tasks,
-    hooks_config,
-    job_page,
-    open_in_browser,
-    thrift_key,
-)
+from aurora.jobs import hooks_config, thrift_key
 from aurora.output import Result, emit_err, stderr_is_tty, write_err
+from aurora.tasks import active_instances_or_raise, active_tasks
+from aurora.weblinks import job_page, open_in_browser
 
 FIRST_POLL_SECONDS = 0.1     # replacements are often RUNNING within moments
 

@@ -10,15 +10,11 @@ from aurora import options as opt
 from aurora.command import Context, Verb
 from aurora.errors import InvalidParameter
 from aurora.jobkey import JobKey, PartialKey
-from aurora.jobs import (
-    created_ms,
-    state_sets,
-    thrift_json,
-    thrift_key,
-    tidy_number,
-)
+from aurora.jobs import thrift_key
 from aurora.output import Result
 from aurora.plugins.job.common import resolve_jobs
+from aurora.tasks import created_ms, state_sets
+from aurora.thrift_json import thrift_json, tidy_number
 
 if TYPE_CHECKING:
     from aurora.api.client import SchedulerClient

@@ -93,7 +93,8 @@ def live_tasks(context: Context, key: JobKey, instances: Iterable[int] | None) -
     """The job's LIVE tasks (all instances when `instances` is None), by instance id."""
     from aurora.api.client import Refusal
     from aurora.api.idl import api
-    from aurora.jobs import state_sets, thrift_key
+    from aurora.jobs import thrift_key
+    from aurora.tasks import state_sets
 
     query = api().TaskQuery(jobKeys=[thrift_key(key)], statuses=set(state_sets()["LIVE"]),
                             instanceIds=set(instances) if instances else None)

@@ -12,9 +12,9 @@ from typing import Any
 
 from aurora.command import Context
 from aurora.jobkey import JobKey, format_instances
-from aurora.jobs import active_tasks, current_per_instance
 from aurora.output import Result
 from aurora.plugins.update.common import BACKWARD, SteerUpdate, details, status_name
+from aurora.tasks import active_tasks, current_per_instance
 
 
 def _ids(group: Any) -> set[int]:

@@ -21,9 +21,10 @@ from aurora.errors import (
     SchedulerTimeout,
 )
 from aurora.jobkey import JobKey, format_instances
-from aurora.jobs import job_url, thrift_key
+from aurora.jobs import thrift_key
 from aurora.options import JOBSPEC
 from aurora.output import Result, StatusLine
+from aurora.weblinks import job_url
 
 if TYPE_CHECKING:
     from collections.abc import Callable

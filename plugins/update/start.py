@@ -21,7 +21,7 @@ from aurora.errors import (
 )
 from aurora.job_file_hooks import hooked
 from aurora.jobkey import JobKey, instance_ranges
-from aurora.jobs import active_instances_or_raise, load_config, open_in_browser
+from aurora.jobs import load_config
 from aurora.output import Result, emit
 from aurora.plugins.update.common import (
     CLIENT_ID_KEY,
@@ -34,6 +34,8 @@ from aurora.plugins.update.common import (
     update_url,
     wait_for_update,
 )
+from aurora.tasks import active_instances_or_raise
+from aurora.weblinks import open_in_browser
 
 if TYPE_CHECKING:
     from aurora.config.job import JobConfig

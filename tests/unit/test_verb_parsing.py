@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from aurora import jobs
+from aurora import tasks as jobs
 from aurora.cli import ArgumentParser, _ParserExit
 from aurora.errors import UsageError
 from aurora.jobkey import JobKey

@@ -40,7 +40,7 @@ class JobOwner(Verb):
     options = (CommandOption("jobspec", type=parse_job_key, metavar="CLUSTER/ROLE/ENV/NAME"),)
 
     def execute(self, context: Context) -> Result:
-        from aurora.jobs import active_tasks
+        from aurora.tasks import active_tasks
 
         key = context.options.jobspec
         tasks = active_tasks(context.scheduler(key.cluster), key)
