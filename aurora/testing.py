@@ -174,6 +174,19 @@ class AuroraRun:
                                  f"exit {self.exit_code}, stderr: {self.stderr}") from None
 
 
+def isolated_env(root: Path, state_dir: Path, **extra: str) -> dict[str, str]:
+    """This process's environment as an isolated user under `root`: no AURORA_*, PYTEST_*
+    or NO_COLOR variables; HOME, caches and the site config root ($AURORA_CONFIG_ROOT)
+    under `root`; an autostarted devcluster's state in `state_dir`."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("AURORA_", "PYTEST_")) and k != "NO_COLOR"}
+    env.update(HOME=str(root / "home"), XDG_CACHE_HOME=str(root / "cache"),
+               AURORA_CONFIG_ROOT=str(root / "etc-aurora"), COLUMNS="100",
+               AURORA_DEVCLUSTER_STATE_DIR=str(state_dir))
+    env.update(extra)
+    return env
+
+
 @dataclass
 class AuroraHome:
     """An isolated user: HOME, the site config root ($AURORA_CONFIG_ROOT), caches."""
@@ -190,11 +203,8 @@ class AuroraHome:
         return self.root / "home" / ".aurora"
 
     def env(self, **extra: str) -> dict[str, str]:
-        """This process's environment without AURORA_* and PYTEST_* variables, as this user."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AURORA_", "PYTEST_"))}
-        env.update(HOME=str(self.root / "home"), XDG_CACHE_HOME=str(self.root / "cache"),
-                   AURORA_CONFIG_ROOT=str(self.config_root), COLUMNS="100",
-                   AURORA_DEVCLUSTER_STATE_DIR=str(reachable_state_dir(self.root / "state")))
+        """The environment of `aurora` run as this user (see `isolated_env`)."""
+        env = isolated_env(self.root, reachable_state_dir(self.root / "state"))
         if self.python_path:
             env["PYTHONPATH"] = os.pathsep.join(
                 [*self.python_path, *filter(None, [os.environ.get("PYTHONPATH")])])

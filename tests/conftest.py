@@ -64,13 +64,9 @@ class Home:
         return self.root / "home" / ".aurora"
 
     def env(self, **extra: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("AURORA_", "PYTEST_")) and k not in ("NO_COLOR",)}
-        env.update(HOME=str(self.root / "home"), XDG_CACHE_HOME=str(self.root / "cache"),
-                   AURORA_CONFIG_ROOT=str(self.config_root), COLUMNS="100",
-                   AURORA_DEVCLUSTER_STATE_DIR=str(self.devcluster_state))
-        env.update(extra)
-        return env
+        from aurora.testing import isolated_env
+
+        return isolated_env(self.root, self.devcluster_state, **extra)
 
     def write_clusters(self, clusters: list[dict], user: bool = False) -> Path:
         import json
