@@ -64,7 +64,7 @@ class Home:
         return self.root / "home" / ".aurora"
 
     def env(self, **extra: str) -> dict[str, str]:
-        from aurora.testing import isolated_env
+        from aurora.testkit import isolated_env
 
         return isolated_env(self.root, self.devcluster_state, **extra)
 

@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from aurora import testing
-from aurora.testing import (  # noqa: F401 - the tests import them from here
+from aurora import testkit
+from aurora.testkit import (  # noqa: F401 - the tests import them from here
     BIN,
     free_port,
     reachable_state_dir,
@@ -24,7 +24,7 @@ from aurora.testing import (  # noqa: F401 - the tests import them from here
 )
 
 
-class Devcluster(testing.Devcluster):
+class Devcluster(testkit.Devcluster):
     def start(self) -> Devcluster:
         done = self.command("start")
         assert done.returncode == 0, done.stderr + done.stdout
