@@ -44,6 +44,21 @@ def resource_lines(aggregate: Any) -> list[str]:
     return lines
 
 
+QUOTA_COLUMNS = ["pool", "cpus", "ram_mb", "disk_mb", "gpus"]
+RESOURCE_COLUMNS = {"numCpus": "cpus", "ramMb": "ram_mb", "diskMb": "disk_mb",
+                    "numGpus": "gpus"}
+
+
+def quota_row(pool: str, aggregate: Any) -> dict[str, Any]:
+    """One table row: a pool (allocated, or where it is consumed) and its resources."""
+    row: dict[str, Any] = {"pool": pool, "cpus": 0, "ram_mb": 0, "disk_mb": 0, "gpus": 0}
+    for resource in aggregate.resources or []:
+        for field, column in RESOURCE_COLUMNS.items():
+            if getattr(resource, field) is not None:
+                row[column] = tidy_number(getattr(resource, field))
+    return row
+
+
 class GetQuota(Verb):
     name = "get"
     help = "Show a role's quota and what its production and other jobs consume."
@@ -57,10 +72,13 @@ class GetQuota(Verb):
         result = context.scheduler(cluster).get_quota(
             role, refused=Refusal(f"Error retrieving quota for role {role}:"))
         lines = ["Allocated:", *resource_lines(result.quota)]
+        rows = [quota_row("allocated", result.quota)]
         for field, title in SECTIONS:
             if getattr(result, field) is not None:
                 lines += [title, *resource_lines(getattr(result, field))]
-        return Result(data=thrift_json(result), text="\n".join(lines) + "\n")
+                rows.append(quota_row(field, getattr(result, field)))
+        return Result(data=thrift_json(result), text="\n".join(lines) + "\n", rows=rows,
+                      columns=QUOTA_COLUMNS)
 
 
 def size_mb(text: str, what: str) -> int:

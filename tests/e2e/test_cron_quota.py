@@ -146,6 +146,11 @@ def test_quota_set_get_round_trip_and_text(cron_home):
                                     "--write-json").stdout)
     assert sorted(data["quota"]["resources"], key=str) == sorted(
         [{"numCpus": 2.5}, {"ramMb": 1024}, {"diskMb": 1536}], key=str)
+    table = cron_home.run("quota", "get", "devcluster/quota-role", "--output-format",
+                          "table").stdout.splitlines()
+    assert table[0].split() == ["POOL", "CPUS", "RAM_MB", "DISK_MB", "GPUS"]
+    assert table[1].split() == ["allocated", "2.5", "1024", "1536", "0"]
+    assert "{" not in "".join(table), "columns, not JSON blobs"
     bad = cron_home.run("quota", "set", "devcluster/quota-role", "--cpus", "1", "--ram",
                         "lots", "--disk", "1GB")
     assert bad.returncode == 6 and "invalid RAM size 'lots'" in bad.stderr
