@@ -39,7 +39,10 @@ def executor_data(path):
     except Exception as error:          # upstream's client reports any of them
         return ['# REJECTED: ' + _one_line(error)]
     lines = []
-    for job in env.get('jobs', []):
+    jobs = env.get('jobs', [])
+    if not isinstance(jobs, list):
+        return ['# REJECTED: jobs is not a list']
+    for job in jobs:
         try:
             lines.append(AuroraConfig(job).job().taskConfig.executorConfig.data)
         except Exception as error:

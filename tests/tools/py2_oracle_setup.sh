@@ -17,5 +17,5 @@ python2=${PYTHON2:-python2.7}
 mkdir -p "$tree/gen"
 git --git-dir="$git_dir" archive "$ref" src/main/python api/src/main/thrift | tar -x -C "$tree"
 thrift --gen py -out "$tree/gen" "$tree/api/src/main/thrift/org/apache/aurora/gen/api.thrift"
-"$python2" -m pip install -q --target "$tree/lib" pystachio==0.8.5 \
+cd "$tree" && "$python2" -m pip install -q --target lib pystachio==0.8.5 \
   twitter.common.lang==0.3.9 twitter.common.dirutil==0.3.9 thrift==0.13.0
