@@ -294,10 +294,18 @@ def _is_module_class(klazz: Any) -> bool:
     return getattr(schema, klazz.__name__, None) is klazz
 
 
-def map_keys(keys: list[str]) -> list[str]:
-    """The key order of `get()` of a Map made from a dict whose keys went in as `keys`."""
-    copied = inserted(keys).copy().order()
-    return inserted(copied).order()
+def map_keys(keys: list[str], refed: int = 0) -> list[str]:
+    """The key order of `get()` of a Map made from a dict whose keys went in as `keys`.
+
+    `refed` counts how many times that get() result was fed into a Map again (a job
+    file's `Announcer(portmap=other.portmap().get())`): the Map copies the frozendict
+    get() returns with copy.copy, which re-inserts key by key (no dict.copy() sizing),
+    and its own get() re-inserts once more."""
+    order = inserted(keys).copy().order()
+    for _ in range(refed):
+        got = inserted(order).order()
+        order = inserted(got).order()
+    return inserted(order).order()
 
 
 def ordered(value: Any, version: str = "0.22") -> Any:
