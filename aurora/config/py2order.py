@@ -20,9 +20,11 @@ The path under Python 2.7 (pystachio 0.8.5, as Aurora 0.22 pinned it):
 * `json.dumps` iterates every dict in slot order; its separators, escaping and
   number formats are those of Python 3's `json.dumps` with default arguments.
 
-Upstream's class bodies are recorded in `UPSTREAM_CLASS_BODIES` (names in source
-order, and whether the class has a docstring), so our schema's own layout does
-not matter here.
+Upstream's class bodies are recorded in `SCHEMAS`, one layout per upstream schema
+version (names in source order, and whether the class has a docstring), so our
+schema's own layout does not matter here. An older layout also leaves out the
+fields its version did not have yet: the order and content of that version's
+executor data.
 """
 
 from __future__ import annotations
@@ -88,6 +90,26 @@ UPSTREAM_CLASS_BODIES: dict[str, tuple[bool, tuple[str, ...]]] = {
                          "lifecycle", "task_links", "executor_config", "enable_hooks",
                          "partition_policy", "sla_policy", "container")),
 }
+
+
+def _before_gpu() -> dict[str, tuple[bool, tuple[str, ...]]]:
+    """The layout just before upstream's commit edd47d08f (May 2016) added `gpu`: the
+    schema that wrote the executor data recorded in upstream's webhooks document."""
+    bodies = dict(UPSTREAM_CLASS_BODIES)
+    for name in ("QueueUpdateStrategy", "BatchUpdateStrategy", "VariableBatchUpdateStrategy",
+                 "Volume", "PartitionPolicy", "Metadata", "ExecutorConfig",
+                 "PercentageSlaPolicy", "CountSlaPolicy", "CoordinatorSlaPolicy"):
+        del bodies[name]
+    dropped = {"gpu", "sla_aware", "update_strategy", "min_consecutive_successes",
+               "graceful_shutdown_wait_secs", "shutdown_wait_secs", "volumes", "metadata",
+               "executor_config", "partition_policy", "sla_policy"}
+    return {name: (doc, tuple(f for f in body if f not in dropped))
+            for name, (doc, body) in bodies.items()}
+
+
+# Upstream schema versions by name: "0.22" (the default) and "2016-05" (before gpu).
+SCHEMAS: dict[str, dict[str, tuple[bool, tuple[str, ...]]]] = {
+    "0.22": UPSTREAM_CLASS_BODIES, "2016-05": _before_gpu()}
 
 ALIASED_FIELDS = ("update_config", "instances")    # left out of the executor data
 
@@ -239,26 +261,29 @@ def inserted(keys: list[str]) -> Py2Dict:
 
 
 @cache
-def typemap_order(name: str, fields: tuple[str, ...], made_by_module: bool) -> tuple[str, ...]:
+def typemap_order(name: str, fields: tuple[str, ...], made_by_module: bool,
+                  version: str = "0.22") -> tuple[str, ...]:
     """The iteration order of a Struct class's TYPEMAP under Python 2.
 
     A class the schema (or a job file) defines gets it from its class body's dict.
     A class pystachio rebuilt from a serialized type (a field's type, a default value's
-    type) gets it from the serialized parameters, which pystachio sorts by name."""
+    type) gets it from the serialized parameters, which pystachio sorts by name.
+    Fields the `version`'s class body lacks are not in its TYPEMAP."""
+    has_doc, body = SCHEMAS[version].get(name, (False, fields))
+    fields = tuple(f for f in fields if f in body)
     if not made_by_module:
         return tuple(inserted(sorted(fields)).order())
-    has_doc, body = UPSTREAM_CLASS_BODIES.get(name, (False, fields))
     prefix = ["__module__", "__doc__"] if has_doc else ["__module__"]
     in_body = [f for f in inserted(prefix + list(body)).order() if f in fields]
     return tuple(inserted(in_body).order())
 
 
-def schema_data_order(value: Any) -> list[str]:
+def schema_data_order(value: Any, version: str = "0.22") -> list[str]:
     """`_schema_data` of a Struct value: a dict built from its class's `TYPEMAP.items()`."""
     klazz = type(value)
     fields = tuple(klazz.TYPEMAP)                 # in py3: the class body's own order
-    return inserted(list(typemap_order(klazz.__name__, fields, _is_module_class(klazz)))
-                    ).order()
+    return inserted(list(typemap_order(klazz.__name__, fields, _is_module_class(klazz),
+                                       version))).order()
 
 
 def _is_module_class(klazz: Any) -> bool:
@@ -269,14 +294,23 @@ def _is_module_class(klazz: Any) -> bool:
     return getattr(schema, klazz.__name__, None) is klazz
 
 
-def map_keys(keys: list[str]) -> list[str]:
-    """The key order of `get()` of a Map made from a dict whose keys went in as `keys`."""
-    copied = inserted(keys).copy().order()
-    return inserted(copied).order()
+def map_keys(keys: list[str], refed: int = 0) -> list[str]:
+    """The key order of `get()` of a Map made from a dict whose keys went in as `keys`.
+
+    `refed` counts how many times that get() result was fed into a Map again (a job
+    file's `Announcer(portmap=other.portmap().get())`): the Map copies the frozendict
+    get() returns with copy.copy, which re-inserts key by key (no dict.copy() sizing),
+    and its own get() re-inserts once more."""
+    order = inserted(keys).copy().order()
+    for _ in range(refed):
+        got = inserted(order).order()
+        order = inserted(got).order()
+    return inserted(order).order()
 
 
-def ordered(value: Any) -> Any:
-    """A pystachio value as plain data whose dicts iterate in Python 2's order."""
+def ordered(value: Any, version: str = "0.22") -> Any:
+    """A pystachio value as plain data whose dicts iterate in Python 2's order, as the
+    upstream schema `version` (a key of SCHEMAS) laid it out."""
     from pystachio import Empty
     from pystachio.composite import Structural
     from pystachio.container import ListContainer, MapContainer
@@ -285,19 +319,20 @@ def ordered(value: Any) -> Any:
         value = value.unwrap()
     if isinstance(value, Structural):
         data = {k: v for k, v in value._schema_data.items() if v is not Empty}
-        names = inserted([k for k in schema_data_order(value) if k in data]).order()
-        return {name: ordered(data[name]) for name in names}
+        names = inserted([k for k in schema_data_order(value, version) if k in data]).order()
+        return {name: ordered(data[name], version) for name in names}
     if isinstance(value, MapContainer):
-        pairs = {str(k.get()): ordered(v) for k, v in value._map}
+        pairs = {str(k.get()): ordered(v, version) for k, v in value._map}
         return {key: pairs[key] for key in map_keys(list(pairs))}
     if isinstance(value, ListContainer):
-        return [ordered(v) for v in value._values]
+        return [ordered(v, version) for v in value._values]
     return value.get()
 
 
-def executor_data(job: Any) -> str:
-    """`json.dumps` of an interpolated job, aliased fields left out, as upstream wrote it."""
+def executor_data(job: Any, version: str = "0.22") -> str:
+    """`json.dumps` of an interpolated job, aliased fields left out, as upstream's client
+    of schema `version` wrote it."""
     from pystachio import Empty
 
     interpolated, _ = job(**{name: Empty for name in ALIASED_FIELDS}).interpolate()
-    return json.dumps(ordered(interpolated))
+    return json.dumps(ordered(interpolated, version))
