@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from aurora.testkit import AuroraHome, isolated_env, reachable_state_dir
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 
@@ -42,45 +44,22 @@ def aurora_bin(name: str = "aurora") -> str:
 
 
 @dataclass
-class Home:
-    """An isolated user: its own HOME, config root and caches."""
-
-    root: Path
+class Home(AuroraHome):
+    """An isolated user (the test kit's, `aurora.testkit.AuroraHome`), whose client.toml
+    is the user's unless said otherwise and whose autostarted devcluster's state is
+    `devcluster_state`."""
 
     @property
     def devcluster_state(self) -> Path:
         """Where an autostarted devcluster keeps its state: a folder its tasks' user can
         enter (see tests/support/devcluster.py), never the machine's own default."""
-        from tests.support.devcluster import reachable_state_dir
-
         return reachable_state_dir(self.root / "devcluster")
 
-    @property
-    def config_root(self) -> Path:
-        return self.root / "etc-aurora"
-
-    @property
-    def user_dir(self) -> Path:
-        return self.root / "home" / ".aurora"
-
     def env(self, **extra: str) -> dict[str, str]:
-        from aurora.testkit import isolated_env
-
         return isolated_env(self.root, self.devcluster_state, **extra)
 
-    def write_clusters(self, clusters: list[dict], user: bool = False) -> Path:
-        import json
-
-        target = (self.user_dir if user else self.config_root) / "clusters.json"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(json.dumps(clusters))
-        return target
-
     def write_client_config(self, text: str, user: bool = True) -> Path:
-        target = (self.user_dir if user else self.config_root) / "client.toml"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text)
-        return target
+        return self._write("client.toml", text, user)
 
     def run(self, *args: str, env: dict[str, str] | None = None, timeout: float = 120,
             cwd: str | None = None, input: str | None = None,

@@ -15,10 +15,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pystachio import Ref
 
-from aurora.config import py2order
-from aurora.config.loader import load
+from tests.unit.test_py2order import upstream_executor_data
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 JOB_FILES = sorted((FIXTURES / "upstream_embedded").glob("*.aurora"))
@@ -51,18 +49,6 @@ def _expected(job_file: Path) -> list[str]:
     return (FIXTURES / "py2_embedded" / f"{job_file.stem}.txt").read_text().splitlines()
 
 
-def _ours(job_file: Path) -> list[str]:
-    """Our executor data for each job of the file, through upstream's own steps."""
-    found = []
-    for job in load(str(job_file)).jobs:
-        job = job.bind({Ref.from_address("mesos.role"): "{{role}}",
-                        Ref.from_address("mesos.cluster"): "{{cluster}}",
-                        Ref.from_address("thermos.user"): "{{role}}"})
-        underlying, _ = job.interpolate()
-        found.append(py2order.executor_data(underlying))
-    return found
-
-
 ACCEPTED = [p for p in JOB_FILES if p.stem not in UPSTREAM_REJECTS]
 
 
@@ -70,7 +56,7 @@ ACCEPTED = [p for p in JOB_FILES if p.stem not in UPSTREAM_REJECTS]
 def test_executor_data_is_byte_identical_to_upstreams(job_file, monkeypatch):
     monkeypatch.chdir(job_file.parent)
     expected = _expected(job_file)
-    ours = _ours(job_file)
+    ours = upstream_executor_data(job_file)
     assert len(ours) == len(expected)
     compared = [(o, e) for o, e in zip(ours, expected, strict=True)
                 if not e.startswith(REJECTED)]
