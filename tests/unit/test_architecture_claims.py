@@ -25,6 +25,14 @@ GRAMMAR = "aurora/grammar.py"
 ARGV_MARKERS = {"--", "-h", "--help"}
 
 
+def _prints_ok_in_a_fresh_interpreter(code: str) -> None:
+    """Run `code` in a new Python (imports and installs start from nothing) and expect
+    it to print `ok`."""
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True)
+    assert done.stdout == "ok\n", done.stderr[-2000:]
+
+
 def _sources(*tops: str) -> list[Path]:
     return sorted(p for top in tops for p in (ROOT / top).rglob("*.py")
                   if "devcluster" not in p.parts)
@@ -173,9 +181,7 @@ def test_importing_the_client_installs_nothing() -> None:
         "from aurora.api import thrift_seam\n"
         "assert not thrift_seam._active, thrift_seam._active\n"
         "print('ok')\n")
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                          text=True)
-    assert done.stdout == "ok\n", done.stderr[-2000:]
+    _prints_ok_in_a_fresh_interpreter(code)
 
 
 # -- verbs are leaves ------------------------------------------------------------------
@@ -253,9 +259,7 @@ def test_without_the_seam_the_api_works_on_plain_thriftpy2() -> None:
             "assert 'aurora.api.lazy_thriftpy2' not in sys.modules\n"
             "assert 'thriftpy2.parser' in sys.modules   # parsed, not rebuilt\n"
             "print('ok')\n")
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                          text=True)
-    assert done.stdout == "ok\n", done.stderr[-2000:]
+    _prints_ok_in_a_fresh_interpreter(code)
 
 
 def test_the_seam_refuses_a_thriftpy2_it_was_not_written_for(monkeypatch) -> None:
