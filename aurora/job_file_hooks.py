@@ -104,7 +104,7 @@ def _run_after(context: Any, hooks: list[Any], event: str, method: str, subject:
                 call()
         except Exception as exc:  # noqa: BLE001 - after the fact: warn, do not fail
             context.print_stderr(f"aurora: warning: {event}_{method} hook {type(hook).__name__} "
-                              f"failed: {type(exc).__name__}: {exc}")
+                                 f"failed: {type(exc).__name__}: {exc}")
 
 
 def _as_hook_error(exc: Exception) -> Exception:

@@ -108,5 +108,5 @@ def rewrite_endpoint(context: Any, cluster: Any, url: str) -> str | None:
                              lambda: Tunnel(via, parts.hostname or "", port, options))
     if context.verbose:
         context.print_stderr(f"aurora: tunnel 127.0.0.1:{tunnel.local_port} -> "
-                          f"{parts.hostname}:{port} via {via}")
+                             f"{parts.hostname}:{port} via {via}")
     return f"{parts.scheme}://127.0.0.1:{tunnel.local_port}{parts.path}"

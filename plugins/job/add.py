@@ -38,7 +38,7 @@ class AddInstances(Verb):
         if has_sla_policy(tasks):
             context.print_stderr("WARNING: Adding instances without updating SlaPolicy.")
         context.print_stderr(f"Adding {o.instance_count} instances to {key} using the task "
-                          f"config of instance {instance}")
+                             f"config of instance {instance}")
         hooked(context, None, AuroraJobKey.of(key), "add_instances",
                (AuroraJobKey.of(key), instance, o.instance_count), {"config": None},
                lambda: client.add_instances(

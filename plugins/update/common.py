@@ -193,6 +193,17 @@ def preview(diff: Any) -> tuple[str, dict[str, list[list[int]]]]:
     return "\n".join(lines) + "\n", data
 
 
+def diff_preview(context: Context, key: JobKey, request: Any) -> tuple[str, Any]:
+    """The scheduler's diff for `request` as `preview` renders it; ("", None) with
+    --no-diff (update start and update undo)."""
+    if context.options.no_diff:
+        return "", None
+    found = call(context, key.cluster, "getJobUpdateDiff", request,
+                 failure="Error getting diff info from scheduler:")
+    return preview(context.scheduler(key.cluster).result(
+        found, "getJobUpdateDiff", "getJobUpdateDiffResult"))
+
+
 def ours(response: Any, update_id: str) -> bool:
     """True when a refusal names the update this very command started (a retried start)."""
     result = response.result.startJobUpdateResult if response.result else None
@@ -386,7 +397,7 @@ def wait_for_update(context: Context, key: JobKey, found: Any,
     code = outcomes.get(final.status, int(ExitCode.UNKNOWN_ERROR))
     if code:
         context.print_stderr(f"aurora: update {found.id} of {key} ended {final.status}; "
-                          f"see what happened with: aurora update info {key} {found.id}")
+                             f"see what happened with: aurora update info {key} {found.id}")
     return Result(data={"job": str(key), "id": found.id, "status": final.status,
                         "updated": final.updated, "failed": final.failed},
                   text=f"Current state {final.status}\n", exit_code=code)

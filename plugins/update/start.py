@@ -27,8 +27,7 @@ from aurora.plugins.update.common import (
     CLIENT_ID_KEY,
     FORWARD_OUTCOMES,
     MESSAGE,
-    call,
-    preview,
+    diff_preview,
     start,
     started_key,
     update_url,
@@ -158,7 +157,7 @@ class StartUpdate(Verb):
         update_id = str(uuid.uuid4())
         if o.healthcheck_interval_seconds is not None:
             context.print_stderr("aurora: warning: --healthcheck-interval-seconds has no effect: "
-                              "health checks are set in the job file")
+                                 "health checks are set in the job file")
         config = load_config(context, key, o.config_file, o.bindings, o.read_json)
         if config.thrift.cronSchedule:
             raise CommandFailure('Cron jobs may only be updated with "aurora cron schedule" '
@@ -169,12 +168,7 @@ class StartUpdate(Verb):
         request = a.JobUpdateRequest(taskConfig=config.thrift.taskConfig,
                                      instanceCount=config.instances,
                                      settings=update_settings(config, instances))
-        text, diff = "", None
-        if not o.no_diff:
-            found = call(context, key.cluster, "getJobUpdateDiff", request,
-                         failure="Error getting diff info from scheduler:")
-            text, diff = preview(context.scheduler(key.cluster).result(
-                found, "getJobUpdateDiff", "getJobUpdateDiffResult"))
+        text, diff = diff_preview(context, key, request)
         request.metadata = {a.Metadata(key=CLIENT_ID_KEY, value=update_id)}
         context.print_stderr(f"Starting update for: {key.name}")
         response = hooked(context, config, None, "start_job_update", (config, o.message),

@@ -31,9 +31,8 @@ from aurora.plugins.update.common import (
     FORWARD_OUTCOMES,
     JOBSPEC,
     MESSAGE,
-    call,
     details,
-    preview,
+    diff_preview,
     start,
     started_key,
     status_name,
@@ -198,17 +197,11 @@ class UndoUpdate(Verb):
                 wait: bool) -> tuple[dict[str, Any], str, int]:
         """Start (and maybe wait for) the update giving `ids` back `task`:
         (its JSON entry, its text, its exit code)."""
-        o = context.options
         client_id = str(uuid.uuid4())
         request = undo_request(found, task, ids, client_id)
-        text, diff = "", None
-        if not o.no_diff:
-            answer = call(context, key.cluster, "getJobUpdateDiff", request,
-                          failure="Error getting diff info from scheduler:")
-            text, diff = preview(context.scheduler(key.cluster).result(
-                answer, "getJobUpdateDiff", "getJobUpdateDiffResult"))
+        text, diff = diff_preview(context, key, request)
         context.print_stderr(f"Undoing update {found.update.summary.key.id} for instance(s) "
-                          f"{format_instances(ids)} of: {key}")
+                             f"{format_instances(ids)} of: {key}")
         update, said = started_key(start(context, key, request, client_id))
         entry: dict[str, Any] = {"instances": [list(r) for r in _ranges(ids)], "id": None,
                                  "url": None, "diff": diff, "message": None}
