@@ -1,21 +1,21 @@
-"""The start-up fast path: every trick that lets a command skip work, in one place.
+"""The start-up fast path: what lets a command skip the framework's start.
 
 A full start (stevedore discovery, pluggy registration of every plugin, argparse)
 costs far more than Python itself. What this module does, before and while the
 framework loads:
 
-* `main` answers `--version`, help pages, a verb's help and an unknown noun from
-  the command index (`aurora/index.py` keeps it on disk) without importing
-  pluggy, stevedore, argparse or any plugin; anything else goes to `cli.run`.
+* `answer` answers help pages, a verb's help and an unknown noun from the command
+  index (`aurora/index.py` keeps it on disk) without importing pluggy, stevedore,
+  argparse or any plugin (`version` answers `--version` before even that);
+  anything else goes to `cli.run`.
 * `plugins_needed` tells the full start which plugins a command needs, so that
   only those are imported (the others are deferred, see `cli.build`).
-* thriftpy2 is imported without its package initialisers
-  (`api/lazy_thriftpy2.py`) and the IDL is rebuilt from a snapshot
-  (`api/idl_cache.py`) instead of being parsed, when a command first talks to a
-  scheduler. Those two live in `aurora.api` (switched on by `aurora.api.idl`),
-  because the devcluster shares them and must not depend on the client.
 
-argv is cut by `aurora/argv.py` (the one grammar), here as everywhere else. The
+The thrift tricks (the lazy thriftpy2 import, the IDL snapshot, slim reply views)
+are not here: they live in `aurora.api`, behind `aurora/api/thrift_seam.py`, because
+the devcluster shares them and must not depend on the client.
+
+argv is cut by `aurora/grammar.py` (the one grammar), here as everywhere else. The
 command index is read once per run, by `aurora/__main__.py`, and handed to
 `answer` and then to `cli.run`.
 

@@ -22,6 +22,7 @@ module-level regular expressions cost about a millisecond: on POSIX,
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import re
@@ -43,19 +44,28 @@ def version_in(init_file: str) -> str:
         return "unknown"
 
 
+@functools.cache
+def installed() -> tuple[Any, str] | None:
+    """thriftpy2's import spec and declared version, found once per run without importing
+    it (None when it is not installed as a package)."""
+    spec = importlib.util.find_spec("thriftpy2")
+    if spec is None or not spec.submodule_search_locations or not spec.origin:
+        return None
+    return spec, version_in(spec.origin)
+
+
 def install() -> None:
     """Register the lazy package unless thriftpy2 is already imported (or missing).
     Called only through `thrift_seam.install`."""
-    if "thriftpy2" in sys.modules:
+    found = None if "thriftpy2" in sys.modules else installed()
+    if found is None:
         return
-    spec = importlib.util.find_spec("thriftpy2")
-    if spec is None or not spec.submodule_search_locations or not spec.origin:
-        return
+    spec, version = found
     package = types.ModuleType("thriftpy2")
     package.__file__ = spec.origin
     package.__path__ = list(spec.submodule_search_locations)
     package.__spec__ = spec
-    package.__version__ = version_in(spec.origin)
+    package.__version__ = version
     package.__python__ = sys.version_info
 
     def __getattr__(name: str) -> Any:

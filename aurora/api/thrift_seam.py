@@ -34,15 +34,13 @@ _active: set[str] = set()
 
 def thriftpy2_version() -> tuple[int, ...] | None:
     """The installed thriftpy2's version, read from its package file (not imported)."""
-    import importlib.util
+    from aurora.api.lazy_thriftpy2 import installed
 
-    from aurora.api.lazy_thriftpy2 import version_in
-
-    spec = importlib.util.find_spec("thriftpy2")
-    if spec is None or not spec.origin:
+    found = installed()
+    if found is None:
         return None
     try:
-        return tuple(int(part) for part in version_in(spec.origin).split(".")[:3])
+        return tuple(int(part) for part in found[1].split(".")[:3])
     except ValueError:
         return None
 
