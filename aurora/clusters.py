@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from aurora.config_dirs import config_dirs
 from aurora.errors import ConfigurationError
 
 CLUSTERS_FILE = "clusters.json"
@@ -87,18 +88,6 @@ class Cluster(Mapping[str, Any]):
 
     def __repr__(self) -> str:
         return f"Cluster({self._values!r})"
-
-
-SITE_DEFAULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "site_defaults")
-
-
-def config_dirs() -> list[str]:
-    """Directories searched for clusters.json and client.toml, later ones winning: the
-    site defaults a one-file build carries (`contrib/build_onefile.py`), the site's
-    (`$AURORA_CONFIG_ROOT` or /etc/aurora), then the user's (~/.aurora)."""
-    system = os.environ.get("AURORA_CONFIG_ROOT") or "/etc/aurora"
-    dirs = [system, os.path.join(os.path.expanduser("~"), ".aurora")]
-    return [SITE_DEFAULTS, *dirs] if os.path.isdir(SITE_DEFAULTS) else dirs
 
 
 def builtin_clusters() -> dict[str, Cluster]:

@@ -46,10 +46,9 @@ def _mtime(path: str) -> float:
 
 
 def _config_files() -> list[str]:
-    system = os.environ.get("AURORA_CONFIG_ROOT") or "/etc/aurora"
-    home = os.path.join(os.path.expanduser("~"), ".aurora")
-    carried = os.path.join(os.path.dirname(os.path.abspath(__file__)), "site_defaults")
-    return [os.path.join(d, "client.toml") for d in (carried, system, home)]
+    from aurora.config_dirs import config_dirs
+
+    return [os.path.join(d, "client.toml") for d in config_dirs()]
 
 
 def fingerprint(files: list[str]) -> list[Any]:

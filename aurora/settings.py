@@ -114,7 +114,7 @@ class ClientSettings:
 
 
 def client_config_paths(dirs: list[str] | None = None) -> list[str]:
-    from aurora.clusters import config_dirs
+    from aurora.config_dirs import config_dirs
 
     return [os.path.join(d, CLIENT_CONFIG_FILE) for d in (dirs or config_dirs())]
 
