@@ -45,9 +45,11 @@ def build(output: Path, plugins: list[Path], clusters: Path | None,
         site = Path(folder) / "site-packages"
         stage(site, plugins)
         add_defaults(site, clusters, client_toml)
+        built = Path(folder) / output.name        # moved into place only when whole
         subprocess.run([sys.executable, "-m", "shiv", "--site-packages", str(site),
                         "--entry-point", "aurora.__main__:main", "--python", python,
-                        "--output-file", str(output), "--reproducible"], check=True)
+                        "--output-file", str(built), "--reproducible"], check=True)
+        shutil.move(str(built), str(output))
 
 
 def main() -> int:
@@ -60,7 +62,17 @@ def main() -> int:
     parser.add_argument("--python", default="/usr/bin/env python3",
                         help="the interpreter line of the file")
     args = parser.parse_args()
-    build(args.output, args.plugin, args.clusters, args.client_toml, args.python)
+    for given in [*args.plugin, args.clusters, args.client_toml]:
+        if given is not None and not given.exists():
+            print(f"build_onefile: {given} does not exist; give an existing path",
+                  file=sys.stderr)
+            return 3
+    try:
+        build(args.output, args.plugin, args.clusters, args.client_toml, args.python)
+    except subprocess.CalledProcessError as exc:
+        print(f"build_onefile: {exc.cmd[2]} failed (exit {exc.returncode}); see its output "
+              "above", file=sys.stderr)       # both steps run `python -m pip|shiv`
+        return 1
     print(f"built {args.output}")
     return 0
 
