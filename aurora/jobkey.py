@@ -23,12 +23,21 @@ from typing import NamedTuple
 
 from aurora.errors import InvalidParameter
 
-# Thrift constant GOOD_IDENTIFIER_PATTERN; ASCII only, as the JVM scheduler applies it,
-# which also refuses a role, environment or name longer than this.
-IDENTIFIER = re.compile(r"^[\w\-.]+$", re.ASCII)
+# Thrift constant GOOD_IDENTIFIER_PATTERN (`^[\w\-.]+$`) as the JVM scheduler applies
+# it: ASCII only, and the whole value (a trailing newline is not allowed, as a `$`
+# match would); the scheduler also refuses a role, environment or name longer than this.
+IDENTIFIER_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.")
 MAX_IDENTIFIER_LENGTH = 255
 _GLOB_CHARS = frozenset("*?[")
-_NUMBER = re.compile(r"^[0-9]+$")
+
+
+def is_identifier(value: str) -> bool:
+    """Whether `value` matches the scheduler's identifier pattern."""
+    return bool(value) and IDENTIFIER_CHARS.issuperset(value)
+
+
+def _is_number(value: str) -> bool:
+    return value.isascii() and value.isdigit()
 
 # No scheduler runs jobs this large (Aurora's own default cap is 4,000 tasks per job);
 # ids run from 0 to MAX_INSTANCES - 1, and one instance list names at most this many.
@@ -121,7 +130,7 @@ def _check_identifier(text: str, what: str, value: str, form: str, allow_glob: b
         raise _bad(text, f"the {what} is empty", form)
     if allow_glob and _is_glob(value):
         stripped = re.sub(r"[*?\[\]!]", "", value)
-        if stripped and not IDENTIFIER.match(stripped):
+        if stripped and not is_identifier(stripped):
             raise _bad(text, f"{what} pattern '{value}' has characters other than "
                              "letters, digits, '_', '-', '.' and globs", form)
         return
@@ -133,7 +142,7 @@ def _check_identifier(text: str, what: str, value: str, form: str, allow_glob: b
 def identifier_problem(what: str, value: str) -> str | None:
     """Why `value` cannot be a job's role, environment or name (`what`), or None: the
     scheduler's identifier rule, for job keys typed and job files alike."""
-    if not IDENTIFIER.match(value):
+    if not is_identifier(value):
         return f"{what} '{value}' may only contain letters, digits, '_', '-' and '.'"
     if len(value) > MAX_IDENTIFIER_LENGTH:
         return (f"{what} '{value[:40]}...' is {len(value)} characters long; at most "
@@ -182,7 +191,7 @@ def parse_task_instance(text: str) -> tuple[JobKey, int]:
     if len(parts) != 5:
         raise _bad(text, f"it has {len(parts)} part(s) instead of 5", TASK_INSTANCE_FORM)
     job = _validated_job_key(text, parts[:4], TASK_INSTANCE_FORM)
-    if not _NUMBER.match(parts[4]):
+    if not _is_number(parts[4]):
         raise _bad(text, f"instance '{parts[4]}' is not a non-negative integer",
                    TASK_INSTANCE_FORM)
     return job, _instance_id(parts[4])
@@ -253,7 +262,7 @@ def check_instance_count(count: int, what: str = "instance count") -> int:
 def _range(item: str, text: str) -> range:
     """One `N` or `N-M` item as a range (nothing is listed yet)."""
     bounds = [b.strip() for b in item.split("-")]
-    if len(bounds) > 2 or not all(_NUMBER.match(b) for b in bounds):
+    if len(bounds) > 2 or not all(_is_number(b) for b in bounds):
         raise InvalidParameter(
             f"invalid instance list '{text}': '{item}' is not a number or a range",
             hint="use ids and ranges such as 0-3,5,9",

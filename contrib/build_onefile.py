@@ -47,7 +47,7 @@ def build(output: Path, plugins: list[Path], clusters: Path | None,
         add_defaults(site, clusters, client_toml)
         built = Path(folder) / output.name        # moved into place only when whole
         subprocess.run([sys.executable, "-m", "shiv", "--site-packages", str(site),
-                        "--entry-point", "aurora.__main__:main", "--python", python,
+                        "--entry-point", "aurora.__main__:console", "--python", python,
                         "--output-file", str(built), "--reproducible"], check=True)
         shutil.move(str(built), str(output))
 

@@ -14,7 +14,6 @@ import marshal
 import os
 import sys
 import types
-import zlib
 from typing import Any
 
 FORMAT = 3
@@ -26,8 +25,8 @@ def cache_path(idl_file: str) -> str:
 
     from aurora.api.paths import cache_dir
 
-    info = os.stat(idl_file)
-    digest = f"{zlib.crc32(idl_file.encode()) & 0xFFFFFFFF:08x}-{info.st_size}-{info.st_mtime_ns}"
+    info = os.stat(idl_file)        # the file itself (device, inode), its size and its age
+    digest = f"{info.st_dev:x}-{info.st_ino:x}-{info.st_size}-{info.st_mtime_ns}"
     key = f"{digest}-{thriftpy2.__version__}-{sys.version_info[0]}{sys.version_info[1]}"
     return os.path.join(cache_dir(), f"idl-{key}.marshal")
 
@@ -110,16 +109,6 @@ class _Decoder:
         return value
 
 
-def _has_payload(value: Any) -> bool:
-    if isinstance(value, tuple) and value[:1] == (PAYLOAD,):
-        return True
-    if isinstance(value, (tuple, list)):
-        return any(_has_payload(v) for v in value)
-    if isinstance(value, dict):
-        return any(_has_payload(v) for v in value.values())
-    return False
-
-
 def _new_struct(module: Any, data: dict[str, Any]) -> type:
     from thriftpy2 import thrift
 
@@ -127,11 +116,10 @@ def _new_struct(module: Any, data: dict[str, Any]) -> type:
     return type(data["name"], (base,), {"__module__": module.__name__, "_ttype": data["ttype"]})
 
 
-def _fill(cls: type, data: dict[str, Any], decode: _Decoder, payloads: bool = True) -> None:
-    """Give `cls` its spec and __init__; struct-valued defaults need a second pass."""
+def _fill(cls: type, data: dict[str, Any], decode: _Decoder) -> None:
+    """Give `cls` its spec and __init__ (struct-valued defaults build their structs)."""
     spec = decode(data["spec"])
-    defaults = [(name, decode(value) if payloads or not _has_payload(value) else None)
-                for name, value in data["defaults"]]
+    defaults = [(name, decode(value)) for name, value in data["defaults"]]
     cls.thrift_spec = spec
     cls.default_spec = defaults
     if data["oneway"] is not None:
@@ -170,8 +158,41 @@ def _service_structs(module: Any, blob: bytes, decode: _Decoder) -> tuple[Any, A
     return builder(0), builder(1)
 
 
+class _LazyModule(types.ModuleType):
+    """The rebuilt IDL module: each struct class is made on first use, with the
+    structs its spec names (a command touches a dozen of the ~90)."""
+
+    _pending: dict[str, dict[str, Any]]
+
+    def __getattr__(self, name: str) -> Any:
+        pending = self.__dict__.get("_pending")
+        if pending and name in pending:
+            return _make_struct(self, pending.pop(name))
+        if name == "__thrift_meta__":
+            return _complete_meta(self)
+        raise AttributeError(f"module {self.__name__!r} has no attribute {name!r}")
+
+
+def _make_struct(module: Any, data: dict[str, Any]) -> type:
+    """Build one struct: its name is bound before its spec is decoded, so structs that
+    refer to each other (directly or in a cycle) find each other."""
+    cls = _new_struct(module, data)
+    setattr(module, data["name"], cls)
+    _fill(cls, data, _Decoder(module))
+    return cls
+
+
+def _complete_meta(module: Any) -> dict[str, list[Any]]:
+    """thriftpy2's `__thrift_meta__`, every struct built: asked for by tools, not commands."""
+    meta = module.__dict__["_meta"]
+    for kind, name in module.__dict__["_struct_kinds"]:
+        meta[kind].append(getattr(module, name))
+    module.__thrift_meta__ = meta
+    return meta
+
+
 def rebuild(data: dict[str, Any], module_name: str, idl_file: str) -> Any:
-    module = types.ModuleType(module_name)
+    module = _LazyModule(module_name)
     module.__thrift_file__ = idl_file
     decode = _Decoder(module)
     for enum in data["enums"]:
@@ -185,16 +206,9 @@ def rebuild(data: dict[str, Any], module_name: str, idl_file: str) -> Any:
     meta: dict[str, list[Any]] = {k: [] for k in ("enums", "consts", "structs", "unions",
                                                   "exceptions", "services", "includes")}
     meta["enums"] = [getattr(module, e["name"]) for e in data["enums"]]
-    made = [(_new_struct(module, s), s) for s in data["structs"]]
-    for cls, s in made:
-        meta[s["kind"]].append(cls)
-    for cls, s in made:
-        setattr(module, s["name"], cls)
-    for cls, s in made:
-        _fill(cls, s, decode, payloads=False)
-    for cls, s in made:
-        if _has_payload(s["defaults"]):
-            _fill(cls, s, decode)
+    module._pending = {s["name"]: s for s in data["structs"]}
+    module._struct_kinds = [(s["kind"], s["name"]) for s in data["structs"]]
+    module._meta = meta
     for service in data["services"]:
         base = getattr(module, service["base"]) if service["base"] else object
         pending = {}
@@ -210,7 +224,6 @@ def rebuild(data: dict[str, Any], module_name: str, idl_file: str) -> Any:
     for name, value in data["consts"].items():
         setattr(module, name, decode(value))
         meta["consts"].append(getattr(module, name))
-    module.__thrift_meta__ = meta
     sys.modules[module_name] = module
     return module
 

@@ -163,7 +163,7 @@ class SchedulerHandler(CronRpcs, QuotaRpcs, UpdateRpcs):
             raise Invalid("A job key is required")
         for part, value in (("role", key.role), ("environment", key.environment),
                             ("name", key.name)):
-            if not value or not IDENTIFIER.match(value):
+            if not value or not IDENTIFIER.fullmatch(value):
                 raise Invalid(f"Job key {part} {value[:80]!r} is invalid: use letters, "
                               "digits, '_', '-' and '.' only")
             if len(value) > MAX_IDENTIFIER_LENGTH:

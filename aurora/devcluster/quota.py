@@ -73,7 +73,7 @@ class QuotaRpcs:
     def setQuota(self, ownerRole: str, quota: Any) -> Any:
         def body() -> tuple[Any, list[str]]:
             require_admin()
-            if not ownerRole or not IDENTIFIER.match(ownerRole):
+            if not ownerRole or not IDENTIFIER.fullmatch(ownerRole):
                 raise Invalid(f"Role {ownerRole!r} is invalid")
             cpus, ram, disk = resource_totals(quota.resources if quota else None)
             if min(cpus, ram, disk) < 0:

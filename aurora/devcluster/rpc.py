@@ -7,7 +7,8 @@ from typing import Any
 
 from aurora.api.idl import api
 
-# The scheduler's GOOD_IDENTIFIER_PATTERN_JVM (Java's \w is ASCII) and its length limit.
+# The scheduler's GOOD_IDENTIFIER_PATTERN_JVM (Java's \w is ASCII; Java matches the whole
+# value, so use fullmatch: `$` alone would let a trailing newline through) and its length limit.
 IDENTIFIER = re.compile(r"^[\w\-.]+$", re.ASCII)
 MAX_IDENTIFIER_LENGTH = 255
 STOCK_TIERS = (("preferred", False, False), ("preemptible", True, False),

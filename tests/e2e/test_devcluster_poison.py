@@ -145,6 +145,13 @@ def test_a_name_longer_than_the_schedulers_limit_is_refused(cluster, user, tmp_p
     assert done.returncode == 6 and "at most 255" in one_line_error(done)
 
 
+def test_a_name_ending_in_a_newline_is_refused_as_the_scheduler_refuses_it(cluster):
+    """Java matches the identifier pattern against the whole value: no trailing newline."""
+    message = refusal(lambda: cluster.client().create_job(job("hello\n", [process("p", "true")])))
+    assert "is invalid" in message
+    fresh_job_runs(cluster, "after-newline-name")
+
+
 NEVER_RUNS = {
     "nul": dict(cmdline="echo a\0b"),
     "huge": dict(cmdline="x" * 200_000),

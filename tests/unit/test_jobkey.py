@@ -49,6 +49,13 @@ def test_identifiers_are_ascii_only() -> None:
         parse_job_key("c/r\u00f6le/prod/x")
 
 
+@pytest.mark.parametrize("text", ["c/r/prod/hello\n", "c/r\n/prod/hello", "c/r/prod/x/1\n"])
+def test_a_trailing_newline_is_not_part_of_an_identifier_or_instance(text: str) -> None:
+    parse = parse_task_instance if text.count("/") == 4 else parse_job_key
+    with pytest.raises(InvalidParameter):
+        parse(text)
+
+
 @pytest.mark.parametrize("text, expected", [
     ("0", (0,)),
     ("0-3,5,9", (0, 1, 2, 3, 5, 9)),
