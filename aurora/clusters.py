@@ -136,13 +136,13 @@ def _warn_misspelt_keys(path: str, index: int, entry: dict[str, Any]) -> None:
 
 def _check_uri(path: str, entry: dict[str, Any]) -> None:
     """`scheduler_uri` must be an http(s) URL with a host (exit 3, not minutes of retries)."""
-    from urllib.parse import urlsplit
+    from aurora.api.urls import split
 
     uri = entry.get("scheduler_uri")
     if uri is None:
         return
     try:
-        parts = urlsplit(uri) if isinstance(uri, str) else None
+        parts = split(uri) if isinstance(uri, str) else None
         valid = parts is not None and parts.scheme in ("http", "https") \
             and bool(parts.hostname) and (parts.port or 1) > 0
     except ValueError:          # e.g. a port that is not a number

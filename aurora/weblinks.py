@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-from urllib.parse import urljoin
 
+from aurora.api.urls import child
 from aurora.jobkey import JobKey
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ def job_url(context: Context, cluster: str, *parts: str | None) -> str:
     """`<base>/scheduler/role/env/name`; keeps a base path, which upstream loses."""
     base = display_url(context, cluster)
     path = "/".join(p for p in parts if p)
-    return urljoin(base if base.endswith("/") else base + "/", "scheduler") + (
+    return child(base, "scheduler") + (
         f"/{path}" if path else "")
 
 

@@ -17,8 +17,8 @@ from __future__ import annotations
 import os
 import sys
 from typing import Any
-from urllib.parse import urlsplit
 
+from aurora.api.urls import split
 from aurora.errors import AuthError, ConfigurationError
 from aurora.hookspecs import hookimpl
 from aurora.output import emit_err, stderr_is_tty
@@ -84,7 +84,7 @@ def kerberos_header(host: str) -> str:
 @hookimpl
 def prepare_request(context: Any, cluster: Any, url: str, headers: dict[str, str]) -> None:
     mechanism = str(cluster.get("auth_mechanism") or "UNAUTHENTICATED").upper()
-    host = urlsplit(url).hostname or ""
+    host = split(url).hostname or ""
     if mechanism not in MECHANISMS:
         raise ConfigurationError(f"cluster {cluster.name} has unknown auth_mechanism "
                                  f"'{mechanism}'", hint=f"use one of {', '.join(MECHANISMS)}")

@@ -13,8 +13,8 @@ from __future__ import annotations
 import socket
 import time
 from typing import Any
-from urllib.parse import urlsplit
 
+from aurora.api.urls import split
 from aurora.command import CommandOption
 from aurora.connect import free_port
 from aurora.errors import InvalidParameter, NetworkError
@@ -101,7 +101,7 @@ def rewrite_endpoint(context: Any, cluster: Any, url: str) -> str | None:
                                hint="use --tunnel [USER@]HOST[:PORT]")
     import shlex
 
-    parts = urlsplit(url)
+    parts = split(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
     options = shlex.split(str(context.settings.for_plugin("tunnel").get("ssh_options", "")))
     tunnel = context.service("tunnel", f"{via}>{parts.hostname}:{port}",
