@@ -84,9 +84,19 @@ def reference_idl() -> Path:
 
 
 @pytest.fixture
-def home(tmp_path: Path) -> Home:
+def home(tmp_path: Path):
+    """An isolated user. A devcluster its commands autostarted and the test left running
+    is stopped here, and the test errors: it would hold the port for the whole run."""
     (tmp_path / "home").mkdir()
-    return Home(tmp_path)
+    user = Home(tmp_path)
+    yield user
+    state = user.devcluster_state
+    if (state / "devcluster.pid").exists():
+        done = subprocess.run([aurora_bin("aurora-devcluster"), "stop", "--state-dir", str(state)],
+                              capture_output=True, text=True, env=user.env(), timeout=60)
+        if "not running" not in done.stdout + done.stderr:
+            pytest.fail(f"the test left an autostarted devcluster running ({state}); "
+                        f"stopped: {(done.stdout + done.stderr).strip()}")
 
 
 def pip_install_target(package: Path, target: Path) -> None:
