@@ -107,9 +107,9 @@ class RetryPolicy:
 
 
 def is_loopback(url: str) -> bool:
-    from urllib.parse import urlsplit
+    from aurora.api.urls import split
 
-    host = urlsplit(url).hostname or ""
+    host = split(url).hostname or ""
     if host == "localhost":
         return True
     import ipaddress
