@@ -30,10 +30,12 @@ ENV_SWITCHES = ("AURORA_DISABLE_PLUGINS", "AURORA_PLUGINS_STRICT", "AURORA_CONFI
 
 
 def index_path() -> str:
-    # One index per interpreter, so several virtualenvs never share one (FNV-1a: a
-    # stable tag without loading zlib on every start).
+    # One index per interpreter and import path, so neither several virtualenvs nor
+    # several one-file builds on one interpreter share one and rebuild it in turn
+    # (sys.path[0], the script's folder or the working directory, is left out).
+    # FNV-1a: a stable tag without loading zlib on every start.
     tag = 0x811C9DC5
-    for byte in f"{sys.executable}\0{sys.prefix}".encode():
+    for byte in "\0".join([sys.executable, sys.prefix, *sys.path[1:]]).encode():
         tag = ((tag ^ byte) * 0x01000193) & 0xFFFFFFFF
     return os.path.join(cache_dir(), f"commands-{tag:08x}.json")
 
