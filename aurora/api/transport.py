@@ -16,6 +16,7 @@ is followed without them. A password in a URL is never shown: messages use
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -124,8 +125,11 @@ def origin_of(url: str) -> Any:
 class HttpTransport:
     """POSTs thrift messages to one scheduler URL; follows 307/308 to the leader."""
 
-    def __init__(self, url: str, options: HttpOptions):
+    def __init__(self, url: str, options: HttpOptions,
+                 trace: Callable[[str], None] | None = None):
         self.url = without_userinfo(url)
+        self.trace = trace                  # -v: redirects followed, proxies used
+        self.answered_by: str | None = None  # the URL that answered the last call (shown)
         self.shown = redact(url)
         self.options = options
         self.origin = origin_of(url)
@@ -173,6 +177,7 @@ class HttpTransport:
         kept-alive connection): behind a redirecting front a command pays the extra
         round trip once, not once per call. A remembered leader that takes no connection
         is forgotten and the configured URL asked again; nothing was sent to it."""
+        self.answered_by = None
         if not self._recalled:
             from aurora.api import leaders
 
@@ -205,6 +210,7 @@ class HttpTransport:
             parts = urlsplit(url)
             path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
             response = self._exchange(origin, path, body, deadline, url, sent)
+            self.answered_by = redact(url)
             sent = True
             if response.status in (307, 308):
                 location = response.headers.get("location")
@@ -212,6 +218,9 @@ class HttpTransport:
                     raise ConnectionLost(f"{redact(url)} answered {response.status} without "
                                          "a Location header")
                 url = without_userinfo(urljoin(url, location))
+                if self.trace is not None:
+                    self.trace(f"{self.answered_by} answered "
+                               f"{response.status}: following it to {redact(url)}")
                 continue
             if response.status == 200:
                 self._learn(url if url != self.url else None)
