@@ -247,10 +247,15 @@ def answers(host: str, port: int, timeout: float = 0.5) -> bool:
 
 
 def url_answers(url: str, timeout: float) -> bool:
-    """Whether something accepts connections at `url`'s host and port."""
+    """Whether something accepts connections at `url`'s host and port (a URL reached
+    through a proxy cannot be probed directly: it counts as answering)."""
     parts = urlsplit(url)
     if not parts.hostname:
         return False
+    from aurora.api.proxies import proxy_for
+
+    if proxy_for(url) is not None:
+        return True
     port = parts.port or (443 if parts.scheme == "https" else 80)
     return answers(parts.hostname, port, timeout)
 

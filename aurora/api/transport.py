@@ -143,13 +143,21 @@ class HttpTransport:
             self._conn.close()
             self._conn = None
 
-    def _connection(self, origin: Any) -> Any:
+    def _connection(self, origin: Any, url: str) -> Any:
+        """The kept-alive connection to `origin`, direct or through the proxy the
+        environment names for `url` (`proxies.py`)."""
         from aurora.api.httpwire import Connection
+        from aurora.api.proxies import proxy_for
 
-        if self._conn is None or self._conn.origin != origin:
+        proxy = proxy_for(url)
+        if self._conn is None or self._conn.origin != origin or self._conn.proxy != proxy:
             self.close()
             self._conn = Connection(origin, self._tls_context() if origin.scheme == "https"
-                                    else None)
+                                    else None, proxy)
+            if proxy is not None and self.trace is not None:
+                how = "a CONNECT tunnel" if origin.scheme == "https" else "absolute URIs"
+                self.trace(f"{redact(url)} goes through the proxy {proxy.shown} "
+                           f"({proxy.variable}, {how})")
         return self._conn
 
     def _tls_context(self) -> Any:
@@ -233,12 +241,13 @@ class HttpTransport:
 
     def _exchange(self, origin: Any, path: str, body: bytes, deadline: float, url: str,
                   sent_before: bool) -> Any:
-        from aurora.api.httpwire import Expired, NotSent, TlsFailure, Unresolved, WireError
+        from aurora.api.httpwire import Expired, NotSent, TlsFailure, WireError
 
         shown = redact(url)
+        connection = self._connection(origin, url)
         try:
-            return self._connection(origin).post(path, self.headers_for(origin), body,
-                                                 deadline, self.options.connect_timeout)
+            return connection.post(path, self.headers_for(origin), body, deadline,
+                                   self.options.connect_timeout)
         except TlsFailure as exc:
             self.close()
             raise TlsError(f"TLS failure talking to {shown}: {exc}",
@@ -251,15 +260,28 @@ class HttpTransport:
                               sent=exc.sent or sent_before) from None
         except NotSent as exc:
             self.close()
-            error = ConnectFailed(f"cannot resolve the scheduler host of {shown}: {exc}"
-                                  if isinstance(exc, Unresolved) else
-                                  f"cannot reach the scheduler at {shown}: {exc}")
+            error = self._not_sent(exc, shown, connection.proxy)
             error.sent = sent_before          # a redirect target refusing: the first hop got it
             raise error from None
         except WireError as exc:
             self.close()
             raise ConnectionLost(f"lost the connection to the scheduler at {shown}: "
                                  f"{exc}") from None
+
+    @staticmethod
+    def _not_sent(exc: Exception, shown: str, proxy: Any) -> ConnectFailed:
+        """No connection: the scheduler's host did not resolve, did not answer, or the
+        proxy in between (named with its variable) did not let us through."""
+        from aurora.api.httpwire import Unresolved
+
+        if proxy is not None:
+            return ConnectFailed(f"cannot reach the scheduler at {shown} through the proxy "
+                                 f"{proxy.shown} ({proxy.variable}): {exc}",
+                                 hint=f"check {proxy.variable}, or add the scheduler's host "
+                                      "to NO_PROXY to reach it directly")
+        if isinstance(exc, Unresolved):
+            return ConnectFailed(f"cannot resolve the scheduler host of {shown}: {exc}")
+        return ConnectFailed(f"cannot reach the scheduler at {shown}: {exc}")
 
     @staticmethod
     def _status_error(shown: str, response: Any) -> NetworkError:
