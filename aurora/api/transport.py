@@ -233,8 +233,13 @@ class HttpTransport:
             if response.status == 200:
                 self._learn(url if url != self.url else None)
                 return response.body
+            proxy = self._conn.proxy if self._conn is not None else None
             self.close()
             self._learn(None)
+            if response.status == 407 and proxy is not None:
+                raise AuthError(f"the proxy {proxy.shown} ({proxy.variable}) refused the request "
+                                f"to {redact(url)} (HTTP 407): it wants credentials",
+                                hint=f"set {proxy.variable} to http://USER:PASSWORD@HOST:PORT")
             raise self._status_error(redact(url), response)
         raise ConnectionLost(f"too many redirects (more than {MAX_REDIRECTS}) starting at "
                              f"{self.shown}", hint="the schedulers may disagree about the leader")

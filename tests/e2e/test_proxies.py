@@ -43,7 +43,7 @@ def test_https_goes_through_a_connect_tunnel(home, tls_scheduler):  # noqa: F811
     assert proxy.seen == [("CONNECT", url.removeprefix("https://"), None)]
 
 
-def test_proxy_credentials_are_sent_and_never_shown(dev_home):
+def test_proxy_credentials_are_sent_and_never_shown(dev_home, devcluster):
     wanted = "Basic " + base64.b64encode(b"alice:s3cret").decode()
     with ForwardProxy(credentials=wanted) as proxy:
         with_them = proxy.url.replace("http://", "http://alice:s3cret@")
@@ -53,7 +53,10 @@ def test_proxy_credentials_are_sent_and_never_shown(dev_home):
                                env=dev_home.env(HTTP_PROXY=proxy.url))
     assert done.returncode == 0, done.stderr
     assert "s3cret" not in done.stderr and "alice:***@" in done.stderr
-    assert refused.returncode != 0 and "407" in refused.stderr
+    assert refused.returncode == 30, refused.stderr
+    assert refused.stderr == (f"aurora: the proxy {proxy.url} (HTTP_PROXY) refused the request "
+                              f"to {devcluster.url}/api (HTTP 407): it wants credentials"
+                              "; set HTTP_PROXY to http://USER:PASSWORD@HOST:PORT\n")
 
 
 def test_an_unreachable_proxy_is_named_with_its_variable(dev_home, devcluster):
