@@ -125,7 +125,8 @@ def _core_options() -> list[CommandOption]:
         CommandOption("--write-json", action="store_true", default=False,
                       help="same as --output-format json (upstream spelling)"),
         CommandOption("-v", "--verbose", action="store_true", default=False,
-                      help="show debug logging on stderr"),
+                      help="say on stderr which scheduler is used, how it was found, and each "
+                           "call with its time and outcome"),
         CommandOption("--traceback", action="store_true", default=False,
                       help="print the full traceback of an internal error"),
         CommandOption("--connect-timeout", metavar="SECONDS", type=_seconds, default=None,

@@ -133,11 +133,14 @@ def retry_policy(settings: ClientSettings) -> RetryPolicy:
 
 def connect(cluster: Cluster, http: HttpOptions, hooks: HookRelay, retry: RetryPolicy,
             endpoints: Endpoints | None = None, failover_timeout: float = FAILOVER_TIMEOUT,
-            autostart: Callable[[str], None] | None = None) -> SchedulerClient:
+            autostart: Callable[[str], None] | None = None,
+            trace: Callable[[str], None] | None = None) -> SchedulerClient:
     """A client for `cluster`: endpoint, the plugins' routing and headers, autostart.
 
     `endpoints` shares discovery with web links; `autostart(base)` starts a
-    local devcluster when the cluster asks for one (`ensure_devcluster`).
+    local devcluster when the cluster asks for one (`ensure_devcluster`);
+    `trace` (with -v) is told how the endpoint was found and, by the client,
+    every call.
     """
     from aurora.api.client import SchedulerClient
 
@@ -145,19 +148,60 @@ def connect(cluster: Cluster, http: HttpOptions, hooks: HookRelay, retry: RetryP
     failover_timeout = min(failover_timeout, http.timeout)      # --timeout bounds it too
     base = _endpoint(endpoints, cluster, http, failover_timeout if retry.retries > 0 else 0.0)
     routed = hooks.rewrite_endpoint(cluster, base)
+    if trace is not None:
+        trace(found_at(cluster, base))
+        if routed:
+            trace(f"a plugin's rewrite_endpoint sends cluster {cluster.name} to "
+                  f"{_shown(routed)}")
     base = routed or base
     before = set(http.headers)
     hooks.prepare_request(cluster, base, http.headers)
     http.origin_bound |= set(http.headers) - before     # credentials: only to `base`'s origin
     discovered = bool(cluster.get("zk")) and not routed
     if discovered:
-        base = endpoints.failover(cluster, http, failover_timeout, wait=retry.retries > 0)
+        first, base = base, endpoints.failover(cluster, http, failover_timeout,
+                                               wait=retry.retries > 0)
+        if trace is not None and base != first:
+            trace(f"the leader {_shown(first)} did not answer; ZooKeeper now names {base}")
     if autostart is not None and cluster.autostarts:
         autostart(base)
     resolve = (lambda: endpoint_of(cluster, http.connect_timeout)) if discovered else None
     from aurora.output import emit_err
 
-    return SchedulerClient(cluster.name, base, http, retry, resolve=resolve, progress=emit_err)
+    return SchedulerClient(cluster.name, base, http, retry, resolve=resolve, progress=emit_err,
+                           trace=trace)
+
+
+def _shown(url: str) -> str:
+    from aurora.api.transport import redact
+
+    return redact(url)
+
+
+def found_at(cluster: Cluster, base: str) -> str:
+    """How `cluster`'s scheduler URL was found: its clusters.json entry (or the built-in
+    one) and, for a `zk` cluster, the ZooKeeper ensemble and path that named it."""
+    from aurora.clusters import BUILT_IN
+
+    where = "built in" if cluster.source == BUILT_IN else f"from {cluster.source}"
+    if cluster.get("zk"):
+        from aurora.discovery import connect_string
+
+        how = (f"ZooKeeper {connect_string(cluster)} path {cluster.get('scheduler_zk_path')} "
+               f"names the leader {_shown(base)}")
+    else:
+        how = f"scheduler_uri {_shown(base)}"
+    return f"cluster {cluster.name} ({where}): {how}"
+
+
+def tracer(verbose: bool) -> Callable[[str], None] | None:
+    """What -v prints about connecting and calls: lines of the `aurora` logger (which
+    -v sends to stderr); None without -v, so logging is not even imported."""
+    if not verbose:
+        return None
+    import logging
+
+    return logging.getLogger("aurora").info
 
 
 def _endpoint(endpoints: Endpoints, cluster: Cluster, http: HttpOptions, wait: float) -> str:
@@ -203,18 +247,31 @@ def answers(host: str, port: int, timeout: float = 0.5) -> bool:
 
 
 def url_answers(url: str, timeout: float) -> bool:
-    """Whether something accepts connections at `url`'s host and port."""
+    """Whether something accepts connections at `url`'s host and port (a URL reached
+    through a proxy cannot be probed directly: it counts as answering)."""
     parts = urlsplit(url)
     if not parts.hostname:
         return False
+    from aurora.api.proxies import proxy_for
+
+    if proxy_for(url) is not None:
+        return True
     port = parts.port or (443 if parts.scheme == "https" else 80)
     return answers(parts.hostname, port, timeout)
 
 
-def ensure_devcluster(base: str, warn: Callable[[str], None]) -> None:
-    """Start `aurora-devcluster` in the background when nothing answers at `base`."""
+def ensure_devcluster(base: str, warn: Callable[[str], None], start: bool = True,
+                      trace: Callable[[str], None] | None = None) -> None:
+    """Start `aurora-devcluster` in the background when nothing answers at `base` (unless
+    `start` is False); one that already answers is checked against the user's state
+    dir (`check_devcluster`)."""
     target = _loopback_port(base)
-    if target is None or answers(*target):
+    if target is None:
+        return
+    if answers(*target):
+        check_devcluster(base, target[1], warn, trace)
+        return
+    if not start:
         return
     import subprocess
 
@@ -227,9 +284,59 @@ def ensure_devcluster(base: str, warn: Callable[[str], None]) -> None:
             f"the devcluster is not running and could not be started: "
             f"{detail[-1] if detail else 'no output'}",
             hint="start it yourself with: aurora-devcluster start")
-    from aurora.api.transport import redact
-
-    warn(f"aurora: started the devcluster at {redact(base)} for this command; stop it "
+    warn(f"aurora: started the devcluster at {_shown(base)} for this command; stop it "
                       "with: aurora-devcluster stop (set autostart = false under [devcluster] "
                       "in client.toml to turn this off)")
+    if trace is not None:
+        trace(f"the devcluster's state dir is {_state_dir()} (its log: devcluster.log there)")
 
+
+def _state_dir() -> str:
+    from aurora.devcluster.layout import default_state_dir
+
+    return os.path.abspath(default_state_dir())
+
+
+def check_devcluster(base: str, port: int, warn: Callable[[str], None],
+                     trace: Callable[[str], None] | None = None) -> None:
+    """The devcluster answering at `base` is the user's own (the one of their state dir,
+    which autostart would have started): say so with -v. Another one (another state
+    dir, another user, or not a devcluster at all) is used, but never silently."""
+    from aurora.devcluster.pidfile import read_pid_info, serving
+
+    ours = _state_dir()
+    info = read_pid_info(ours, port)
+    if info is not None and info.get("port") == port:
+        if trace is not None:
+            trace(f"the devcluster at {_shown(base)} was already running (pid {info['pid']}, "
+                  f"state dir {ours})")
+        return
+    warn(f"aurora: warning: {_whose(base, serving(port), ours)}")
+
+
+def _whose(base: str, other: dict | None, ours: str) -> str:
+    """Whose devcluster answers at `base`, and what to do about it, in one line."""
+    if other is None:
+        return (f"something other than the devcluster of state dir {ours} answers at "
+                f"{_shown(base)}; this command talks to it (stop it, or point the cluster "
+                "at another port)")
+    theirs = other["state_dir"] or "its user's default state dir"
+    user = _user_name(other["uid"])
+    if other["uid"] != os.geteuid():
+        return (f"the devcluster at {_shown(base)} belongs to user {user} (pid {other['pid']}, "
+                f"state dir {theirs}), not to you; this command uses it and its tasks "
+                f"(ask {user} to stop it, or point the cluster at another port)")
+    fix = (f"set AURORA_DEVCLUSTER_STATE_DIR={theirs} to make it yours, or stop it with: "
+           f"aurora-devcluster stop --state-dir {theirs}") if other["state_dir"] else \
+        "stop the aurora-devcluster run that serves it"
+    return (f"the devcluster at {_shown(base)} runs from {theirs} (pid {other['pid']}), "
+            f"not from your state dir {ours}; this command uses it ({fix})")
+
+
+def _user_name(uid: int) -> str:
+    import pwd
+
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid {uid}"

@@ -169,15 +169,18 @@ class ClientContext(Context):
             ensure_devcluster,
             http_options,
             retry_policy,
+            tracer,
         )
 
         scheduler = self.settings.scheduler
-        start = autostart and self.settings.devcluster_autostart
+        trace = tracer(self.verbose)
+        local = partial(ensure_devcluster, warn=self.print_stderr, trace=trace,
+                        start=self.settings.devcluster_autostart) if autostart else None
         return connect(self.get_cluster(cluster_name),
                        http or http_options(self.options, self.settings),
                        _ContextHooks(self), retry or retry_policy(self.settings), self.endpoints,
                        float(scheduler.get("failover_timeout") or FAILOVER_TIMEOUT),
-                       partial(ensure_devcluster, warn=self.print_stderr) if start else None)
+                       local, trace)
 
 
 class _ContextHooks:

@@ -55,8 +55,8 @@ def _session(cluster: Cluster, timeout: float) -> Iterator[Any]:
 
     hosts, path = connect_string(cluster), _zk_path(cluster)
     kazoo_log = logging.getLogger("aurora.discovery.kazoo")
-    if not logging.getLogger().handlers:      # not --verbose: our one line says it all
-        kazoo_log.setLevel(logging.CRITICAL)
+    # Without -v our one line says it all; with it, kazoo's INFO up (its DEBUG is noise).
+    kazoo_log.setLevel(logging.INFO if logging.getLogger().handlers else logging.CRITICAL)
     zk = KazooClient(hosts=hosts, timeout=timeout, read_only=True,
                      connection_retry={"max_tries": 1, "delay": 0.2}, logger=kazoo_log)
     try:

@@ -255,11 +255,13 @@ def child_output() -> TextIO:
 
 
 def debug_log(level: int) -> None:
-    """Python logging on stderr (-v)."""
+    """Python logging on stderr (-v): the client's own loggers (`aurora...`) at `level`,
+    other libraries' from INFO up (their debug lines say nothing about the command)."""
     import logging
 
-    logging.basicConfig(stream=sys.stderr, level=level,
+    logging.basicConfig(stream=sys.stderr, level=max(level, logging.INFO),
                         format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("aurora").setLevel(level)
 
 
 def silence_stdout() -> None:

@@ -154,11 +154,12 @@ class AuroraRun:
 
 
 def isolated_env(root: Path, state_dir: Path, **extra: str) -> dict[str, str]:
-    """This process's environment as an isolated user under `root`: no AURORA_*, PYTEST_*
-    or NO_COLOR variables; HOME, caches and the site config root ($AURORA_CONFIG_ROOT)
-    under `root`; an autostarted devcluster's state in `state_dir`."""
+    """This process's environment as an isolated user under `root`: no AURORA_*, PYTEST_*,
+    NO_COLOR or proxy (*_PROXY) variables; HOME, caches and the site config root
+    ($AURORA_CONFIG_ROOT) under `root`; an autostarted devcluster's state in `state_dir`."""
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("AURORA_", "PYTEST_")) and k != "NO_COLOR"}
+           if not k.startswith(("AURORA_", "PYTEST_")) and k != "NO_COLOR"
+           and not k.lower().endswith("_proxy")}
     env.update(HOME=str(root / "home"), XDG_CACHE_HOME=str(root / "cache"),
                AURORA_CONFIG_ROOT=str(root / "etc-aurora"), COLUMNS="100",
                AURORA_DEVCLUSTER_STATE_DIR=str(state_dir))

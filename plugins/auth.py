@@ -37,7 +37,9 @@ def netrc_credentials(host: str) -> tuple[str, str] | None:
     try:
         entry = netrc.netrc(path).authenticators(host)
     except (netrc.NetrcParseError, OSError) as exc:
-        raise ConfigurationError(f"{path} cannot be read: {type(exc).__name__}",
+        why = (f"bad syntax at line {exc.lineno}" if isinstance(exc, netrc.NetrcParseError)
+               else exc.strerror or type(exc).__name__)     # never the text: it may be a secret
+        raise ConfigurationError(f"cannot read {path}: {why}",
                                  hint="fix the file's syntax or permissions") from None
     if not entry or entry[2] is None:
         return None

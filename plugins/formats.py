@@ -33,6 +33,24 @@ def _cell(value: Any) -> str:
 
 
 BOLD, RESET = "\033[1m", "\033[0m"
+GREEN, RED, YELLOW = "\033[32m", "\033[31m", "\033[33m"
+# Task states (ScheduleStatus) and update states (JobUpdateStatus) by what they mean:
+# done well, gone wrong, on the way. KILLED (asked for) keeps the terminal's colour.
+STATE_COLOURS = {
+    **dict.fromkeys(("RUNNING", "FINISHED", "ROLLED_FORWARD"), GREEN),
+    **dict.fromkeys(("FAILED", "LOST", "ERROR", "PARTITIONED", "ROLLED_BACK", "ROLLING_BACK",
+                     "ROLL_BACK_PAUSED", "ROLL_BACK_AWAITING_PULSE"), RED),
+    **dict.fromkeys(("PENDING", "THROTTLED", "INIT", "ASSIGNED", "STARTING", "RESTARTING",
+                     "KILLING", "PREEMPTING", "DRAINING", "ROLLING_FORWARD",
+                     "ROLL_FORWARD_PAUSED", "ROLL_FORWARD_AWAITING_PULSE", "ABORTED"), YELLOW),
+}
+STATE_WORD = re.compile(r"\b(" + "|".join(sorted(STATE_COLOURS, key=len, reverse=True)) + r")\b")
+
+
+def colour_states(text: str) -> str:
+    """Task and update states in `text` painted by meaning (RUNNING green, FAILED red,
+    PENDING yellow...): applied after escaping, only when `use_color()` says so."""
+    return STATE_WORD.sub(lambda m: f"{STATE_COLOURS[m.group(1)]}{m.group(1)}{RESET}", text)
 
 
 def render_table(columns: list[str], rows: list[dict[str, Any]], color: bool = False) -> str:
@@ -43,7 +61,7 @@ def render_table(columns: list[str], rows: list[dict[str, Any]], color: bool = F
     for row in [[c.upper() for c in columns]] + cells:
         lines.append("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
     if color:
-        lines[0] = f"{BOLD}{lines[0]}{RESET}"
+        lines = [f"{BOLD}{lines[0]}{RESET}", *map(colour_states, lines[1:])]
     return "\n".join(lines) + "\n"
 
 
@@ -55,9 +73,14 @@ def render_text(result: Result, color: bool = False) -> str | Iterator[str]:
         records = result.records()
         return render_table(list(result.columns), records, color) if records else ""
     pieces = _text(result)
+    paint = colour_states if color else _plain
     if len(pieces) == 1:
-        return escape_controls(pieces[0], keep="\n\t")
-    return (escape_controls(batch, keep="\n\t") for batch in batched(pieces))
+        return paint(escape_controls(pieces[0], keep="\n\t"))
+    return (paint(escape_controls(batch, keep="\n\t")) for batch in batched(pieces))
+
+
+def _plain(text: str) -> str:
+    return text
 
 
 def _text(result: Result) -> list[str]:

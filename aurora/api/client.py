@@ -132,13 +132,15 @@ class SchedulerClient:
                  retry: RetryPolicy | None = None,
                  sleep: Callable[[float], None] = time.sleep,
                  resolve: Callable[[], str] | None = None,
-                 progress: Callable[[str], None] | None = None):
+                 progress: Callable[[str], None] | None = None,
+                 trace: Callable[[str], None] | None = None):
         self.cluster_name = cluster_name
         self.resolve = resolve      # ZooKeeper clusters: find the leader again on failure
         self.http = http or HttpOptions()
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
         self._progress = progress
+        self._trace = trace         # -v: each call with its duration and outcome
         self._transport: HttpTransport | None = None
         self._seqid = 0
         self._set_base(base_url)
@@ -161,13 +163,24 @@ class SchedulerClient:
         from aurora.api.codec import decode_reply
 
         if self._transport is None:
-            self._transport = HttpTransport(self._api_url, self.http)
+            self._transport = HttpTransport(self._api_url, self.http, self._trace)
+        started = time.monotonic()
         try:
             data = self._transport.post(body, deadline)
-            return decode_reply(service, method, seqid, data, self._where())
-        except AuroraError:
+            response = decode_reply(service, method, seqid, data, self._where())
+        except AuroraError as exc:
+            self._traced(method, started, f"failed ({exc.message})")
             self.close()
             raise
+        self._traced(method, started, response_code_name(response.responseCode))
+        return response
+
+    def _traced(self, method: str, started: float, outcome: str) -> None:
+        """One line per call with -v: method, where it went, how long it took, outcome."""
+        if self._trace is not None:
+            where = self._transport.answered_by if self._transport else None
+            self._trace(f"{method} {where or self.url}: {outcome} in "
+                        f"{(time.monotonic() - started) * 1000:.1f} ms")
 
     def _may_retry(self, method: str, failure: AuroraError) -> bool:
         if isinstance(failure, TlsError):

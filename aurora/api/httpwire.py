@@ -98,9 +98,10 @@ def _size(text: str | bytes, base: int, what: str) -> int:
 class Connection:
     """A socket to one origin, reused while the peer keeps it open."""
 
-    def __init__(self, origin: Origin, tls_context: Any = None):
+    def __init__(self, origin: Origin, tls_context: Any = None, proxy: Any = None):
         self.origin = origin
         self.tls_context = tls_context
+        self.proxy = proxy      # a proxies.Proxy: plain http through it, https tunnelled
         self.sock: Any = None
         self.buffer = bytearray()
 
@@ -124,10 +125,10 @@ class Connection:
         budget = min(connect_timeout, remaining(deadline))
         if budget <= 0:
             raise Expired("before connecting", sent=False)
-        try:
-            host = self.origin.host          # ASCII as bytes: no idna codec to import
+        host, port = (self.proxy.host, self.proxy.port) if self.proxy else self.origin[1:]
+        try:                                 # ASCII as bytes: no idna codec to import
             sock = socket.create_connection(
-                (host.encode("ascii") if host.isascii() else host, self.origin.port), budget)
+                (host.encode("ascii") if host.isascii() else host, port), budget)
         except socket.gaierror as exc:
             raise Unresolved(exc.strerror or str(exc)) from None
         except TimeoutError:
@@ -137,9 +138,34 @@ class Connection:
         except OSError as exc:
             raise NotSent(exc.strerror or type(exc).__name__) from None
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        if self.tls_context is not None:
-            sock = self._handshake(sock, deadline)
         self.sock = sock
+        if self.tls_context is not None:
+            try:
+                if self.proxy is not None:
+                    self._tunnel(deadline)
+                self.sock = self._handshake(sock, deadline)
+            except BaseException:
+                self.close()
+                raise
+
+    def _tunnel(self, deadline: float) -> None:
+        """CONNECT through the proxy to the origin. Nothing of the request has left yet,
+        so any failure here is NotSent (or Expired before sending)."""
+        host = f"[{self.origin.host}]" if ":" in self.origin.host else self.origin.host
+        target = f"{host}:{self.origin.port}"
+        lines = [f"CONNECT {target} HTTP/1.1", f"Host: {target}"]
+        if self.proxy.authorization:
+            lines.append(f"Proxy-Authorization: {self.proxy.authorization}")
+        try:
+            self._send(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"), deadline)
+            status, reason, _ = self._head(deadline)
+        except Expired:
+            raise Expired("while opening a tunnel through the proxy", sent=False) from None
+        except WireError as exc:
+            raise NotSent(f"no tunnel through the proxy: {exc}") from None
+        if not 200 <= status < 300:
+            raise NotSent(f"the proxy refused the tunnel (HTTP {status} {reason})")
+        self.buffer.clear()
 
     def _handshake(self, sock: socket.socket, deadline: float) -> Any:
         import ssl
@@ -168,8 +194,12 @@ class Connection:
             self.close()
         if self.sock is None:
             self._connect(deadline, connect_timeout)
-        lines = [f"POST {path} HTTP/1.1", f"Host: {self.origin.netloc}",
+        through = self.proxy is not None and self.tls_context is None
+        target = f"http://{self.origin.netloc}{path}" if through else path   # absolute URI
+        lines = [f"POST {target} HTTP/1.1", f"Host: {self.origin.netloc}",
                  f"Content-Length: {len(body)}"]
+        if through and self.proxy.authorization:
+            lines.append(f"Proxy-Authorization: {self.proxy.authorization}")
         lines += [f"{name}: {value}" for name, value in headers.items()]
         request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
         try:

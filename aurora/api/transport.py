@@ -16,6 +16,7 @@ is followed without them. A password in a URL is never shown: messages use
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -124,8 +125,11 @@ def origin_of(url: str) -> Any:
 class HttpTransport:
     """POSTs thrift messages to one scheduler URL; follows 307/308 to the leader."""
 
-    def __init__(self, url: str, options: HttpOptions):
+    def __init__(self, url: str, options: HttpOptions,
+                 trace: Callable[[str], None] | None = None):
         self.url = without_userinfo(url)
+        self.trace = trace                  # -v: redirects followed, proxies used
+        self.answered_by: str | None = None  # the URL that answered the last call (shown)
         self.shown = redact(url)
         self.options = options
         self.origin = origin_of(url)
@@ -139,13 +143,21 @@ class HttpTransport:
             self._conn.close()
             self._conn = None
 
-    def _connection(self, origin: Any) -> Any:
+    def _connection(self, origin: Any, url: str) -> Any:
+        """The kept-alive connection to `origin`, direct or through the proxy the
+        environment names for `url` (`proxies.py`)."""
         from aurora.api.httpwire import Connection
+        from aurora.api.proxies import proxy_for
 
-        if self._conn is None or self._conn.origin != origin:
+        proxy = proxy_for(url)
+        if self._conn is None or self._conn.origin != origin or self._conn.proxy != proxy:
             self.close()
             self._conn = Connection(origin, self._tls_context() if origin.scheme == "https"
-                                    else None)
+                                    else None, proxy)
+            if proxy is not None and self.trace is not None:
+                how = "a CONNECT tunnel" if origin.scheme == "https" else "absolute URIs"
+                self.trace(f"{redact(url)} goes through the proxy {proxy.shown} "
+                           f"({proxy.variable}, {how})")
         return self._conn
 
     def _tls_context(self) -> Any:
@@ -173,6 +185,7 @@ class HttpTransport:
         kept-alive connection): behind a redirecting front a command pays the extra
         round trip once, not once per call. A remembered leader that takes no connection
         is forgotten and the configured URL asked again; nothing was sent to it."""
+        self.answered_by = None
         if not self._recalled:
             from aurora.api import leaders
 
@@ -205,6 +218,7 @@ class HttpTransport:
             parts = urlsplit(url)
             path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
             response = self._exchange(origin, path, body, deadline, url, sent)
+            self.answered_by = redact(url)
             sent = True
             if response.status in (307, 308):
                 location = response.headers.get("location")
@@ -212,24 +226,33 @@ class HttpTransport:
                     raise ConnectionLost(f"{redact(url)} answered {response.status} without "
                                          "a Location header")
                 url = without_userinfo(urljoin(url, location))
+                if self.trace is not None:
+                    self.trace(f"{self.answered_by} answered "
+                               f"{response.status}: following it to {redact(url)}")
                 continue
             if response.status == 200:
                 self._learn(url if url != self.url else None)
                 return response.body
+            proxy = self._conn.proxy if self._conn is not None else None
             self.close()
             self._learn(None)
+            if response.status == 407 and proxy is not None:
+                raise AuthError(f"the proxy {proxy.shown} ({proxy.variable}) refused the request "
+                                f"to {redact(url)} (HTTP 407): it wants credentials",
+                                hint=f"set {proxy.variable} to http://USER:PASSWORD@HOST:PORT")
             raise self._status_error(redact(url), response)
         raise ConnectionLost(f"too many redirects (more than {MAX_REDIRECTS}) starting at "
                              f"{self.shown}", hint="the schedulers may disagree about the leader")
 
     def _exchange(self, origin: Any, path: str, body: bytes, deadline: float, url: str,
                   sent_before: bool) -> Any:
-        from aurora.api.httpwire import Expired, NotSent, TlsFailure, Unresolved, WireError
+        from aurora.api.httpwire import Expired, NotSent, TlsFailure, WireError
 
         shown = redact(url)
+        connection = self._connection(origin, url)
         try:
-            return self._connection(origin).post(path, self.headers_for(origin), body,
-                                                 deadline, self.options.connect_timeout)
+            return connection.post(path, self.headers_for(origin), body, deadline,
+                                   self.options.connect_timeout)
         except TlsFailure as exc:
             self.close()
             raise TlsError(f"TLS failure talking to {shown}: {exc}",
@@ -242,15 +265,28 @@ class HttpTransport:
                               sent=exc.sent or sent_before) from None
         except NotSent as exc:
             self.close()
-            error = ConnectFailed(f"cannot resolve the scheduler host of {shown}: {exc}"
-                                  if isinstance(exc, Unresolved) else
-                                  f"cannot reach the scheduler at {shown}: {exc}")
+            error = self._not_sent(exc, shown, connection.proxy)
             error.sent = sent_before          # a redirect target refusing: the first hop got it
             raise error from None
         except WireError as exc:
             self.close()
             raise ConnectionLost(f"lost the connection to the scheduler at {shown}: "
                                  f"{exc}") from None
+
+    @staticmethod
+    def _not_sent(exc: Exception, shown: str, proxy: Any) -> ConnectFailed:
+        """No connection: the scheduler's host did not resolve, did not answer, or the
+        proxy in between (named with its variable) did not let us through."""
+        from aurora.api.httpwire import Unresolved
+
+        if proxy is not None:
+            return ConnectFailed(f"cannot reach the scheduler at {shown} through the proxy "
+                                 f"{proxy.shown} ({proxy.variable}): {exc}",
+                                 hint=f"check {proxy.variable}, or add the scheduler's host "
+                                      "to NO_PROXY to reach it directly")
+        if isinstance(exc, Unresolved):
+            return ConnectFailed(f"cannot resolve the scheduler host of {shown}: {exc}")
+        return ConnectFailed(f"cannot reach the scheduler at {shown}: {exc}")
 
     @staticmethod
     def _status_error(shown: str, response: Any) -> NetworkError:

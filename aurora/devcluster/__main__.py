@@ -23,9 +23,15 @@ import urllib.request
 from typing import Any
 
 from aurora.devcluster.layout import RUN_DIRECTORY, default_state_dir, slave_root
+from aurora.devcluster.pidfile import (
+    DEFAULT_PORT,
+    pid_file,
+    process_start,
+    read_pid_info,
+    url_of,
+)
 from aurora.devcluster.privileges import DEFAULT_FALLBACK
 
-DEFAULT_PORT = 8081
 DEFAULT_BIND = "127.0.0.1"
 # Tasks' host (slaveHost): what `aurora task ssh` connects to. 127.0.0.1 is reachable
 # whenever an sshd listens on loopback; "localhost" may resolve to ::1 first and the
@@ -120,57 +126,6 @@ def parser() -> argparse.ArgumentParser:
                         "(unsafe: a job's processes and health checks then own the machine)")
     p.add_argument("-v", "--verbose", action="store_true", help="log every request")
     return p
-
-
-def pid_file(state_dir: str, port: int | None = None) -> str:
-    """One pid file per state dir; per port when several share it through ZooKeeper."""
-    return os.path.join(state_dir, f"devcluster-{port}.pid" if port else "devcluster.pid")
-
-
-def process_start(pid: int) -> int | None:
-    """When process `pid` started (clock ticks since boot), or None when it is gone or a
-    zombie: with the pid, it names one process for the machine's uptime."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    return None if fields[0] in ("Z", "X") else int(fields[19])
-
-
-def is_devcluster(info: dict[str, Any]) -> bool:
-    """True when the pid file's process is still that devcluster: same pid, same start
-    time, and a command line that runs it; a reused pid or a zombie is not."""
-    pid = int(info["pid"])
-    started = process_start(pid)
-    if started is None or ("started" in info and info["started"] != started):
-        return False
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            argv = f.read().split(b"\0")
-    except OSError:
-        return False
-    return b"aurora.devcluster" in argv or any(a.endswith(b"aurora-devcluster") for a in argv)
-
-
-def read_pid_info(state_dir: str, port: int | None = None) -> dict[str, Any] | None:
-    """The running scheduler's pid file contents, or None when none runs (a pid file
-    naming a dead, zombie or unrelated process is stale and ignored)."""
-    for path in ([pid_file(state_dir, port)] if port else []) + [pid_file(state_dir)]:
-        try:
-            with open(path) as f:
-                info = json.load(f)
-            if not is_devcluster(info) or (port and info.get("port") != port):
-                continue
-            return info
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-    return None
-
-
-def url_of(info: dict[str, Any]) -> str:
-    host = info["bind"] if info["bind"] not in ("0.0.0.0", "::") else "127.0.0.1"
-    return f"http://{host}:{info['port']}"
 
 
 def check_bind(args: argparse.Namespace) -> None:
