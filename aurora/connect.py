@@ -16,8 +16,8 @@ import socket
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
-from urllib.parse import urlsplit
 
+from aurora.api.urls import split
 from aurora.clusters import Cluster
 from aurora.errors import ConfigurationError
 
@@ -223,7 +223,7 @@ def _endpoint(endpoints: Endpoints, cluster: Cluster, http: HttpOptions, wait: f
 
 
 def _loopback_port(base: str) -> tuple[str, int] | None:
-    parts = urlsplit(base)
+    parts = split(base)
     host = parts.hostname or ""
     loopback = host in ("localhost", "127.0.0.1", "::1")
     if not loopback:
@@ -249,7 +249,7 @@ def answers(host: str, port: int, timeout: float = 0.5) -> bool:
 def url_answers(url: str, timeout: float) -> bool:
     """Whether something accepts connections at `url`'s host and port (a URL reached
     through a proxy cannot be probed directly: it counts as answering)."""
-    parts = urlsplit(url)
+    parts = split(url)
     if not parts.hostname:
         return False
     from aurora.api.proxies import proxy_for

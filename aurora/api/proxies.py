@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from urllib.parse import SplitResult, unquote, urlsplit
 
+from aurora.api.urls import Url, basic_authorization, split
 from aurora.errors import ConfigurationError
 
 
@@ -99,7 +99,7 @@ def proxy_for(url: str, environ: Mapping[str, str] | None = None) -> Proxy | Non
     environ = os.environ if environ is None else environ
     if not any(name.lower().endswith("_proxy") for name in environ):
         return None                 # the common case, without parsing anything
-    parts = urlsplit(url)
+    parts = split(url)
     if not parts.hostname:
         return None
     no_proxy = environ.get("no_proxy") or environ.get("NO_PROXY") or ""
@@ -112,7 +112,7 @@ def proxy_for(url: str, environ: Mapping[str, str] | None = None) -> Proxy | Non
 
 def _parse(value: str, variable: str) -> Proxy:
     text = value if "://" in value else f"http://{value}"
-    parts = urlsplit(text)
+    parts = split(text)
     try:
         port = parts.port
     except ValueError:
@@ -121,16 +121,11 @@ def _parse(value: str, variable: str) -> Proxy:
         raise ConfigurationError(
             f"{variable} is {_redacted(parts)!r}: only an http:// proxy with a host (and "
             "port) can be used", hint=f"set {variable} to http://HOST:PORT, or unset it")
-    authorization = None
-    if parts.username is not None:
-        import base64
-
-        pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
-        authorization = "Basic " + base64.b64encode(pair.encode()).decode("ascii")
-    return Proxy(parts.hostname, port or 80, variable, authorization, _redacted(parts))
+    return Proxy(parts.hostname, port or 80, variable, basic_authorization(parts),
+                 _redacted(parts))
 
 
-def _redacted(parts: SplitResult) -> str:
+def _redacted(parts: Url) -> str:
     """The proxy URL without its password, for messages."""
     user = f"{parts.username}:***@" if parts.username else ""
     return f"{parts.scheme}://{user}{parts.netloc.rpartition('@')[2]}"

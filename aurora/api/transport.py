@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import unquote, urljoin, urlsplit
 
 from aurora import __version__
+from aurora.api.urls import basic_authorization, child, join, split
 from aurora.errors import AuroraError, AuthError, NetworkError, SchedulerTimeout
 
 THRIFT_BINARY = "application/vnd.apache.thrift.binary"
@@ -77,41 +77,38 @@ class HttpOptions:
 
 def api_url(base: str) -> str:
     """`http://host:8081` -> `http://host:8081/api`; keeps a base path, which upstream loses."""
-    return urljoin(base if base.endswith("/") else base + "/", "api")
+    return child(base, "api")
 
 
 def redact(url: str) -> str:
     """`url` without the password of its user info (`http://u:***@host/...`)."""
-    parts = urlsplit(url)
+    parts = split(url)
     if "@" not in parts.netloc:
         return url
     userinfo, _, hostport = parts.netloc.rpartition("@")
     user = userinfo.split(":", 1)[0]
     netloc = f"{user}:***@{hostport}" if ":" in userinfo else f"{user}@{hostport}"
-    return parts._replace(netloc=netloc).geturl()
+    return parts.with_netloc(netloc).geturl()
 
 
 def without_userinfo(url: str) -> str:
-    parts = urlsplit(url)
-    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+    parts = split(url)
+    return parts.with_netloc(parts.netloc.rpartition("@")[2]).geturl()
 
 
 def userinfo_header(url: str) -> str | None:
     """HTTP Basic from `http://user:password@host` (as upstream's HTTP library does)."""
-    parts = urlsplit(url)
-    if parts.username is None:
-        return None
-    import base64
-
-    pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
-    return "Basic " + base64.b64encode(pair.encode()).decode("ascii")
+    return basic_authorization(split(url))
 
 
 def origin_of(url: str) -> Any:
     from aurora.api.httpwire import Origin
 
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = split(url)
+    except ValueError:          # unbalanced IPv6 brackets
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise NetworkError(f"scheduler URL '{redact(url)}' is not an http(s) URL",
                            hint="check scheduler_uri in clusters.json")
     try:
@@ -215,8 +212,7 @@ class HttpTransport:
         sent = False
         for _ in range(MAX_REDIRECTS + 1):
             origin = origin_of(url)
-            parts = urlsplit(url)
-            path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+            path = split(url).target()
             response = self._exchange(origin, path, body, deadline, url, sent)
             self.answered_by = redact(url)
             sent = True
@@ -225,7 +221,7 @@ class HttpTransport:
                 if not location:
                     raise ConnectionLost(f"{redact(url)} answered {response.status} without "
                                          "a Location header")
-                url = without_userinfo(urljoin(url, location))
+                url = without_userinfo(join(url, location))
                 if self.trace is not None:
                     self.trace(f"{self.answered_by} answered "
                                f"{response.status}: following it to {redact(url)}")

@@ -116,6 +116,17 @@ def child(base: str, name: str) -> str:
     return Url(parts.scheme, parts.netloc, path + name, "", "").geturl()
 
 
+def basic_authorization(parts: Url) -> str | None:
+    """`Basic ...` from the user info of `parts` (percent-decoded, as python requests
+    does for a scheduler or a proxy URL), None without user info."""
+    if parts.username is None:
+        return None
+    import base64
+
+    pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+    return "Basic " + base64.b64encode(pair.encode()).decode("ascii")
+
+
 def join(url: str, reference: str) -> str:
     """`reference` (a redirect's Location, perhaps relative) resolved against `url`."""
     from urllib.parse import urljoin

@@ -269,3 +269,19 @@ def test_the_seam_refuses_a_thriftpy2_it_was_not_written_for(monkeypatch) -> Non
     problem = thrift_seam.install()
     assert problem is not None and "thriftpy2 0.9.1" in problem and "pip install" in problem
     assert not thrift_seam._active
+
+
+def test_only_api_urls_splits_a_url() -> None:
+    """The client splits URLs in aurora/api/urls.py alone (job files' Docker registry
+    lookups and the devcluster aside): urllib.parse stays off every command's path."""
+    allowed = {ROOT / "aurora" / "api" / "urls.py", ROOT / "aurora" / "config" / "docker.py"}
+    offenders = []
+    for path in _sources("aurora", "plugins"):
+        if path in allowed:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else \
+                [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            offenders += [f"{path.relative_to(ROOT)}: {n}" for n in names
+                          if n.startswith("urllib")]
+    assert not offenders, offenders
