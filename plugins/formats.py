@@ -9,6 +9,7 @@ site plugins are asked first.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterator
@@ -19,7 +20,13 @@ from aurora.errors import UsageError
 from aurora.hookspecs import hookimpl
 from aurora.output import Result, batched, emit_err, escape_controls, use_color
 
-PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+PLAIN_KEY = r"[A-Za-z_][A-Za-z0-9_.-]*"      # a YAML key that needs no quotes (whole)
+
+
+@functools.cache
+def _pattern(text: str) -> re.Pattern[str]:
+    """Patterns compiled when first used: most commands print no YAML and no colour."""
+    return re.compile(text)
 
 
 def _cell(value: Any) -> str:
@@ -44,13 +51,14 @@ STATE_COLOURS = {
                      "KILLING", "PREEMPTING", "DRAINING", "ROLLING_FORWARD",
                      "ROLL_FORWARD_PAUSED", "ROLL_FORWARD_AWAITING_PULSE", "ABORTED"), YELLOW),
 }
-STATE_WORD = re.compile(r"\b(" + "|".join(sorted(STATE_COLOURS, key=len, reverse=True)) + r")\b")
+STATE_WORD = r"\b(" + "|".join(sorted(STATE_COLOURS, key=len, reverse=True)) + r")\b"
 
 
 def colour_states(text: str) -> str:
     """Task and update states in `text` painted by meaning (RUNNING green, FAILED red,
     PENDING yellow...): applied after escaping, only when `use_color()` says so."""
-    return STATE_WORD.sub(lambda m: f"{STATE_COLOURS[m.group(1)]}{m.group(1)}{RESET}", text)
+    return _pattern(STATE_WORD).sub(
+        lambda m: f"{STATE_COLOURS[m.group(1)]}{m.group(1)}{RESET}", text)
 
 
 def render_table(columns: list[str], rows: list[dict[str, Any]], color: bool = False) -> str:
@@ -117,7 +125,7 @@ def _scalar(value: Any) -> str:
 
 def _yaml_key(key: Any) -> str:
     key = str(key)
-    return key if PLAIN_KEY.match(key) and key not in ("null", "true", "false") else \
+    return key if _pattern(PLAIN_KEY).fullmatch(key) and key not in ("null", "true", "false") else \
         json.dumps(key)
 
 

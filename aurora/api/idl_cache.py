@@ -160,7 +160,8 @@ def _service_structs(module: Any, blob: bytes, decode: _Decoder) -> tuple[Any, A
 
 class _LazyModule(types.ModuleType):
     """The rebuilt IDL module: each struct class is made on first use, with the
-    structs its spec names (a command touches a dozen of the ~90)."""
+    structs its spec names (a command touches a dozen of the ~90), and each
+    constant decoded on first use."""
 
     _pending: dict[str, dict[str, Any]]
 
@@ -168,6 +169,11 @@ class _LazyModule(types.ModuleType):
         pending = self.__dict__.get("_pending")
         if pending and name in pending:
             return _make_struct(self, pending.pop(name))
+        consts = self.__dict__.get("_pending_consts")
+        if consts and name in consts:
+            value = _Decoder(self)(consts.pop(name))
+            setattr(self, name, value)
+            return value
         if name == "__thrift_meta__":
             return _complete_meta(self)
         raise AttributeError(f"module {self.__name__!r} has no attribute {name!r}")
@@ -187,6 +193,7 @@ def _complete_meta(module: Any) -> dict[str, list[Any]]:
     meta = module.__dict__["_meta"]
     for kind, name in module.__dict__["_struct_kinds"]:
         meta[kind].append(getattr(module, name))
+    meta["consts"] = [getattr(module, name) for name in module.__dict__["_const_names"]]
     module.__thrift_meta__ = meta
     return meta
 
@@ -221,9 +228,8 @@ def rebuild(data: dict[str, Any], module_name: str, idl_file: str) -> Any:
         cls.thrift_services = names + list(getattr(base, "thrift_services", []))
         setattr(module, service["name"], cls)
         meta["services"].append(cls)
-    for name, value in data["consts"].items():
-        setattr(module, name, decode(value))
-        meta["consts"].append(getattr(module, name))
+    module._pending_consts = dict(data["consts"])   # decoded when first named, as structs
+    module._const_names = list(data["consts"])
     sys.modules[module_name] = module
     return module
 

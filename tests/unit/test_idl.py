@@ -98,6 +98,7 @@ def test_cached_idl_rebuilds_exactly_what_the_parser_makes(tmp_path, monkeypatch
                 a, b = getattr(twin, name + suffix), getattr(service, name + suffix)
                 assert _shape(a.thrift_spec) == _shape(b.thrift_spec)
     assert rebuilt.ACTIVE_STATES == parsed.ACTIVE_STATES
+    assert repr(rebuilt.__thrift_meta__["consts"]) == repr(parsed.__thrift_meta__["consts"])
     assert rebuilt.BYPASS_LEADER_REDIRECT_HEADER_NAME == "Bypass-Leader-Redirect"
     from thriftpy2.protocol import TBinaryProtocolFactory
     from thriftpy2.utils import serialize
