@@ -17,7 +17,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from aurora import __version__, fastpath, grammar, helptext, index, required_plugins
+from aurora import __version__, fastpath, grammar, index, required_plugins
 from aurora.command import CommandOption, Context, Noun, Verb
 from aurora.command_hooks import skipped_plugins
 from aurora.errors import AuroraError, ConfigurationError, ExitCode, PluginError, UsageError
@@ -37,7 +37,6 @@ from aurora.plugin_manager import (
     env_strict,
 )
 from aurora.settings import ClientSettings, load_settings
-from aurora.spelling import did_you_mean
 
 DEFAULT_FORMAT = "text"
 ERROR_DOCUMENT_FORMATS = ("json", "yaml")   # formats whose errors are also a document
@@ -55,6 +54,8 @@ class ArgumentParser(argparse.ArgumentParser):
         hint = f"see the options with: {('aurora help ' + self.prog[7:]).strip()}"
         unknown = self._unknown_option(message)
         if unknown is not None:
+            from aurora.spelling import did_you_mean
+
             known = [o for o in self._option_string_actions if o.startswith("--")]
             close = did_you_mean(unknown.split("=", 1)[0], known, shape="{}")
             raise UsageError(f"unknown option '{unknown}'" + (f"; {close}" if close else ""),
@@ -261,6 +262,8 @@ class CommandLine:
 
     # -- help -------------------------------------------------------------------
     def top_help(self) -> str:
+        from aurora import helptext
+
         self.load_all()
         return helptext.top_help(list(self.nouns.values()), self.global_options)
 
@@ -280,6 +283,8 @@ class CommandLine:
                             for n in o.names}}
 
     def help_pages(self) -> dict[str, Any]:
+        from aurora import helptext
+
         return {"top": self.top_help(),
                 "nouns": {n.name: helptext.noun_help(n) for n in self.nouns.values()}}
 
@@ -309,12 +314,16 @@ class CommandLine:
 
     def _lookup_verb(self, noun: Noun, name: str) -> Verb:
         if name not in noun.verbs:
+            from aurora.spelling import did_you_mean
+
             raise UsageError(f"unknown verb '{name}' for noun '{noun.name}'",
                              hint=did_you_mean(name, noun.verbs)
                              or f"run 'aurora help {noun.name}' for its verbs")
         return noun.verbs[name]
 
     def help(self, topic: list[str]) -> int:
+        from aurora import helptext
+
         if not topic:
             emit(self.top_help())
             return 0

@@ -16,7 +16,6 @@ built, so a typo such as ``0-9999999999999999999`` is an error, not a memory blo
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from collections.abc import Callable
 from typing import NamedTuple
@@ -105,11 +104,15 @@ class PartialKey(NamedTuple):
 
     def matches(self, key: JobKey) -> bool:
         """Shell-style, case-sensitive match of every component."""
+        import fnmatch
+
         return fnmatch.fnmatchcase(key.cluster, self.cluster) and self.path_matcher()(
             (key.role, key.env, key.name))
 
     def path_matcher(self) -> Callable[[tuple[str, str, str]], bool]:
         """A fast test of (role, env, name) against this pattern, for long job lists."""
+        import fnmatch
+
         checks = [(i, re.compile(fnmatch.translate(p)).match)
                   for i, p in enumerate((self.role, self.env, self.name)) if p != "*"]
         if not checks:

@@ -228,13 +228,14 @@ class SchedulerClient:
                  deadline: float, refused: Refusal | None = None) -> Any:
         """The OK Response, or the failure to retry on; raises what may not be retried."""
         from aurora.api.codec import BadReply
-        from aurora.api.outcome import unknown
 
         try:
             response = self._once(method, body, seqid, service, deadline)
         except (TransportFailure, SchedulerTimeout, BadReply) as exc:
             if getattr(exc, "sent", True) and method not in IDEMPOTENT \
                     and not isinstance(exc, TlsError):
+                from aurora.api.outcome import unknown
+
                 error = unknown(self, method, args, exc, deadline)
                 if error is None:
                     self._tell(f"aurora: the answer to {method} was lost, but a read shows "

@@ -12,7 +12,6 @@ from aurora.jobkey import JobKey
 from aurora.jobs import hooks_config, thrift_key
 from aurora.output import Result
 from aurora.tasks import active_tasks, state_sets, wait_for
-from aurora.weblinks import job_page, open_in_browser
 
 if TYPE_CHECKING:
     from aurora.jobkey import PartialKey
@@ -94,6 +93,8 @@ def kill(context: Context, key: JobKey, instances: list[int] | None,
 def finish(context: Context, key: JobKey, killed: list[int], report: str,
            verb: str) -> Result:
     if context.options.open_browser:
+        from aurora.weblinks import job_page, open_in_browser
+
         open_in_browser(job_page(context, key))
     return Result(data={"job": str(key), "killed": killed},
                   text=f"{report}Job {verb} succeeded\n")
