@@ -272,7 +272,7 @@ class FakeTime:
 def watching(events, watch_ms=45000, status="ROLLING_FORWARD"):
     """A snapshot whose events happen at the given seconds after 1000 s of wall time."""
     found = details(status, [(i, act) for i, act, _ in events], desired=(0, 5))
-    for event, (_, _, at) in zip(found.instanceEvents, events):
+    for event, (_, _, at) in zip(found.instanceEvents, events, strict=True):
         event.timestampMs = int((1000 + at) * 1000)
     found.update.instructions.settings.minWaitInInstanceRunningMs = watch_ms
     found.instanceEvents[-1].message = "health check failed 3 times" if (
