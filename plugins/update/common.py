@@ -263,7 +263,9 @@ def holder_hint(key: JobKey, response: Any, said: str) -> str | None:
 # The scheduler runs the update; waiting only watches it. Each poll reads the
 # update's details, so the progress can say how many instances are done, which
 # failed and which are being replaced now. The first poll comes 0.25 s after the
-# last, and the pause grows to five seconds while nothing changes. Ctrl-C and
+# last, and the pause grows to five seconds while nothing changes; on a terminal the
+# line is redrawn every second meanwhile, from the last details and the local clock
+# (time waited, seconds the batch has been watched). Ctrl-C and
 # `--timeout` stop the watching, never the update, and say how to stop the update.
 
 # Exit code per final status; any other final status is an unexpected end (20).
