@@ -389,15 +389,15 @@ class Watch:
         """Display what changed; True when anything did."""
         changed = now.status != self.status or len(now.events) != self.seen
         self.last = now
+        if not self.line.tty and now.status != self.status:
+            self.line.note(f"Current state {now.status}")
+        for number, (instance, action) in enumerate(now.events[self.seen:], self.seen):
+            if self.line.tty and action not in FAILED:
+                continue        # on a terminal only a failure stays above the line
+            said = now.messages[number] if number < len(now.messages) else None
+            self.line.note(f"  instance {instance}: {action}" + (f" ({said})" if said else ""))
         if self.line.tty:
             self.line.show(self.render())
-        else:
-            if now.status != self.status:
-                self.line.note(f"Current state {now.status}")
-            for number, (instance, action) in enumerate(now.events[self.seen:], self.seen):
-                said = now.messages[number] if number < len(now.messages) else None
-                self.line.note(f"  instance {instance}: {action}"
-                               + (f" ({said})" if said else ""))
         self.status, self.seen = now.status, len(now.events)
         return changed
 

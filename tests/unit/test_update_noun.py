@@ -318,11 +318,22 @@ def test_the_line_moves_every_second_between_polls_on_a_terminal_only():
     assert plain.getvalue() == "Current state ROLLING_FORWARD\n  instance 0: INSTANCE_UPDATING\n"
 
 
-def test_off_a_terminal_a_failed_instance_says_what_the_scheduler_said():
+def test_a_failed_instance_says_what_the_scheduler_said_and_stays_above_the_line():
+    failed = watching([(4, "INSTANCE_UPDATING", 0), (4, "INSTANCE_UPDATE_FAILED", 9)])
     plain = io.StringIO()
-    Watch(plain).show(watching([(4, "INSTANCE_UPDATING", 0), (4, "INSTANCE_UPDATE_FAILED", 9)]))
+    Watch(plain).show(failed)
     assert plain.getvalue().splitlines()[-1] == (
         "  instance 4: INSTANCE_UPDATE_FAILED (health check failed 3 times)")
+    tty, clock = Tty(), FakeTime()
+    watch = Watch(tty, wall=clock.wall, clock=clock.monotonic, sleep=clock.sleep)
+    watch.show(watching([(4, "INSTANCE_UPDATING", 0)]))
+    watch.show(failed)
+    watch.close()
+    first, after, end = tty.getvalue().split("\n")
+    assert first.split("\r")[-1] == (
+        "  instance 4: INSTANCE_UPDATE_FAILED (health check failed 3 times)")
+    assert after.split("\r")[-1].rstrip() == "[0s] ROLLING_FORWARD 0/6 updated, failed: 4"
+    assert end == ""
 
 
 def test_elapsed_text():
