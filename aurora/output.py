@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import os
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, redirect_stdout
 from typing import Any, TextIO
@@ -189,15 +190,49 @@ def emit_err(message: str) -> None:
 def emit_error(message: str) -> None:
     """An error: one line, whatever the message holds (embedded newlines escaped)."""
     emit_err(escape_controls(message.rstrip("\n"), keep=""))
+def elapsed_text(seconds: float) -> str:
+    """A duration as a person reads it on a progress line: 7s, 1m05s, 2h03m09s."""
+    whole = max(int(seconds), 0)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m{secs:02d}s"
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
 class StatusLine:
     """Live progress on stderr: one line redrawn in place on a terminal; off a
-    terminal each `show` whose text changed is a plain line of its own."""
+    terminal each `show` whose text changed is a plain line of its own.
 
-    def __init__(self, stream: TextIO | None = None):
+    `elapsed()` is the time since the line was made, and `wait` sleeps while
+    redrawing the line every second on a terminal, so that time is seen passing
+    even while the scheduler is polled less often."""
+
+    TICK = 1.0      # seconds between redraws while waiting on a terminal
+
+    def __init__(self, stream: TextIO | None = None,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep):
         self.stream = stream or sys.stderr
         isatty = getattr(self.stream, "isatty", None)
         self.tty = bool(isatty and isatty())
         self.shown = ""
+        self.clock, self.sleep = clock, sleep
+        self.started = clock()
+
+    def elapsed(self) -> float:
+        return self.clock() - self.started
+
+    def wait(self, seconds: float, redraw: Callable[[], str] | None = None) -> None:
+        """Sleep `seconds`; on a terminal, show `redraw()` at least every TICK meanwhile."""
+        end = self.clock() + max(seconds, 0)
+        while True:
+            left = end - self.clock()
+            if left <= 0:
+                return
+            self.sleep(min(left, self.TICK) if self.tty and redraw else left)
+            if self.tty and redraw:
+                self.show(redraw())
 
     def show(self, text: str) -> None:
         if text == self.shown:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from aurora.errors import InvalidParameter
 from aurora.jobkey import JobKey
+from aurora.output import StatusLine, elapsed_text
 
 if TYPE_CHECKING:
     from aurora.api.client import SchedulerClient
@@ -65,12 +66,54 @@ def current_per_instance(tasks: Iterable[Any]) -> dict[int, Any]:
     return latest
 
 
+class StateProgress:
+    """The live line while instances reach a state (`job create --wait-until`): on a
+    terminal redrawn at least every second with the time waited, otherwise a line
+    each time the counts change."""
+
+    def __init__(self, goal: str, expected: int, line: StatusLine | None = None):
+        self.goal, self.expected = goal, expected
+        self.line = line or StatusLine()
+        self.counts = ""
+
+    def polled(self, tasks: dict[int, Any], states: frozenset[int]) -> None:
+        """What the last poll saw: how many are there, and the others' states."""
+        from aurora.api.idl import api
+
+        names = api().ScheduleStatus._VALUES_TO_NAMES
+        waiting: dict[str, int] = {}
+        for task in tasks.values():
+            if task.status not in states:
+                name = names.get(task.status, str(task.status))
+                waiting[name] = waiting.get(name, 0) + 1
+        there = len(tasks) - sum(waiting.values())
+        total = max(self.expected, len(tasks))
+        self.counts = f"waiting until {self.goal}: {there}/{total} there"
+        if len(tasks) < total:
+            waiting["not created"] = total - len(tasks)
+        if waiting:
+            self.counts += "; " + ", ".join(f"{n} {name}" for name, n in sorted(
+                waiting.items(), key=lambda item: (-item[1], item[0])))
+        self.line.show(self.render() if self.line.tty else self.counts)
+
+    def render(self) -> str:
+        return f"[{elapsed_text(self.line.elapsed())}] {self.counts}"
+
+    def pause(self, seconds: float) -> None:
+        self.line.wait(seconds, self.render)
+
+    def close(self) -> None:
+        self.line.close()
+
+
 def wait_for(client: SchedulerClient, key: JobKey, instances: Iterable[int] | None,
              states: frozenset[int], timeout: float | None = None,
              first_interval: float = 0.1, max_interval: float = 5.0,
-             seen: dict[int, Any] | None = None) -> bool:
+             seen: dict[int, Any] | None = None,
+             progress: StateProgress | None = None) -> bool:
     """Poll until every instance's current task is in `states`; False on timeout.
-    `seen`, when given, receives the last poll's task per instance (no second read).
+    `seen`, when given, receives the last poll's task per instance (no second read);
+    `progress`, when given, is shown each poll and redrawn while waiting.
 
     The first look comes soon (a devcluster or an idle scheduler acts within a
     tick); the pause then doubles, and is never shorter than the last poll took,
@@ -89,6 +132,8 @@ def wait_for(client: SchedulerClient, key: JobKey, instances: Iterable[int] | No
         if seen is not None:
             seen.clear()
             seen.update(tasks)
+        if progress is not None:
+            progress.polled(tasks, states)
         if all(t.status in states for t in tasks.values()):
             return True
         now = time.monotonic()
@@ -96,5 +141,6 @@ def wait_for(client: SchedulerClient, key: JobKey, instances: Iterable[int] | No
             return False
         interval = min(max(interval, now - polled), max_interval)
         # never past the deadline: the last look is at it
-        time.sleep(interval if deadline is None else min(interval, deadline - now))
+        pause = progress.pause if progress is not None else time.sleep
+        pause(interval if deadline is None else min(interval, deadline - now))
         interval = min(interval * 2, max_interval)

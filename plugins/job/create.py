@@ -9,7 +9,7 @@ from aurora.job_file_hooks import hook_view, hooked
 from aurora.jobs import load_config, thrift_key
 from aurora.output import Result
 from aurora.plugins.job.common import wait_states
-from aurora.tasks import wait_for
+from aurora.tasks import StateProgress, wait_for
 from aurora.weblinks import job_page, open_in_browser
 
 
@@ -42,7 +42,12 @@ class CreateJob(Verb):
             open_in_browser(url)
         seen: dict[int, object] = {}
         if o.wait_until != "PENDING":          # its last poll shows whether the job exists
-            wait_for(client, key, None, wait_states(o.wait_until), seen=seen)
+            progress = StateProgress(o.wait_until, config.instances)
+            try:
+                wait_for(client, key, None, wait_states(o.wait_until), seen=seen,
+                         progress=progress)
+            finally:
+                progress.close()
         else:   # one task is enough to know the job exists; the scheduler honours the limit
             query = api().TaskQuery(jobKeys=[thrift_key(key)], limit=1)
             seen = dict(enumerate(client.get_tasks_without_configs(query)))

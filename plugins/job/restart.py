@@ -18,9 +18,9 @@ from aurora.config.aurora_config import AuroraJobKey
 from aurora.durations import seconds_option
 from aurora.errors import CommandFailure, InvalidParameter
 from aurora.job_file_hooks import hooked
-from aurora.jobkey import JobKey
+from aurora.jobkey import JobKey, format_instances
 from aurora.jobs import hooks_config, thrift_key
-from aurora.output import Result, emit_err, stderr_is_tty, write_err
+from aurora.output import Result, StatusLine, elapsed_text, emit_err
 from aurora.tasks import active_instances_or_raise, active_tasks
 from aurora.weblinks import job_page, open_in_browser
 
@@ -28,33 +28,76 @@ FIRST_POLL_SECONDS = 0.1     # replacements are often RUNNING within moments
 
 
 class Progress:
-    """A bar on a terminal, one line per batch otherwise (stderr either way)."""
+    """What the restart shows on stderr. On a terminal: one line redrawn at least every
+    second, with the time so far, the instances restarted, and what the batch waits
+    for; otherwise a line as each batch starts and one as it ends."""
 
-    def __init__(self, total: int):
-        self.total = total
-        self.tty = stderr_is_tty()
+    def __init__(self, total: int, watch_secs: float, threshold: float,
+                 line: StatusLine | None = None):
+        self.total, self.watch_secs, self.threshold = total, watch_secs, threshold
+        self.line = line or StatusLine()
+        self.done = 0
+        self.batch: list[int] = []
+        self.batch_started = 0.0
+        self.running_since: dict[int, float] = {}   # instance -> first seen RUNNING anew
+        self.finished: set[int] = set()              # healthy or failed, in this batch
 
-    def starting(self, batch: list[int], watch_secs: int) -> None:
-        """Off a terminal, say what each batch waits for (a batch can take minutes)."""
-        if not self.tty:
-            emit_err(f"Restarting instances {batch}; watching them stay RUNNING for "
-                     f"{watch_secs}s")
+    def starting(self, batch: list[int]) -> None:
+        """A batch begins (off a terminal, say what it waits for: it can take minutes)."""
+        self.batch, self.batch_started = batch, self.line.clock()
+        self.running_since, self.finished = {}, set()
+        if self.line.tty:
+            self.line.show(self.render())
+        else:
+            self.line.note(f"Restarting instances {batch}; watching them stay RUNNING "
+                           f"for {self.watch_secs}s")
+
+    def watched(self, running_since: dict[int, float], finished: set[int]) -> None:
+        """What the last poll saw; redrawn at once on a terminal."""
+        self.running_since, self.finished = dict(running_since), set(finished)
+        if self.line.tty and len(self.finished) < len(self.batch):   # else `update` draws
+            self.line.show(self.render())
+
+    def pause(self, seconds: float) -> None:
+        self.line.wait(seconds, self.render)
+
+    def render(self) -> str:
+        text = f"[{elapsed_text(self.line.elapsed())}] {self.done}/{self.total} restarted"
+        waiting = self.waiting_for(self.line.clock())
+        return f"{text}, batch {format_instances(self.batch)}: {waiting}" if waiting else text
+
+    def waiting_for(self, now: float) -> str:
+        """The instance the batch waits for longest: one not yet RUNNING anew, else the
+        one watched the shortest."""
+        left = [i for i in self.batch if i not in self.finished]
+        if not left:
+            return ""
+        starting = [i for i in left if i not in self.running_since]
+        if starting:
+            waited = int(now - self.batch_started)
+            return (f"instance {starting[0]} not RUNNING yet "
+                    f"({waited}/{self.threshold:g} s allowed)")
+        instance = max(left, key=lambda i: self.running_since[i])
+        secs = min(int(now - self.running_since[instance]), int(self.watch_secs))
+        return f"instance {instance} RUNNING, watching {secs}/{self.watch_secs:g} s"
 
     def update(self, done: list[int], batch: list[int]) -> None:
-        if self.tty:
-            width = 30
-            filled = width * len(done) // max(self.total, 1)
-            end = "\n" if len(done) >= self.total else ""
-            write_err(f"\r[{'#' * filled}{'.' * (width - filled)}] {len(done)}/"
-                      f"{self.total} instances restarted{end}")
+        self.done = len(done)
+        self.batch, self.finished = [], set()
+        if self.line.tty:
+            self.line.show(self.render())
         else:
-            emit_err(f"Restarted instances {batch} ({len(done)}/{self.total})")
+            self.line.note(f"Restarted instances {batch} ({len(done)}/{self.total})")
+
+    def close(self) -> None:
+        self.line.close()
 
 
 class Watcher:
-    def __init__(self, context: Context, key: JobKey):
+    def __init__(self, context: Context, key: JobKey, progress: Progress):
         self.context = context
         self.key = key
+        self.progress = progress
         o = context.options
         self.watch_secs = o.watch_secs
         self.interval = o.healthcheck_interval_seconds
@@ -90,8 +133,10 @@ class Watcher:
                     failed.add(instance)          # restarted again: not healthy
                 elif now - since >= self.watch_secs:
                     healthy.add(instance)
+            self.progress.watched({i: since for i, (_, since) in first_seen.items()},
+                                  healthy | failed)
             if len(healthy) + len(failed) < len(batch):
-                time.sleep(delay)     # soon after the batch, then backing off
+                self.progress.pause(delay)    # soon after the batch, then backing off
                 delay = min(delay * 2, self.interval)
         return sorted(failed)
 
@@ -168,8 +213,8 @@ class RestartJob(Verb):
         """Restart `queue` batch by batch: (instances back healthy, last restartShards Response)."""
         o = context.options
         client = context.scheduler(key.cluster)
-        watcher = Watcher(context, key)
-        progress = Progress(len(set(queue)))
+        progress = Progress(len(set(queue)), o.watch_secs, o.restart_threshold)
+        watcher = Watcher(context, key, progress)
         failures: dict[int, int] = {}
         done: list[int] = []
         batch: list[int] = []
@@ -179,7 +224,7 @@ class RestartJob(Verb):
         try:
             while queue:
                 batch, queue = queue[:o.batch_size], queue[o.batch_size:]
-                progress.starting(batch, o.watch_secs)
+                progress.starting(batch)
                 response = client.restart_shards(thrift_key(key), set(batch))
                 failed = watcher.watch(batch, old_ids)
                 done += [i for i in batch if i not in failed]
@@ -194,9 +239,12 @@ class RestartJob(Verb):
                         f"Restart of {key} stopped: instances {sorted(exceeded)} did not come "
                         f"back healthy", hint=f"restarted so far: {sorted(done)}")
         except KeyboardInterrupt:
+            progress.close()
             waiting = sorted(set(queue) - set(done) - set(batch))
-            emit_err(f"\nRestart interrupted: restarted {sorted(done) or 'none'}; "
+            emit_err(f"Restart interrupted: restarted {sorted(done) or 'none'}; "
                      f"restarting (not yet watched healthy) {sorted(batch) or 'none'}; "
                      f"not restarted {waiting or 'none'}")
             raise
+        finally:
+            progress.close()
         return sorted(done), response

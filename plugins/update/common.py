@@ -23,7 +23,7 @@ from aurora.errors import (
 from aurora.jobkey import JobKey, format_instances
 from aurora.jobs import thrift_key
 from aurora.options import JOBSPEC
-from aurora.output import Result, StatusLine
+from aurora.output import Result, StatusLine, elapsed_text
 from aurora.weblinks import job_url
 
 if TYPE_CHECKING:
@@ -263,7 +263,9 @@ def holder_hint(key: JobKey, response: Any, said: str) -> str | None:
 # The scheduler runs the update; waiting only watches it. Each poll reads the
 # update's details, so the progress can say how many instances are done, which
 # failed and which are being replaced now. The first poll comes 0.25 s after the
-# last, and the pause grows to five seconds while nothing changes. Ctrl-C and
+# last, and the pause grows to five seconds while nothing changes; on a terminal the
+# line is redrawn every second meanwhile, from the last details and the local clock
+# (time waited, seconds the batch has been watched). Ctrl-C and
 # `--timeout` stop the watching, never the update, and say how to stop the update.
 
 # Exit code per final status; any other final status is an unexpected end (20).
@@ -286,13 +288,38 @@ class Snapshot:
     failed: list[int] = field(default_factory=list)
     batch: list[int] = field(default_factory=list)
     events: list[tuple[int, str]] = field(default_factory=list)
+    watch_ms: int = 0                  # the update's minWaitInInstanceRunningMs (watch_secs)
+    since: dict[int, int] = field(default_factory=dict)      # batch instance -> its start (ms)
+    messages: list[str | None] = field(default_factory=list)  # each event's message, if any
 
-    def line(self) -> str:
+    def line(self, elapsed: float, now_ms: float) -> str:
+        """The live line, most telling first (a terminal cuts what does not fit): time
+        waited so far, status, counts, failures, and what the batch waits for."""
         noun = "rolled back" if self.status in BACKWARD else "updated"
-        failed = format_instances(self.failed) if self.failed else "none"
-        batch = format_instances(self.batch) if self.batch else "none"
-        return (f"{self.status}: {len(self.updated)}/{self.total} instances {noun}, "
-                f"failed: {failed}, current batch: {batch}")
+        text = f"[{elapsed_text(elapsed)}] {self.status} {len(self.updated)}/{self.total} {noun}"
+        if self.failed:
+            text += f", failed: {format_instances(self.failed)}"
+        waiting = self.waiting_for(now_ms)
+        if self.batch:
+            return f"{text}, batch {format_instances(self.batch)}: {waiting}"
+        return f"{text}; {waiting}" if waiting else text
+
+    def waiting_for(self, now_ms: float) -> str:
+        """What the update waits for now: the batch's last-started instance and how long
+        it has been in the batch (the scheduler's watch counts from the same moment at
+        the earliest), or why nothing moves."""
+        if self.status.endswith("AWAITING_PULSE"):
+            return "waiting for a pulse"
+        if self.status.endswith("PAUSED"):
+            return "paused until aurora update resume"
+        if not self.since:
+            return ""
+        instance, began = max(self.since.items(), key=lambda item: (item[1], item[0]))
+        secs = int(max(now_ms - began, 0) / 1000)
+        watch = self.watch_ms / 1000
+        if secs < watch:
+            return f"instance {instance} watching {secs}/{watch:g} s"
+        return f"instance {instance} in the batch for {secs} s"
 
 
 def _ids(group: Any) -> set[int]:
@@ -324,38 +351,59 @@ def affected_instances(instructions: Any) -> set[int]:
 
 def snapshot(found: Any) -> Snapshot:
     status = status_name(found.update.summary.state.status)
-    events = [(e.instanceId, action_name(e.action)) for e in sorted(
-        found.instanceEvents or [], key=lambda e: e.timestampMs)]
+    ordered = sorted(found.instanceEvents or [], key=lambda e: e.timestampMs)
+    events = [(e.instanceId, action_name(e.action)) for e in ordered]
     latest = dict(events)
+    began = {e.instanceId: e.timestampMs for e in ordered}   # the last event's time
     done = "INSTANCE_ROLLED_BACK" if status in BACKWARD else "INSTANCE_UPDATED"
-    total = len(affected_instances(found.update.instructions) | set(latest))
+    instructions = found.update.instructions
+    total = len(affected_instances(instructions) | set(latest))
+    settings = instructions.settings if instructions is not None else None
+    batch = sorted(i for i, a in latest.items() if a in IN_FLIGHT)
     return Snapshot(status, total,
                     updated=sorted(i for i, a in latest.items() if a == done),
                     failed=sorted(i for i, a in latest.items() if a in FAILED),
-                    batch=sorted(i for i, a in latest.items() if a in IN_FLIGHT),
-                    events=events)
+                    batch=batch, events=events,
+                    watch_ms=(settings.minWaitInInstanceRunningMs or 0) if settings else 0,
+                    since={i: began[i] for i in batch},
+                    messages=[e.message for e in ordered])
 
 
 class Watch:
-    """Shows each snapshot: a redrawn line on a terminal, plain lines otherwise."""
+    """Shows each snapshot: a line redrawn at least every second on a terminal (the
+    elapsed and watched times move between polls), plain lines per change otherwise."""
 
-    def __init__(self, stream: TextIO | None = None) -> None:
-        self.line = StatusLine(stream)
+    def __init__(self, stream: TextIO | None = None,
+                 wall: Callable[[], float] = time.time, **line: Any) -> None:
+        self.line = StatusLine(stream, **line)
+        self.wall = wall
         self.status = ""
         self.seen = 0
+        self.last: Snapshot | None = None
+
+    def render(self) -> str:
+        assert self.last is not None
+        return self.last.line(self.line.elapsed(), self.wall() * 1000)
 
     def show(self, now: Snapshot) -> bool:
         """Display what changed; True when anything did."""
         changed = now.status != self.status or len(now.events) != self.seen
+        self.last = now
+        if not self.line.tty and now.status != self.status:
+            self.line.note(f"Current state {now.status}")
+        for number, (instance, action) in enumerate(now.events[self.seen:], self.seen):
+            if self.line.tty and action not in FAILED:
+                continue        # on a terminal only a failure stays above the line
+            said = now.messages[number] if number < len(now.messages) else None
+            self.line.note(f"  instance {instance}: {action}" + (f" ({said})" if said else ""))
         if self.line.tty:
-            self.line.show(now.line())
-        else:
-            if now.status != self.status:
-                self.line.note(f"Current state {now.status}")
-            for instance, action in now.events[self.seen:]:
-                self.line.note(f"  instance {instance}: {action}")
+            self.line.show(self.render())
         self.status, self.seen = now.status, len(now.events)
         return changed
+
+    def pause(self, seconds: float) -> None:
+        """Wait until the next poll, redrawing the line meanwhile on a terminal."""
+        self.line.wait(seconds, self.render if self.last is not None else None)
 
     def close(self) -> None:
         self.line.close()
@@ -378,7 +426,7 @@ def poll(context: Context, key: JobKey, found: Any, watch: Watch,
                 f"{now.status} in the scheduler",
                 hint=f"wait again with: aurora update wait {key} {found.id}")
         interval = FIRST_INTERVAL if changed else min(interval * 1.5, MAX_INTERVAL)
-        time.sleep(interval if left is None else min(interval, left))
+        watch.pause(interval if left is None else min(interval, left))
 
 
 def wait_for_update(context: Context, key: JobKey, found: Any,

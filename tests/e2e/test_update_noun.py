@@ -202,8 +202,8 @@ def test_instance_count_changes_add_and_remove(dev_home):
                                         *binds(name, count=3), "--wait")
     assert code == 0, terminal
     assert "add instances: [2]\nnot change instances: [0-1]\n" in out
-    assert "\rROLLED_FORWARD: 1/1 instances updated, failed: none, current batch: none" in (
-        terminal) and "INSTANCE_UPDATING" not in terminal     # one line, redrawn
+    assert "s] ROLLED_FORWARD 1/1 updated" in terminal and "\r[" in terminal and (
+        "INSTANCE_UPDATING" not in terminal)                 # one line, redrawn
     assert running_versions(dev_home, name, 3) == {0: "1", 1: "1", 2: "1"}
     shrink = run(dev_home, "update", "start", k, JOB, *binds(name, count=1), "--wait")
     assert shrink.stdout.count("remove instances: [1-2]\n") == 1

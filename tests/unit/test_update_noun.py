@@ -122,12 +122,12 @@ def test_snapshot_counts_updated_failed_and_in_flight():
         (0, "INSTANCE_UPDATING"), (0, "INSTANCE_UPDATED"), (1, "INSTANCE_UPDATING"),
         (2, "INSTANCE_UPDATING"), (2, "INSTANCE_UPDATE_FAILED")]))
     assert (now.total, now.updated, now.failed, now.batch) == (4, [0], [2], [1])
-    assert now.line() == ("ROLLING_FORWARD: 1/4 instances updated, failed: 2, "
-                          "current batch: 1")
+    assert now.line(3, 2000) == ("[3s] ROLLING_FORWARD 1/4 updated, failed: 2, batch 1: "
+                                 "instance 1 in the batch for 1 s")
     back = snapshot(details("ROLLING_BACK", [(1, "INSTANCE_ROLLING_BACK"),
                                              (1, "INSTANCE_ROLLED_BACK")], only=[(1, 2)]))
     assert back.total == 2 and back.updated == [1]
-    assert "1/2 instances rolled back" in back.line()
+    assert back.line(0, 0) == "[0s] ROLLING_BACK 1/2 rolled back"
 
 
 def test_status_line_redraws_on_a_terminal_and_prints_lines_otherwise():
@@ -210,7 +210,7 @@ def test_a_refused_retry_is_ours_only_with_our_id():
     assert ours(refused("mine"), "mine")
     assert not ours(refused("theirs"), "mine")
     assert not ours(a.Response(), "mine")
-    assert isinstance(Snapshot("ROLLED_FORWARD", 0).line(), str)
+    assert Snapshot("ROLLED_FORWARD", 0).line(0, 0) == "[0s] ROLLED_FORWARD 0/0 updated"
 
 
 class Tty(io.StringIO):
@@ -223,12 +223,12 @@ def test_watch_redraws_one_line_on_a_terminal_and_logs_changes_otherwise():
     second = snapshot(details("ROLLED_FORWARD", [(0, "INSTANCE_UPDATING"),
                                                  (0, "INSTANCE_UPDATED")], desired=(0, 0)))
     tty = Tty()
-    watch = Watch(tty)
+    watch = Watch(tty, wall=lambda: 0)
     assert watch.show(first) and not watch.show(first) and watch.show(second)
     watch.close()
     assert tty.getvalue() == (
-        "\rROLLING_FORWARD: 0/2 instances updated, failed: none, current batch: 0"
-        "\rROLLED_FORWARD: 1/1 instances updated, failed: none, current batch: none\n")
+        "\r[0s] ROLLING_FORWARD 0/2 updated, batch 0: instance 0 in the batch for 0 s"
+        "\r[0s] ROLLED_FORWARD 1/1 updated" + " " * 43 + "\n")
     plain = io.StringIO()
     watch = Watch(plain)
     watch.show(first)
@@ -248,3 +248,96 @@ def test_instances_whose_config_does_not_change_are_not_counted():
         a.InstanceTaskConfig(task=new, instances={a.Range(first=0, last=1)}),
         a.InstanceTaskConfig(task=old, instances={a.Range(first=3, last=3)})]
     assert snapshot(found).total == 2          # 2 added, 3 removed; 0 and 1 stay as they are
+
+
+class FakeTime:
+    """A clock that moves only when slept on (monotonic and wall alike)."""
+
+    def __init__(self, wall: float = 1000.0) -> None:
+        self.now = 0.0
+        self.wall0 = wall
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def wall(self) -> float:
+        return self.wall0 + self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def watching(events, watch_ms=45000, status="ROLLING_FORWARD"):
+    """A snapshot whose events happen at the given seconds after 1000 s of wall time."""
+    found = details(status, [(i, act) for i, act, _ in events], desired=(0, 5))
+    for event, (_, _, at) in zip(found.instanceEvents, events, strict=True):
+        event.timestampMs = int((1000 + at) * 1000)
+    found.update.instructions.settings.minWaitInInstanceRunningMs = watch_ms
+    found.instanceEvents[-1].message = "health check failed 3 times" if (
+        events[-1][1] == "INSTANCE_UPDATE_FAILED") else None
+    return snapshot(found)
+
+
+def test_progress_line_says_how_long_the_batch_has_been_watched():
+    now = watching([(0, "INSTANCE_UPDATING", 0), (0, "INSTANCE_UPDATED", 50),
+                    (2, "INSTANCE_UPDATING", 51), (3, "INSTANCE_UPDATING", 52)])
+    assert (now.watch_ms, now.since) == (45000, {2: 1051000, 3: 1052000})
+    assert now.line(64, 1064_500) == ("[1m04s] ROLLING_FORWARD 1/6 updated, batch 2-3: "
+                                      "instance 3 watching 12/45 s")
+    assert now.line(120, 1120_000).endswith("batch 2-3: instance 3 in the batch for 68 s")
+    assert now.line(0, 0).endswith("instance 3 watching 0/45 s")     # a clock behind: 0
+    unwatched = watching([(1, "INSTANCE_UPDATING", 0)], watch_ms=0)
+    assert unwatched.line(4, 1004_000).endswith("batch 1: instance 1 in the batch for 4 s")
+    back = watching([(1, "INSTANCE_ROLLING_BACK", 0)], status="ROLLING_BACK")
+    assert back.line(7200, 1003_000) == ("[2h00m00s] ROLLING_BACK 0/6 rolled back, batch 1: "
+                                         "instance 1 watching 3/45 s")
+    held = watching([(1, "INSTANCE_UPDATED", 0)], status="ROLL_FORWARD_AWAITING_PULSE")
+    assert held.line(5, 0) == "[5s] ROLL_FORWARD_AWAITING_PULSE 1/6 updated; waiting for a pulse"
+    paused = watching([(1, "INSTANCE_UPDATED", 0)], status="ROLL_FORWARD_PAUSED")
+    assert paused.line(5, 0).endswith("; paused until aurora update resume")
+
+
+def test_the_line_moves_every_second_between_polls_on_a_terminal_only():
+    clock = FakeTime()
+    now = watching([(0, "INSTANCE_UPDATING", 0)], watch_ms=10000)
+    tty = Tty()
+    watch = Watch(tty, wall=clock.wall, clock=clock.monotonic, sleep=clock.sleep)
+    watch.show(now)
+    watch.pause(2.5)                            # a slow poll: three redraws meanwhile
+    assert clock.sleeps == [1.0, 1.0, 0.5]
+    shown = [part.rstrip() for part in tty.getvalue().split("\r") if part]
+    assert [part.split("] ")[0] for part in shown] == ["[0s", "[1s", "[2s"]
+    assert shown[-1].endswith("instance 0 watching 2/10 s")   # [2.5s] draws as [2s] too
+    plain, clock = io.StringIO(), FakeTime()
+    watch = Watch(plain, wall=clock.wall, clock=clock.monotonic, sleep=clock.sleep)
+    watch.show(now)
+    watch.pause(2.5)
+    assert clock.sleeps == [2.5]                # off a terminal: one sleep, no lines
+    assert plain.getvalue() == "Current state ROLLING_FORWARD\n  instance 0: INSTANCE_UPDATING\n"
+
+
+def test_a_failed_instance_says_what_the_scheduler_said_and_stays_above_the_line():
+    failed = watching([(4, "INSTANCE_UPDATING", 0), (4, "INSTANCE_UPDATE_FAILED", 9)])
+    plain = io.StringIO()
+    Watch(plain).show(failed)
+    assert plain.getvalue().splitlines()[-1] == (
+        "  instance 4: INSTANCE_UPDATE_FAILED (health check failed 3 times)")
+    tty, clock = Tty(), FakeTime()
+    watch = Watch(tty, wall=clock.wall, clock=clock.monotonic, sleep=clock.sleep)
+    watch.show(watching([(4, "INSTANCE_UPDATING", 0)]))
+    watch.show(failed)
+    watch.close()
+    first, after, end = tty.getvalue().split("\n")
+    assert first.split("\r")[-1] == (
+        "  instance 4: INSTANCE_UPDATE_FAILED (health check failed 3 times)")
+    assert after.split("\r")[-1].rstrip() == "[0s] ROLLING_FORWARD 0/6 updated, failed: 4"
+    assert end == ""
+
+
+def test_elapsed_text():
+    from aurora.output import elapsed_text
+
+    assert [elapsed_text(s) for s in (0, 7.9, 65, 3600 + 189, -3)] == [
+        "0s", "7s", "1m05s", "1h03m09s", "0s"]
