@@ -10,7 +10,7 @@ from aurora.jobkey import check_instance_count, parse_task_instance
 from aurora.jobs import thrift_key
 from aurora.output import Result
 from aurora.plugins.job.common import has_sla_policy, wait_states
-from aurora.tasks import active_instances_or_raise, active_tasks, wait_for
+from aurora.tasks import StateProgress, active_instances_or_raise, active_tasks, wait_for
 from aurora.weblinks import job_page, open_in_browser
 
 
@@ -49,5 +49,9 @@ class AddInstances(Verb):
         if o.open_browser:
             open_in_browser(url)
         if o.wait_until != "PENDING":
-            wait_for(client, key, new, wait_states(o.wait_until))
+            progress = StateProgress(o.wait_until, len(new))
+            try:
+                wait_for(client, key, new, wait_states(o.wait_until), progress=progress)
+            finally:
+                progress.close()
         return Result(data={"job": str(key), "added": new}, text="")

@@ -177,6 +177,7 @@ def test_add_instances_and_errors(dev_home):
     running(dev_home, key, 1)
     done = dev_home.run("job", "add", f"{key}/0", "2", "--wait-until", "RUNNING")
     assert done.returncode == 0, done.stderr
+    assert "waiting until RUNNING: " in done.stderr       # off a tty: a line per change
     assert sorted(t["assignedTask"]["instanceId"] for t in current(dev_home, key)) == [0, 1, 2]
     bad = dev_home.run("job", "add", f"{key}/7", "1")
     assert bad.returncode == 6 and "Invalid instance parameter: [7]" in bad.stderr
