@@ -10,6 +10,7 @@ few milliseconds. Any problem with the cache falls back to parsing.
 
 from __future__ import annotations
 
+import _thread
 import marshal
 import os
 import sys
@@ -158,33 +159,66 @@ def _service_structs(module: Any, blob: bytes, decode: _Decoder) -> tuple[Any, A
     return builder(0), builder(1)
 
 
+# The devcluster's request threads share the module: one builder at a time (re-entrant,
+# as building one struct may name others).
+_BUILDING = _thread.RLock()
+
+
 class _LazyModule(types.ModuleType):
-    """The rebuilt IDL module: each struct class is made on first use, with the
-    structs its spec names (a command touches a dozen of the ~90), and each
-    constant decoded on first use."""
+    """The rebuilt IDL module: each struct class is made when first named and filled
+    (its spec decoded) when first used, and each constant decoded when first named. A
+    command uses a dozen of the ~90 structs; a reply's Result union alone names 25."""
 
     _pending: dict[str, dict[str, Any]]
 
     def __getattr__(self, name: str) -> Any:
-        pending = self.__dict__.get("_pending")
-        if pending and name in pending:
-            return _make_struct(self, pending.pop(name))
-        consts = self.__dict__.get("_pending_consts")
-        if consts and name in consts:
-            value = _Decoder(self)(consts.pop(name))
-            setattr(self, name, value)
-            return value
+        with _BUILDING:
+            if name in self.__dict__:           # made by another thread meanwhile
+                return self.__dict__[name]
+            pending = self.__dict__.get("_pending")
+            if pending and name in pending:
+                return _make_struct(self, pending.pop(name))
+            consts = self.__dict__.get("_pending_consts")
+            if consts and name in consts:
+                value = _Decoder(self)(consts.pop(name))
+                setattr(self, name, value)
+                return value
         if name == "__thrift_meta__":
             return _complete_meta(self)
         raise AttributeError(f"module {self.__name__!r} has no attribute {name!r}")
 
 
+class _Unfilled:
+    """`thrift_spec`, `default_spec` or `__init__` of a struct class made but not yet
+    filled: the first read of any of them (by our code or thriftpy2's decoder) fills
+    the class from its snapshot, and the real attribute answers."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __get__(self, obj: Any, owner: type) -> Any:
+        with _BUILDING:
+            unfilled = owner.__dict__.get("_unfilled")
+            if unfilled is not None:
+                module, data = unfilled
+                _fill(owner, data, _Decoder(module))
+                del owner._unfilled     # type: ignore[attr-defined]
+        return getattr(owner if obj is None else obj, self.name)
+
+
+_UNFILLED = {name: _Unfilled(name) for name in ("thrift_spec", "default_spec", "__init__")}
+
+
 def _make_struct(module: Any, data: dict[str, Any]) -> type:
-    """Build one struct: its name is bound before its spec is decoded, so structs that
-    refer to each other (directly or in a cycle) find each other."""
+    """Make one struct class, to be filled on first use: naming it costs no decoding, so
+    a union naming 25 structs does not build them all."""
     cls = _new_struct(module, data)
+    for name, unfilled in _UNFILLED.items():
+        setattr(cls, name, unfilled)
+    cls._unfilled = (module, data)      # type: ignore[attr-defined]
     setattr(module, data["name"], cls)
-    _fill(cls, data, _Decoder(module))
     return cls
 
 

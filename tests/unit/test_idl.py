@@ -109,3 +109,24 @@ def test_cached_idl_rebuilds_exactly_what_the_parser_makes(tmp_path, monkeypatch
                                                           isService=True))
     factory = TBinaryProtocolFactory()
     assert serialize(sample(rebuilt), factory) == serialize(sample(parsed), factory)
+
+
+def test_the_cached_idl_builds_only_what_is_used(tmp_path, monkeypatch) -> None:
+    """A reply's Result union names 25 result structs; decoding one task fills a few."""
+    from aurora.api import idl_cache
+    from aurora.api.idl import IDL_FILE, serialize
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    idl_cache.load_cached(IDL_FILE, "idl_lazy_parse_thrift")
+    m = idl_cache.load_cached(IDL_FILE, "idl_lazy_thrift")
+    task = m.ScheduledTask(assignedTask=m.AssignedTask(taskId="t", instanceId=3), status=2)
+    reply = m.Response(responseCode=0, result=m.Result(
+        scheduleStatusResult=m.ScheduleStatusResult(tasks=[task])))
+    from aurora.api.idl import deserialize
+
+    back = deserialize(m.Response, serialize(reply))
+    assert back.result.scheduleStatusResult.tasks[0].assignedTask.instanceId == 3
+    made = [v for v in vars(m).values() if isinstance(v, type) and hasattr(v, "_ttype")]
+    unfilled = {c.__name__ for c in made if "_unfilled" in vars(c)}
+    assert "JobUpdateDetails" not in vars(m) and "GetJobUpdateDetailsResult" in unfilled
+    assert "ScheduledTask" not in unfilled and "Result" not in unfilled
