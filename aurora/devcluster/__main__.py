@@ -264,6 +264,14 @@ def host_of(args: argparse.Namespace) -> Any:
                         args.ram_mb, args.disk_mb, args.gpus or 0)
 
 
+def describe_host(host: Any) -> str:
+    """What the host offers and its attributes, in one line (for `status`)."""
+    attributes = ", ".join(f"{name}={value}" for name in sorted(host.attributes)
+                           for value in sorted(host.attributes[name]))
+    return (f"{host.cpus:g} CPUs, {host.ram_mb:.0f} MB RAM, {host.disk_mb:.0f} MB disk, "
+            f"{host.gpus:g} GPUs; attributes {attributes}")
+
+
 def run(args: argparse.Namespace) -> int:
     from aurora.devcluster.engine import Engine
     from aurora.devcluster.executor import make_executor
@@ -276,8 +284,9 @@ def run(args: argparse.Namespace) -> int:
     lock = state_lock(args)
     store = Store(os.path.join(args.state_dir, "state.db"))
     executor = make_executor(args.executor, args.state_dir, task_users(args))
+    host = host_of(args)
     engine = Engine(store, executor, hostname=args.hostname,
-                    cron_clock_speed=args.cron_clock_speed, host=host_of(args))
+                    cron_clock_speed=args.cron_clock_speed, host=host)
     handler = SchedulerHandler(store, engine, cluster_name=args.cluster_name,
                                max_tasks_per_job=args.max_tasks_per_job or MAX_TASKS_PER_JOB)
     try:
@@ -291,7 +300,8 @@ def run(args: argparse.Namespace) -> int:
     port = server.server_address[1]
     info = {"pid": os.getpid(), "started": process_start(os.getpid()), "port": port,
             "bind": args.bind, "executor": args.executor,
-            "state_dir": args.state_dir, "zk": args.zk, "hostname": args.hostname}
+            "state_dir": args.state_dir, "zk": args.zk, "hostname": args.hostname,
+            "offer": describe_host(host)}
     own_pid_file = pid_file(args.state_dir, port if args.zk else None)
     with open(own_pid_file + ".tmp", "w") as f:
         json.dump(info, f)
@@ -481,6 +491,8 @@ def status(args: argparse.Namespace) -> int:
           f"{info.get('executor')}, state dir {args.state_dir})")
     print(f"tasks run on host {info.get('hostname', DEFAULT_HOSTNAME)}; slave_root "
           f"{slave_root(args.state_dir)}, slave_run_directory {RUN_DIRECTORY}")
+    if info.get("offer"):
+        print(f"the host offers {info['offer']}")
     return 0
 
 

@@ -70,6 +70,13 @@ def reasons(tasks: list[dict]) -> list[str]:
     return [t["pendingReason"] for t in tasks if t["status"] == "PENDING"]
 
 
+def test_status_says_what_the_host_offers(cluster):
+    done = cluster.command("status")
+    assert done.returncode == 0, done.stderr
+    assert ("the host offers 2 CPUs, 2048 MB RAM, 2048 MB disk, 0 GPUs; attributes "
+            "host=127.0.0.1, rack=r1, zone=z1") in done.stdout.splitlines()
+
+
 def test_value_constraint_keeps_the_task_pending_and_status_says_why(user):
     key = create(user, "nohost", {"host": "no-such-host"})
     tasks = settled(user, key, running=0, pending=1)
