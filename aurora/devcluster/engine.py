@@ -225,10 +225,14 @@ class Engine:
     def _place(self, rows: Any) -> list[Any]:
         """The pending `rows` the host's offer takes, in order; the others stay PENDING
         and their configs' vetoes become the pending reasons. Once a task config is
-        vetoed its other tasks are too this step (the offer only shrinks)."""
-        offer = Offer(self.host, self.store)
+        vetoed its other tasks are too this step (the offer only shrinks). The offer is
+        worked out only when a task is pending: an idle step costs no query."""
         reasons: dict[str, str] = {}
-        placed = []
+        placed: list[Any] = []
+        if not rows:
+            self._set_reasons(reasons)
+            return placed
+        offer = Offer(self.host, self.store)
         for row in rows:
             digest = row["config_hash"]
             if digest in reasons:
@@ -241,10 +245,13 @@ class Engine:
                 continue
             offer.take(job, config)
             placed.append(row)
+        self._set_reasons(reasons)
+        return placed
+
+    def _set_reasons(self, reasons: dict[str, str]) -> None:
         if reasons != self.pending_reasons:
             self.pending_reasons = reasons
             self.reasons_version += 1
-        return placed
 
     def _fail_launch(self, row: Any, failure: BaseException) -> None:
         s = api().ScheduleStatus
