@@ -149,3 +149,15 @@ def test_get_pending_reason_answers_as_the_scheduler(user, cluster):
             client.call("getPendingReason", query)
         assert refused.value.code_name == "INVALID_REQUEST"
         assert f"{words} not supported" in refused.value.details[0]
+
+
+@pytest.mark.parametrize("option,value,expected", [
+    ("--attribute", "rack", "expected NAME=VALUE, got 'rack'"),
+    ("--attribute", "=r1", "expected NAME=VALUE, got '=r1'"),
+    ("--cpus", "-1", "expected a number from 0 up, got '-1'"),
+    ("--ram-mb", "nan", "expected a number from 0 up, got 'nan'"),
+])
+def test_a_bad_host_option_is_one_line_and_exit_5(tmp_path, option, value, expected):
+    done = Devcluster(tmp_path / "bad").command("run", option, value)
+    assert done.returncode == 5
+    assert expected in done.stderr and "Traceback" not in done.stderr
