@@ -51,6 +51,17 @@ def active_instances_or_raise(client: SchedulerClient, key: JobKey,
     return sorted(active)
 
 
+def pending_reasons(client: SchedulerClient, key: JobKey, tasks: list[Any]) -> dict[str, str]:
+    """Why the scheduler keeps the job's PENDING tasks pending (task id -> its reason),
+    asked only when `tasks` hold one: no round trip for a job without any."""
+    from aurora.api.idl import api
+
+    a = api()
+    if not any(t.status == a.ScheduleStatus.PENDING for t in tasks):
+        return {}
+    return client.get_pending_reasons(a.TaskQuery(jobKeys=[thrift_key(key)]))
+
+
 def created_ms(task: Any) -> int:
     """When a task was created: the time of its first event (0 when it has none)."""
     return task.taskEvents[0].timestamp if task.taskEvents else 0

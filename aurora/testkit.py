@@ -92,6 +92,9 @@ class Devcluster:
     executor: str = "process"
     args: tuple[str, ...] = ()       # extra options for every command (e.g. --zk ...)
     env: dict[str, str] | None = None
+    # What its host offers: more than tests ask for, so that the machine's size never
+    # keeps a test's task PENDING; a test of placement sets its own in `args`.
+    offer: tuple[str, ...] = ("--cpus", "1000", "--ram-mb", "1000000", "--disk-mb", "1000000")
 
     def __post_init__(self) -> None:
         if tasks_change_user(self.executor, self.args):
@@ -108,7 +111,7 @@ class Devcluster:
         return subprocess.run(
             [*installed_command("aurora-devcluster", "aurora.devcluster"), action,
              "--port", str(self.port), "--state-dir", str(self.state_dir),
-             "--executor", self.executor, *self.args, *extra],
+             "--executor", self.executor, *self.offer, *self.args, *extra],
             capture_output=True, text=True, timeout=60, env=self.env)
 
     def start(self) -> Devcluster:

@@ -354,6 +354,12 @@ class SchedulerClient:
                             service=task_events_service(), refused=refused)
         return result.tasks or []
 
+    def get_pending_reasons(self, query: Any) -> dict[str, str]:
+        """Task id -> why the scheduler has not placed that PENDING task ('' when it has
+        not said): getPendingReason, whose query names no statuses."""
+        result = self._read("getPendingReason", "getPendingReasonResult", query)
+        return {r.taskId: r.reason or "" for r in result.reasons or ()}
+
     def get_quota(self, role: str, refused: Refusal | None = None) -> Any:
         return self._read("getQuota", "getQuotaResult", role, refused=refused)
 

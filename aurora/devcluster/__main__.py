@@ -80,6 +80,24 @@ def megabytes(text: str) -> float:
     return value
 
 
+def amount(text: str) -> float:
+    """A resource amount the host offers: a finite number from 0 up."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):      # also refuses nan
+        raise argparse.ArgumentTypeError(f"expected a number from 0 up, got '{text}'")
+    return value
+
+
+def attribute(text: str) -> tuple[str, str]:
+    name, equals, value = text.partition("=")
+    if not equals or not name.strip() or not value.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got '{text}'")
+    return name.strip(), value.strip()
+
+
 def parser() -> argparse.ArgumentParser:
     p = ArgumentParser(prog="aurora-devcluster",
                        description="A local Aurora scheduler for development and tests.")
@@ -102,6 +120,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--hostname", default=DEFAULT_HOSTNAME,
                    help="the agent host name tasks report, which `aurora task ssh` connects "
                         f"to (default {DEFAULT_HOSTNAME})")
+    p.add_argument("--attribute", type=attribute, action="append", default=[],
+                   metavar="NAME=VALUE",
+                   help="a host attribute for constraints (repeatable; default host=HOSTNAME "
+                        "and rack=devcluster)")
+    for flag, what in (("--cpus", "CPUs (default: this machine's)"),
+                       ("--ram-mb", "RAM in MB (default: this machine's memory)"),
+                       ("--disk-mb", "disk in MB (default: free space of the state dir)"),
+                       ("--gpus", "GPUs (default 0)")):
+        p.add_argument(flag, type=amount, default=None, metavar="N",
+                       help=f"what the host offers its tasks: {what}")
     p.add_argument("--zk", metavar="HOST:PORT[,HOST:PORT]",
                    help="announce in a ZooKeeper ServerSet and contend for leadership")
     p.add_argument("--zk-path", default="/aurora/scheduler",
@@ -183,6 +211,22 @@ def task_users(args: argparse.Namespace) -> Any:
     return users
 
 
+def host_of(args: argparse.Namespace) -> Any:
+    """The agent host tasks are placed on: its attributes and what it offers."""
+    from aurora.devcluster.placement import machine_host
+
+    return machine_host(args.hostname, args.state_dir, args.attribute, args.cpus,
+                        args.ram_mb, args.disk_mb, args.gpus or 0)
+
+
+def describe_host(host: Any) -> str:
+    """What the host offers and its attributes, in one line (for `status`)."""
+    attributes = ", ".join(f"{name}={value}" for name in sorted(host.attributes)
+                           for value in sorted(host.attributes[name]))
+    return (f"{host.cpus:g} CPUs, {host.ram_mb:.0f} MB RAM, {host.disk_mb:.0f} MB disk, "
+            f"{host.gpus:g} GPUs; attributes {attributes}")
+
+
 def run(args: argparse.Namespace) -> int:
     from aurora.devcluster.engine import Engine
     from aurora.devcluster.executor import make_executor
@@ -195,8 +239,9 @@ def run(args: argparse.Namespace) -> int:
     lock = state_lock(args)
     store = Store(os.path.join(args.state_dir, "state.db"))
     executor = make_executor(args.executor, args.state_dir, task_users(args))
+    host = host_of(args)
     engine = Engine(store, executor, hostname=args.hostname,
-                    cron_clock_speed=args.cron_clock_speed)
+                    cron_clock_speed=args.cron_clock_speed, host=host)
     handler = SchedulerHandler(store, engine, cluster_name=args.cluster_name,
                                max_tasks_per_job=args.max_tasks_per_job or MAX_TASKS_PER_JOB)
     try:
@@ -210,7 +255,8 @@ def run(args: argparse.Namespace) -> int:
     port = server.server_address[1]
     info = {"pid": os.getpid(), "started": process_start(os.getpid()), "port": port,
             "bind": args.bind, "executor": args.executor,
-            "state_dir": args.state_dir, "zk": args.zk, "hostname": args.hostname}
+            "state_dir": args.state_dir, "zk": args.zk, "hostname": args.hostname,
+            "offer": describe_host(host)}
     own_pid_file = pid_file(args.state_dir, port if args.zk else None)
     with open(own_pid_file + ".tmp", "w") as f:
         json.dump(info, f)
@@ -259,6 +305,17 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def host_arguments(args: argparse.Namespace) -> list[str]:
+    """The host's attributes and offer, as options for `run`."""
+    command = []
+    for name, value in args.attribute:
+        command += ["--attribute", f"{name}={value}"]
+    for flag in ("cpus", "ram_mb", "disk_mb", "gpus"):
+        if getattr(args, flag) is not None:
+            command += [f"--{flag.replace('_', '-')}", repr(getattr(args, flag))]
+    return command
+
+
 def run_command(args: argparse.Namespace) -> list[str]:
     """The `aurora-devcluster run` command line that `start` puts in the background."""
     command = [sys.executable, "-m", "aurora.devcluster", "run", "--port", str(args.port),
@@ -278,6 +335,7 @@ def run_command(args: argparse.Namespace) -> list[str]:
         command += ["--max-tasks-per-job", str(args.max_tasks_per_job)]
     if args.zk:
         command += ["--zk", args.zk, "--zk-path", args.zk_path]
+    command += host_arguments(args)
     if args.users:
         command += ["--users", os.path.abspath(args.users)]
     if args.kerberos_keytab:
@@ -388,6 +446,8 @@ def status(args: argparse.Namespace) -> int:
           f"{info.get('executor')}, state dir {args.state_dir})")
     print(f"tasks run on host {info.get('hostname', DEFAULT_HOSTNAME)}; slave_root "
           f"{slave_root(args.state_dir)}, slave_run_directory {RUN_DIRECTORY}")
+    if info.get("offer"):
+        print(f"the host offers {info['offer']}")
     return 0
 
 

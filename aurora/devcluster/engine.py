@@ -27,6 +27,7 @@ from typing import Any
 from aurora.api.idl import api
 from aurora.devcluster.backoff import FLAP_SECONDS, penalty_ms
 from aurora.devcluster.executor import ProcessExecutor, SimulatedExecutor
+from aurora.devcluster.placement import Host, Offer
 from aurora.devcluster.reaper import kill_marked
 from aurora.devcluster.store import Store, now_ms
 from aurora.devcluster.taskcheck import CannotRun, never_runs
@@ -78,7 +79,7 @@ def describe(exc: BaseException) -> str:
 class Engine:
     def __init__(self, store: Store, executor: ProcessExecutor | SimulatedExecutor,
                  hostname: str = "localhost", tick_seconds: float = 0.2,
-                 cron_clock_speed: float = 1.0):
+                 cron_clock_speed: float = 1.0, host: Host | None = None):
         from aurora.devcluster.cron import CronClock, CronRunner
         from aurora.devcluster.updates import UpdateEngine
 
@@ -87,6 +88,12 @@ class Engine:
         self.updates = UpdateEngine(self)
         self.executor = executor
         self.hostname = hostname
+        self.host = host or Host(hostname, {"host": frozenset({hostname})})
+        # Why each task config's pending tasks were not placed at the last step (the
+        # scheduler's "nearest fit", by task config), for getPendingReason; the
+        # version changes with it, so that no cached reply outlives it.
+        self.pending_reasons: dict[str, str] = {}
+        self.reasons_version = 0
         self.tick_seconds = tick_seconds
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -192,7 +199,11 @@ class Engine:
         self.store.move_all(s.KILLING, s.KILLED, "Task killed")
         for row in self.store.tasks("status = ?", (s.RESTARTING,)):
             self.transition(row, s.KILLED, "Task killed for restart")
-        self.store.move_all(s.PENDING, s.ASSIGNED, f"Assigned to {self.hostname} (simulated)")
+        placed = self._place(self.store.tasks("status = ?", (s.PENDING,),
+                                              columns="task_id, role, env, name, config_hash",
+                                              named=True))
+        self.store.set_status_many([row["task_id"] for row in placed], s.ASSIGNED,
+                                   f"Assigned to {self.hostname} (simulated)")
         self.store.move_all(s.ASSIGNED, s.STARTING, "Initializing sandbox (simulated)")
         self.store.move_all(s.STARTING, s.RUNNING, "Task is running (simulated)")
 
@@ -200,7 +211,7 @@ class Engine:
         """Assign pending tasks (launched once this step commits) and observe the rest."""
         s = api().ScheduleStatus
         assigned = []
-        for row in self.store.tasks("status = ?", (s.PENDING,)):
+        for row in self._place(self.store.tasks("status = ?", (s.PENDING,))):
             failure = self.attempt(job_of(row), "assigning a task",
                                    lambda r=row: assigned.append(self._assign(r)))
             if failure is not None:
@@ -210,6 +221,37 @@ class Engine:
         for row in self.store.tasks(f"status IN ({marks})", watched):
             self.attempt(job_of(row), "observing a task", lambda r=row: self._observe(r))
         return assigned
+
+    def _place(self, rows: Any) -> list[Any]:
+        """The pending `rows` the host's offer takes, in order; the others stay PENDING
+        and their configs' vetoes become the pending reasons. Once a task config is
+        vetoed its other tasks are too this step (the offer only shrinks). The offer is
+        worked out only when a task is pending: an idle step costs no query."""
+        reasons: dict[str, str] = {}
+        placed: list[Any] = []
+        if not rows:
+            self._set_reasons(reasons)
+            return placed
+        offer = Offer(self.host, self.store)
+        for row in rows:
+            digest = row["config_hash"]
+            if digest in reasons:
+                continue
+            job = (row["role"], row["env"], row["name"])
+            config = self.store.config(digest)
+            vetoes = offer.vetoes(job, config)
+            if vetoes:
+                reasons[digest] = ",".join(vetoes)
+                continue
+            offer.take(job, config)
+            placed.append(row)
+        self._set_reasons(reasons)
+        return placed
+
+    def _set_reasons(self, reasons: dict[str, str]) -> None:
+        if reasons != self.pending_reasons:
+            self.pending_reasons = reasons
+            self.reasons_version += 1
 
     def _fail_launch(self, row: Any, failure: BaseException) -> None:
         s = api().ScheduleStatus

@@ -366,20 +366,23 @@ class SchedulerHandler(CronRpcs, QuotaRpcs, UpdateRpcs):
         return self._rpc("getConfigSummary", body)
 
     def getPendingReason(self, query: Any) -> Any:
+        """As the scheduler answers: each PENDING task (THROTTLED ones are not) with the
+        vetoes that kept its task config off the host at the last scheduling step,
+        joined by commas; an empty reason when none were recorded (yet)."""
         def body() -> tuple[Any, list[str]]:
             a = api()
-            if query is not None and query.statuses:
-                raise Invalid("Statuses is not supported in getPendingReason")
-            q = copy.copy(query or a.TaskQuery())
-            q.statuses = {a.ScheduleStatus.PENDING, a.ScheduleStatus.THROTTLED}
-            reasons = []
-            for row in self._query_rows(q):
-                reason = ("Throttled: the service restarted too quickly"
-                          if row["status"] == a.ScheduleStatus.THROTTLED
-                          else "Waiting for the devcluster to start it")
-                reasons.append(a.PendingReason(taskId=row["task_id"], reason=reason))
-            return a.Result(getPendingReasonResult=a.GetPendingReasonResult(
-                reasons=reasons)), []
+            if query is None:
+                raise Invalid("A task query is required")
+            if query.slaveHosts:
+                raise Invalid(f"SlaveHosts are not supported in {query}")
+            if query.statuses:
+                raise Invalid(f"Statuses is not supported in {query}")
+            q = copy.copy(query)
+            q.statuses = {a.ScheduleStatus.PENDING}
+            reasons = self.engine.pending_reasons
+            return a.Result(getPendingReasonResult=a.GetPendingReasonResult(reasons={
+                a.PendingReason(taskId=row["task_id"], reason=reasons.get(row["config_hash"], ""))
+                for row in self._query_rows(q)})), []
         return self._rpc("getPendingReason", body)
 
     def killTasks(self, job: Any, instances: Any, message: str | None) -> Any:

@@ -52,7 +52,8 @@ class ReplyCache:
     """Answers repeated read-only calls from memory while the state is unchanged.
 
     The state's version is SQLite's count of changed rows on the devcluster's
-    connection, through which every write goes; a reply is reused only for the
+    connection, through which every write goes (with the version of the engine's
+    pending reasons, kept in memory); a reply is reused only for the
     same request bytes at the same version. The cache is bounded by bytes (request
     plus reply), least recently used first out; a reply larger than a quarter of
     the budget is never kept, and a budget of 0 turns the cache off. A reply is a
@@ -343,7 +344,8 @@ class DevclusterHttpServer(ThreadingHTTPServer):
         store = self.handler.store
         with store.lock:    # our own writes, and other processes' commits (standbys)
             version = (store.db.total_changes,
-                       store.db.execute("PRAGMA data_version").fetchone()[0])
+                       store.db.execute("PRAGMA data_version").fetchone()[0],
+                       self.handler.engine.reasons_version)   # pending reasons: in memory
         reply = self.replies.get(body, version)
         if reply is None:
             reply = self.process(body)

@@ -13,7 +13,7 @@ from aurora.jobkey import JobKey, PartialKey
 from aurora.jobs import thrift_key
 from aurora.output import Result
 from aurora.plugins.job.common import resolve_jobs
-from aurora.tasks import created_ms, state_sets
+from aurora.tasks import created_ms, pending_reasons, state_sets
 from aurora.thrift_json import thrift_json, tidy_number
 
 if TYPE_CHECKING:
@@ -75,9 +75,10 @@ def split_tasks(tasks: list[Any], active_states: frozenset[int]) -> tuple[list, 
 BY_TIME = attrgetter("timestamp")
 
 
-def task_block(task: Any) -> str:
+def task_block(task: Any, pending_reason: str | None = None) -> str:
     """One task's lines; called 10,000 times for a large job, so names are looked up
-    in the enum's table directly (as status_name does) and events sorted in C."""
+    in the enum's table directly (as status_name does) and events sorted in C. A
+    PENDING task's reason, when the scheduler gave one, follows its status line."""
     from aurora.api.idl import status_names
 
     names = status_names()
@@ -88,8 +89,10 @@ def task_block(task: Any) -> str:
     host = f" on {at.slaveHost}" if at.slaveHost else ""      # not placed yet: no host
     lines = [f"\tTask role: {job.role}, env: {job.environment}, name: {job.name}, "
              f"instance: {at.instanceId}, status: "
-             f"{task.status if status is None else status}{host}",
-             f"\t  {resources_text(config)}"]
+             f"{task.status if status is None else status}{host}"]
+    if pending_reason:
+        lines.append(f"\t  pending reason: {pending_reason}")
+    lines.append(f"\t  {resources_text(config)}")
     if at.assignedPorts:
         ports = ", ".join(f"{k}: {v}" for k, v in sorted(at.assignedPorts.items()))
         lines.append(f"\t  assigned ports: {ports}")
@@ -152,6 +155,7 @@ class JobTasks(NamedTuple):
     active: list[Any]
     inactive: list[Any]
     cron_schedule: str | None = None
+    pending: dict[str, str] | None = None     # PENDING task id -> the scheduler's reason
 
 
 class Statuses:
@@ -171,10 +175,11 @@ class Statuses:
         active_states = state_sets()["ACTIVE"]
         jobs = []
         for key in self.keys:
-            tasks = fetch_tasks(self.context.scheduler(key.cluster), key, slim)
-            active, inactive = split_tasks(tasks, active_states)
+            client = self.context.scheduler(key.cluster)
+            active, inactive = split_tasks(fetch_tasks(client, key, slim), active_states)
             if active or inactive:
-                jobs.append(JobTasks(key, active, inactive))
+                jobs.append(JobTasks(key, active, inactive,
+                                     pending=pending_reasons(client, key, active)))
                 continue
             schedule = cron_schedule(self.context, key)
             if schedule:
@@ -210,8 +215,9 @@ def job_text(job: JobTasks) -> list[str]:
     if job.cron_schedule:
         return [f"Job {job.key}:\nA cron template with no active tasks; "
                 f"schedule: {job.cron_schedule} (aurora cron show {job.key})\n"]
+    reasons = job.pending or {}
     return [f"Job {job.key}:\nActive tasks ({len(job.active)}):\n",
-            *map(task_block, job.active),
+            *(task_block(t, reasons.get(t.assignedTask.taskId)) for t in job.active),
             f"Inactive tasks ({len(job.inactive)}):\n",
             *map(task_block, job.inactive)]
 
@@ -224,9 +230,13 @@ def job_json(job: JobTasks) -> dict[str, Any]:
     if job.cron_schedule:
         entry["cron_schedule"] = job.cron_schedule
     known = shared_configs(job.active + job.inactive)
+    reasons = job.pending or {}
     for tasks in (job.active, job.inactive):
         for i, task in enumerate(tasks):
             tasks[i] = task_json(task, known)
+            reason = reasons.get(task.assignedTask.taskId)
+            if reason is not None:
+                tasks[i]["pendingReason"] = reason
     return entry
 
 
