@@ -434,7 +434,8 @@ class CommandLine:
         text = self.plugins.hook.format_output(context=context, result=result,
                                                   format_name=context.output_format)
         if text is None:
-            raise UsageError(f"no plugin renders output format '{context.output_format}'")
+            raise UsageError(f"no plugin renders output format '{context.output_format}'",
+                             hint="see the formats and their plugins with: aurora plugins list")
         emit(text)
 
     def render_error(self, context: Context, exc: AuroraError) -> None:

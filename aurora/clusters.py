@@ -165,7 +165,7 @@ def _check_entry(path: str, index: int, entry: Any) -> dict[str, Any] | None:
         return None  # upstream silently ignores nameless entries
     if not isinstance(entry["name"], str) or not entry["name"]:
         raise ConfigurationError(f"{path}: cluster entry {index + 1} has an empty or "
-                                 "non-string name")
+                                 "non-string name", hint="give it a \"name\" such as \"west\"")
     if not isinstance(entry.get("autostart", False), bool):
         raise ConfigurationError(f"{path}: cluster '{entry['name']}' field autostart must be "
                                  f"true or false, got {entry['autostart']!r}")

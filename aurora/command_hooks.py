@@ -66,7 +66,9 @@ class _Adapter:
         code = self.hook.pre_command(noun, verb, context, context.argv)
         if code:
             raise CommandFailure(f"Command aborted by command hook {self.hook.name} with "
-                                 f"error code {code}", exit_code=int(code))
+                                 f"error code {code}", exit_code=int(code),
+                                 hint="see the hook's own output above; a site may allow "
+                                      "skipping its hooks with --skip-hooks")
 
     @hookimpl
     def post_execute(self, context: Any, result: Any, exit_code: int) -> None:

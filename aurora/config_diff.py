@@ -48,5 +48,6 @@ def external_diff(remote: str, local: str) -> str:
             raise CommandFailure(f"Error running diff: {exc}",
                                  hint="check the DIFF_VIEWER environment variable") from None
     if done.returncode not in (0, 1):
-        raise CommandFailure(f"Error running diff: {done.stderr.strip()}")
+        raise CommandFailure(f"Error running diff: {done.stderr.strip()}",
+                             hint="check the DIFF_VIEWER environment variable")
     return done.stdout

@@ -35,9 +35,11 @@ def read_bytes(path: str) -> bytes:
                                  hint="it must be a regular file; fix or remove it")
     if info.st_size > MAX_BYTES:
         raise ConfigurationError(f"cannot read {path}: {info.st_size:,} bytes is more than "
-                                 f"a configuration file needs ({MAX_BYTES:,} at most)")
+                                 f"a configuration file needs ({MAX_BYTES:,} at most)",
+                                 hint="fix or remove it")
     try:
         with open(path, "rb") as handle:
             return handle.read(MAX_BYTES + 1)
     except OSError as exc:
-        raise ConfigurationError(f"cannot read {path}: {exc.strerror}") from None
+        raise ConfigurationError(f"cannot read {path}: {exc.strerror}",
+                                 hint="check its permissions, or remove it") from None

@@ -69,7 +69,8 @@ def _session(cluster: Cluster, timeout: float) -> Iterator[Any]:
         raise NetworkError(f"Failed to connect to ZooKeeper at {hosts} within "
                            f"{timeout:g} seconds", hint="check zk and zk_port") from None
     except KazooException as exc:
-        raise NetworkError(f"ZooKeeper at {hosts} failed: {type(exc).__name__}: {exc}") from None
+        raise NetworkError(f"ZooKeeper at {hosts} failed: {type(exc).__name__}: {exc}",
+                           hint="check zk and zk_port, and that ZooKeeper is serving") from None
     finally:
         try:
             zk.stop()

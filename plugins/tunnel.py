@@ -66,7 +66,8 @@ class Tunnel:
                 time.sleep(0.05)
         self.close()
         raise NetworkError(f"the ssh tunnel through {self.via} did not open within "
-                           f"{READY_TIMEOUT:.0f}s")
+                           f"{READY_TIMEOUT:.0f}s",
+                           hint=f"check that ssh reaches {self.via} without asking for a password")
 
     def close(self) -> None:
         import subprocess

@@ -258,7 +258,8 @@ class SchedulerClient:
             return response
         error = SchedulerError(method, response, self.url, refused)
         if code == api().ResponseCode.AUTH_FAILED:
-            raise AuthError(f"{self._where()} refused {method}: {error}")
+            raise AuthError(f"{self._where()} refused {method}: {error}",
+                            hint="check your credentials and the cluster's auth_mechanism")
         if code != api().ResponseCode.ERROR_TRANSIENT:
             raise error
         return error                # the scheduler says it did not act: safe to ask again

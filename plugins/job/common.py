@@ -61,7 +61,8 @@ def kill(context: Context, key: JobKey, instances: list[int] | None,
         kill_tasks(instances)
         if not wait_for(client, key, instances, terminal, timeout=KILL_TIMEOUT):
             raise SchedulerTimeout(f"Instances {instances or 'of ' + str(key)} were not killed "
-                                   f"in time ({KILL_TIMEOUT:.0f}s)")
+                                   f"in time ({KILL_TIMEOUT:.0f}s)",
+                                   hint=f"see where they are with: aurora job status {key}")
         return instances or [], ""
     if o.batch_size <= 0:
         raise InvalidParameter(f"--batch-size must be positive, got {o.batch_size}")

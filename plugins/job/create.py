@@ -52,6 +52,7 @@ class CreateJob(Verb):
             query = api().TaskQuery(jobKeys=[thrift_key(key)], limit=1)
             seen = dict(enumerate(client.get_tasks_without_configs(query)))
         if not seen:
-            raise CommandFailure(f"Error occurred while creating job {key}")
+            raise CommandFailure(f"Error occurred while creating job {key}",
+                                 hint=f"see what the scheduler has with: aurora job status {key}")
         return Result(data={"job": str(key), "url": url, "instances": config.instances},
                       text=f"Job create succeeded: job url={url}\n")

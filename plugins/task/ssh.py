@@ -52,7 +52,8 @@ def write_pid(path: str, child: subprocess.Popen) -> None:
     except OSError as exc:
         child.terminate()
         child.wait()
-        raise InvalidParameter(f"cannot write the pid file {path}: {exc.strerror}") from None
+        raise InvalidParameter(f"cannot write the pid file {path}: {exc.strerror}",
+                               hint="give -p a path in a folder you can write to") from None
 
 
 def session_stdout(context: Context) -> Any:

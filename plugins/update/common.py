@@ -116,7 +116,8 @@ def active_update(context: Context, key: JobKey,
                                hint=f"see its updates with: aurora update list {key}")
     if len(found) > 1:
         raise ApiError(f"The scheduler returned multiple active updates for {key}: "
-                       f"{', '.join(s.key.id for s in found)}")
+                       f"{', '.join(s.key.id for s in found)}",
+                       hint=f"name one: see them with aurora update list {key}")
     return found[0].key
 
 
