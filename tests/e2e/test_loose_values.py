@@ -42,13 +42,14 @@ def test_a_refused_loopback_connection_is_reported_at_once(home, host):
 
 
 @pytest.mark.parametrize("value,refused", [("1.5", True), ("True", True), ("2.0", False)])
-def test_instances_must_be_a_whole_number(home, tmp_path, value, refused):
+def test_instances_must_be_a_whole_number(dev_home, tmp_path, value, refused):
+    """inspect asks the scheduler for its tiers: the session's devcluster answers."""
     job_file = tmp_path / "loose.aurora"
     job_file.write_text(
         "jobs = [Job(cluster='devcluster', role='www-data', environment='prod', name='hello', "
         f"instances={value}, task=Task(name='t', processes=[Process(name='p', cmdline='echo')], "
         "resources=Resources(cpu=0.1, ram=16*MB, disk=16*MB)))]\n")
-    done = home.run("job", "inspect", "devcluster/www-data/prod/hello", str(job_file))
+    done = dev_home.run("job", "inspect", "devcluster/www-data/prod/hello", str(job_file))
     if refused:
         assert done.returncode == 3 and "instances must be a whole number" in done.stderr
     else:
