@@ -25,21 +25,37 @@ class RemoteException(ApiError):
     """The scheduler answered with a thrift exception instead of a Response."""
 
 
+class _Sink:
+    """Where the buffered transport puts a call's bytes: the same C writer the replies
+    are read with, so a command loads one transport module, not two."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.parts.append(bytes(data))
+
+    def flush(self) -> None:
+        pass
+
+
 def encode_call(service: Any, method: str, args: tuple, seqid: int) -> bytes:
     from thriftpy2.protocol import TCyBinaryProtocol
     from thriftpy2.thrift import TMessageType, args_to_kwargs
-    from thriftpy2.transport import TCyMemoryBuffer
+    from thriftpy2.transport import TCyBufferedTransport
 
     args_cls = getattr(service, f"{method}_args")
     try:
         values = args_to_kwargs(args_cls.thrift_spec, *args)
         payload = args_cls(**values)
-        out = TCyMemoryBuffer()
+        sink = _Sink()
+        out = TCyBufferedTransport(sink, 64 * 1024)
         protocol = TCyBinaryProtocol(out)
         protocol.write_message_begin(method, TMessageType.CALL, seqid)
         payload.write(protocol)
         protocol.write_message_end()
-        return out.getvalue()
+        out.flush()
+        return b"".join(sink.parts)
     except Exception as exc:  # noqa: BLE001 - whatever thriftpy2 raises, it is our input
         raise EncodeError(f"cannot encode the {method} request: {exc}",
                           hint="a value is out of the range the scheduler's API allows; "
