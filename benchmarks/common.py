@@ -108,13 +108,20 @@ def clean_env(home: str, **extra: str) -> dict[str, str]:
     return env
 
 
+# Room for every task a benchmark starts (100,000 of 0.1 CPU and 16 MB): the figures are
+# the client's with every task placed, never a host's worth of pending reasons.
+BIG_HOST = ("--cpus", "1000000", "--ram-mb", "1000000000", "--disk-mb", "1000000000")
+
+
 @contextmanager
 def devcluster(home: str, executor: str = "simulate") -> Iterator[object]:
-    """A devcluster (reply cache off) and clusters.json pointing at it, stopped after."""
+    """A devcluster (reply cache off, a host with room for every task) and clusters.json
+    pointing at it, stopped after."""
     from tests.support.devcluster import Devcluster
 
     cluster = Devcluster(Path(home) / "devcluster", executor=executor,
-                         args=("--reply-cache-mb", "0", "--max-tasks-per-job", "1000000"))
+                         args=("--reply-cache-mb", "0", "--max-tasks-per-job", "1000000"),
+                         offer=BIG_HOST)
     cluster.start()
     etc = Path(home) / "etc"
     etc.mkdir(parents=True, exist_ok=True)

@@ -95,6 +95,23 @@ def constraint_veto(host: Host, constraint: Any, placed: int) -> str | None:
     return None
 
 
+class _Shape:
+    """What placing a task of one config needs, worked out once per step: its
+    resources and its constraints in the order they are checked."""
+
+    __slots__ = ("config", "amounts", "constraints", "blocked")
+
+    def __init__(self, host: Host, config: Any):
+        self.config = config
+        self.amounts = required(config)
+        constraints = list(config.constraints or ())
+        dedicated = any(c.name == DEDICATED for c in constraints)
+        self.blocked = DEDICATED in host.attributes and not dedicated
+        # Value constraints first, as the scheduler sorts them; the first veto decides.
+        constraints.sort(key=lambda c: c.constraint is None or c.constraint.value is None)
+        self.constraints = constraints
+
+
 class Offer:
     """The host's offer during one scheduling step: shrinks as tasks are placed."""
 
@@ -102,6 +119,7 @@ class Offer:
         self.host = host
         self.free = host.capacity()
         self.per_job: Counter[tuple[str, str, str]] = Counter()
+        self._shapes: dict[int, _Shape] = {}
         held = sorted(api().SLAVE_ASSIGNED_STATES)
         rows = store.db.execute(
             "SELECT role, env, name, config_hash, COUNT(*) FROM tasks WHERE status IN "
@@ -111,27 +129,31 @@ class Offer:
             self._hold(required(store.config(digest)), count)
 
     def _hold(self, amounts: list[float], times: int = 1) -> None:
-        self.free = [free - amount * times for free, amount in zip(self.free, amounts,
-                                                                   strict=True)]
+        free = self.free
+        for i, amount in enumerate(amounts):
+            free[i] -= amount * times
+
+    def _shape(self, config: Any) -> _Shape:
+        shape = self._shapes.get(id(config))
+        if shape is None or shape.config is not config:
+            shape = self._shapes[id(config)] = _Shape(self.host, config)
+        return shape
 
     def vetoes(self, job: tuple[str, str, str], config: Any) -> list[str]:
         """Why a task of `job` with `config` cannot be placed now; [] when it can."""
-        constraints = list(config.constraints or ())
-        dedicated = any(c.name == DEDICATED for c in constraints)
-        if DEDICATED in self.host.attributes and not dedicated:
+        shape = self._shape(config)
+        if shape.blocked:
             return ["Host is dedicated"]
-        # Value constraints first, as the scheduler sorts them; the first veto decides.
-        constraints.sort(key=lambda c: c.constraint is None or c.constraint.value is None)
-        for constraint in constraints:
+        for constraint in shape.constraints:
             veto = constraint_veto(self.host, constraint, self.per_job[job])
             if veto:
                 return [veto]
         return [f"Insufficient: {label}"
                 for (_, label), free, amount in zip(RESOURCE_NAMES, self.free,
-                                                    required(config), strict=True)
+                                                    shape.amounts, strict=True)
                 if amount > free + 1e-9]     # ten tasks of 0.1 CPU fit in 1 CPU
 
     def take(self, job: tuple[str, str, str], config: Any) -> None:
         """A task of `job` was placed: it holds its resources and counts for limits."""
         self.per_job[job] += 1
-        self._hold(required(config))
+        self._hold(self._shape(config).amounts)
