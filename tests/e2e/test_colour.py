@@ -3,41 +3,21 @@ yellow); never through a pipe, never with NO_COLOR, never in JSON (docs/output.m
 
 from __future__ import annotations
 
-import os
-import subprocess
-
 import pytest
 
 from tests.conftest import aurora_bin
 from tests.support.devcluster import wait_for
 from tests.support.jobs import job, process, statuses
+from tests.support.terminal import on_a_terminal
 
 GREEN_RUNNING = "\033[32mRUNNING\033[0m"
 
 
 def on_a_tty(env: dict[str, str], *args: str) -> str:
     """What `aurora ARGS` writes to stdout when stdout is a pseudo-terminal."""
-    leader, follower = os.openpty()
-    try:
-        done = subprocess.run([aurora_bin(), *args], stdout=follower, stderr=subprocess.PIPE,
-                              env=env, timeout=60)
-        assert done.returncode == 0, done.stderr
-        os.close(follower)
-        follower = -1
-        chunks = []
-        while True:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:             # the terminal closed
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-        return b"".join(chunks).decode()
-    finally:
-        os.close(leader)
-        if follower >= 0:
-            os.close(follower)
+    screen = on_a_terminal([aurora_bin(), *args], env, timeout=60, stream="stdout")
+    assert screen.code == 0, screen.piped
+    return screen.text
 
 
 @pytest.fixture(scope="module")

@@ -137,29 +137,13 @@ def test_unique_prefix_of_a_global_option(home: Home) -> None:
 
 
 def _run_on_tty(home: Home, env: dict[str, str]) -> str:
-    import os
-    import subprocess
-
     from tests.conftest import aurora_bin
+    from tests.support.terminal import on_a_terminal
 
-    leader, follower = os.openpty()
-    try:
-        proc = subprocess.run([aurora_bin(), "plugins", "list"], stdout=follower,
-                              stderr=subprocess.PIPE, env=env, timeout=60)
-        assert proc.returncode == 0
-        os.close(follower)
-        chunks = []
-        while True:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-        return b"".join(chunks).decode()
-    finally:
-        os.close(leader)
+    screen = on_a_terminal([aurora_bin(), "plugins", "list"], env, timeout=60,
+                           stream="stdout")
+    assert screen.code == 0, screen.piped
+    return screen.text
 
 
 def test_colour_only_on_a_tty_and_never_with_no_color(home: Home) -> None:

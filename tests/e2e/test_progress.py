@@ -49,7 +49,7 @@ def test_update_wait_on_a_terminal_shows_the_batch_being_watched(dev_home):
     screen = on_a_terminal([aurora_bin(), "update", "start", k, JOB,
                             *binds(name, version=2, watch=5), "--wait"], dev_home.env())
     assert screen.code == 0, screen.text
-    assert screen.stdout.endswith("Current state ROLLED_FORWARD\n")
+    assert screen.piped.endswith("Current state ROLLED_FORWARD\n")
     drawn = [text for _, text in screen.redraws() if ELAPSED.match(text)]
     watching = [text for text in drawn if "watching" in text]
     assert watching, screen.text
@@ -86,7 +86,7 @@ def test_restart_on_a_terminal_shows_what_each_batch_waits_for(dev_home):
     screen = on_a_terminal([aurora_bin(), "job", "restart", k, "--watch-secs", "4",
                             "--healthcheck-interval-seconds", "3"], dev_home.env())
     assert screen.code == 0, screen.text
-    assert screen.stdout == f"Job {k} restarted successfully\n"
+    assert screen.piped == f"Job {k} restarted successfully\n"
     drawn = [text for _, text in screen.redraws() if ELAPSED.match(text)]
     assert re.search(r"\] 0/2 restarted, batch 0: instance 0 (not RUNNING yet|RUNNING, "
                      r"watching)", drawn[0]), drawn

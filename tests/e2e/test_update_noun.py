@@ -166,33 +166,10 @@ def test_steering_an_update_and_the_json_of_every_verb(dev_home):
 
 def on_a_terminal(home, *args: str) -> tuple[int, str, str]:
     """Run `aurora` with stderr on a pseudo-terminal: (exit code, stdout, terminal text)."""
-    import os
-    import pty
-    import threading
+    from tests.support.terminal import on_a_terminal as run_on_a_terminal
 
-    master, slave = pty.openpty()
-    seen: list[bytes] = []
-
-    def drain() -> None:
-        while True:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:                 # the terminal closed
-                return
-            if not chunk:
-                return
-            seen.append(chunk)
-
-    reader = threading.Thread(target=drain, daemon=True)
-    reader.start()
-    try:
-        done = subprocess.run([aurora_bin(), *args], env=home.env(), stdout=subprocess.PIPE,
-                              stderr=slave, text=True, timeout=120)
-    finally:
-        os.close(slave)
-        reader.join(timeout=10)
-        os.close(master)
-    return done.returncode, done.stdout, b"".join(seen).decode(errors="replace")
+    screen = run_on_a_terminal([aurora_bin(), *args], home.env())
+    return screen.code, screen.piped, screen.text
 
 
 def test_instance_count_changes_add_and_remove(dev_home):

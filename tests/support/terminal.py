@@ -1,4 +1,5 @@
-"""Run `aurora` with stderr on a pseudo-terminal, keeping when each redraw arrived.
+"""Run `aurora` with stderr (or stdout) on a pseudo-terminal, keeping when each
+piece arrived: the one way the tests put a command on a terminal.
 
 A progress line redrawn in place is a run of `\r`-separated texts; the tests check
 what those texts say and that time is seen passing while a command waits.
@@ -20,7 +21,7 @@ class Terminal:
     after the command started)."""
 
     code: int
-    stdout: str
+    piped: str          # the other stream, read through a pipe
     chunks: list[tuple[float, str]] = field(default_factory=list)
 
     @property
@@ -42,8 +43,10 @@ class Terminal:
         return drawn
 
 
-def on_a_terminal(command: list[str], env: dict[str, str], timeout: float = 120) -> Terminal:
-    """Run `command` with stdout piped and stderr on a pseudo-terminal."""
+def on_a_terminal(command: list[str], env: dict[str, str], timeout: float = 120,
+                  stream: str = "stderr") -> Terminal:
+    """Run `command` with `stream` ("stderr" or "stdout") on a pseudo-terminal and the
+    other piped."""
     leader, follower = pty.openpty()
     chunks: list[tuple[float, str]] = []
     started = time.monotonic()
@@ -61,10 +64,13 @@ def on_a_terminal(command: list[str], env: dict[str, str], timeout: float = 120)
     reader = threading.Thread(target=drain, daemon=True)
     reader.start()
     try:
-        done = subprocess.run(command, env=env, stdout=subprocess.PIPE, stderr=follower,
-                              stdin=subprocess.DEVNULL, text=True, timeout=timeout)
+        on_tty = {"stderr": follower} if stream == "stderr" else {"stdout": follower}
+        done = subprocess.run(command, env=env, stdin=subprocess.DEVNULL, text=True,
+                              timeout=timeout, **{"stdout": subprocess.PIPE,
+                                                  "stderr": subprocess.PIPE, **on_tty})
     finally:
         os.close(follower)
         reader.join(timeout=10)
         os.close(leader)
-    return Terminal(done.returncode, done.stdout, chunks)
+    return Terminal(done.returncode, done.stderr if stream == "stdout" else done.stdout,
+                    chunks)
