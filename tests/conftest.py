@@ -61,6 +61,12 @@ class Home(AuroraHome):
     def write_client_config(self, text: str, user: bool = True) -> Path:
         return self._write("client.toml", text, user)
 
+    def use(self, devcluster: Any) -> None:
+        """Point this user's `devcluster` cluster at `devcluster` (a test's own), with
+        autostart off: a command never starts the machine's default one."""
+        self.write_clusters([devcluster.cluster_entry()])
+        self.write_client_config("[devcluster]\nautostart = false\n")
+
     def run(self, *args: str, env: dict[str, str] | None = None, timeout: float = 120,
             cwd: str | None = None, input: str | None = None,
             stdin: int | None = None, python: Path | None = None) -> subprocess.CompletedProcess:
@@ -135,8 +141,7 @@ def devcluster(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture
 def dev_home(home: Home, devcluster) -> Home:
     """A user whose `devcluster` cluster is the session's devcluster."""
-    home.write_clusters([devcluster.cluster_entry()])
-    home.write_client_config("[devcluster]\nautostart = false\n")
+    home.use(devcluster)
     return home
 
 

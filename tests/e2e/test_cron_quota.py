@@ -30,8 +30,7 @@ def fast_cron(tmp_path_factory):
 
 @pytest.fixture
 def cron_home(home, fast_cron):
-    home.write_clusters([fast_cron.cluster_entry()])
-    home.write_client_config("[devcluster]\nautostart = false\n")
+    home.use(fast_cron)
     return home
 
 
@@ -121,8 +120,7 @@ def test_invalid_schedule_is_rejected_by_client_and_scheduler(cron_home, fast_cr
 def test_schedules_survive_a_devcluster_restart(tmp_path, home):
     cluster = Devcluster(tmp_path / "state")
     assert cluster.command("start", "--cron-clock-speed", "60").returncode == 0
-    home.write_clusters([cluster.cluster_entry()])
-    home.write_client_config("[devcluster]\nautostart = false\n")
+    home.use(cluster)
     try:
         assert home.run("cron", "schedule", CRON_KEY, CRON_FILE).returncode == 0
         cluster.stop()

@@ -59,8 +59,7 @@ def site(tmp_path_factory: pytest.TempPathFactory):
     cluster = Devcluster(root / "state").start()
     (root / "home" / "home").mkdir(parents=True)
     home = Home(root / "home")
-    home.write_clusters([cluster.cluster_entry()])
-    home.write_client_config("[devcluster]\nautostart = false\n")
+    home.use(cluster)
     (root / "hello.aurora").write_text(JOB_FILE)
     client = cluster.client()
     try:

@@ -35,8 +35,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture
 def user(home: Any, cluster: Devcluster) -> Any:
-    home.write_clusters([cluster.cluster_entry()])
-    home.write_client_config("[devcluster]\nautostart = false\n")
+    home.use(cluster)
     return home
 
 
@@ -110,8 +109,7 @@ def test_a_stored_impossible_schedule_survives_a_restart(home, tmp_path):
             assert changed.rowcount == 1
         cluster.start()
         fresh_job_runs(cluster, "after-restart")
-        home.write_clusters([cluster.cluster_entry()])
-        home.write_client_config("[devcluster]\nautostart = false\n")
+        home.use(cluster)
         shown = home.run("cron", "show", "devcluster/www-data/test/stored")
         assert shown.returncode == 0, shown.stderr
         assert IMPOSSIBLE[0] in shown.stdout and "never" in shown.stdout

@@ -27,8 +27,7 @@ def cluster(tmp_path):
 
 @pytest.fixture
 def user(home, cluster):
-    home.write_clusters([cluster.cluster_entry()])
-    home.write_client_config("[devcluster]\nautostart = false\n")
+    home.use(cluster)
     return home
 
 

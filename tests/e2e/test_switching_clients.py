@@ -23,8 +23,7 @@ def test_an_update_after_switching_clients_replaces_nothing(home, tmp_path):
 
     cluster = Devcluster(tmp_path / "state", executor="simulate").start()
     try:
-        home.write_clusters([cluster.cluster_entry()])
-        home.write_client_config("[devcluster]\nautostart = false\n")
+        home.use(cluster)
         config = load_job(JOB_FILE, parse_job_key(KEY)).thrift
         config.taskConfig.executorConfig.data = UPSTREAM_DATA     # as upstream sent it
         cluster.client().create_job(config)

@@ -306,8 +306,7 @@ def test_a_lost_start_answer_is_settled_by_the_client_id(dev_home, devcluster, a
 
 def test_an_update_survives_a_devcluster_crash(home, tmp_path):
     cluster = Devcluster(tmp_path / "crashing").start()
-    home.write_clusters([cluster.cluster_entry()])
-    home.write_client_config("[devcluster]\nautostart = false\n")
+    home.use(cluster)
     name, k = "upd-crash", key("upd-crash")
     try:
         create(home, name)
