@@ -32,7 +32,9 @@ def _pystachio_star() -> dict[str, Any]:
 def _base() -> dict[str, Any]:
     import pystachio
 
-    from aurora.config import helpers, schema
+    from aurora.config import helpers, map_history, schema
+
+    map_history.install()       # before any job file makes a Map
 
     names: dict[str, Any] = {n: getattr(pystachio, n) for n in PYSTACHIO_NAMES}
     names.update(_pystachio_star())

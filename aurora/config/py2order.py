@@ -322,8 +322,10 @@ def ordered(value: Any, version: str = "0.22") -> Any:
         names = inserted([k for k in schema_data_order(value, version) if k in data]).order()
         return {name: ordered(data[name], version) for name in names}
     if isinstance(value, MapContainer):
+        from aurora.config.map_history import refeeds
+
         pairs = {str(k.get()): ordered(v, version) for k, v in value._map}
-        return {key: pairs[key] for key in map_keys(list(pairs))}
+        return {key: pairs[key] for key in map_keys(list(pairs), refeeds(value))}
     if isinstance(value, ListContainer):
         return [ordered(v, version) for v in value._values]
     return value.get()
