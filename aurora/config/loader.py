@@ -9,12 +9,14 @@ down to the frames inside job files.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
+from aurora.config.map_history import mark_sources
 from aurora.errors import ConfigurationError
 from aurora.jobkey import JobKey
 from aurora.output import escape_controls, stdout_to_stderr
@@ -67,7 +69,7 @@ class _Executor:
         path = os.path.normpath(path)
         source = _read(path)
         try:
-            code = compile(source, path, "exec", dont_inherit=True)
+            code = _compiled(source, path)
         except SyntaxError as exc:
             where = f"{exc.filename or path}:{exc.lineno}" if exc.lineno else path
             raise ConfigError(f"{where}: invalid Python syntax: {exc.msg}",
@@ -78,6 +80,20 @@ class _Executor:
             exec(code, self.namespace)   # noqa: S102 - executing job files is the job
         finally:
             self.stack.pop()
+
+
+def _compiled(source: str, path: str) -> Any:
+    """The job file's code, its large dict displays and `dict(key=value, ...)` calls marked
+    for the executor data's key order (`map_history`). A file with none compiles from
+    its source as it is; so does one whose expressions nest deeper than compiling a
+    syntax tree allows (then unmarked)."""
+    try:
+        tree = ast.parse(source, path)
+        if mark_sources(tree):
+            return compile(tree, path, "exec", dont_inherit=True)
+    except RecursionError:
+        pass
+    return compile(source, path, "exec", dont_inherit=True)
 
 
 def one_line(text: str, limit: int = 400) -> str:

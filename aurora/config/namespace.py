@@ -35,8 +35,8 @@ def _base() -> dict[str, Any]:
     from aurora.config import helpers, map_history, schema
 
     map_history.install()       # before any job file makes a Map
-
     names: dict[str, Any] = {n: getattr(pystachio, n) for n in PYSTACHIO_NAMES}
+    names.update(map_history.names())       # what map_history.mark_sources calls
     names.update(_pystachio_star())
     for module in (schema, helpers):
         for name, value in vars(module).items():

@@ -253,8 +253,19 @@ class Py2Dict:
 
 
 def inserted(keys: list[str]) -> Py2Dict:
-    """A new dict filled one key at a time (dict(pairs), a literal, a class body)."""
+    """A new dict filled one key at a time (dict(pairs), a class body)."""
     table = Py2Dict()
+    for key in keys:
+        table.insert(key)
+    return table
+
+
+def literal(keys: list[str]) -> Py2Dict:
+    """A dict display `{k: v, ...}`: BUILD_MAP sizes the new table for more than five
+    entries up front (`_PyDict_NewPresized`), then each key goes in."""
+    table = Py2Dict()
+    if len(keys) > 5:
+        table._resize(len(keys))
     for key in keys:
         table.insert(key)
     return table
@@ -294,14 +305,25 @@ def _is_module_class(klazz: Any) -> bool:
     return getattr(schema, klazz.__name__, None) is klazz
 
 
-def map_keys(keys: list[str], refed: int = 0) -> list[str]:
-    """The key order of `get()` of a Map made from a dict whose keys went in as `keys`.
+def first_dict(keys: list[str], made: str) -> Py2Dict:
+    """The dict a Map's pairs first came in (see `map_keys`)."""
+    if made == "display":
+        return literal(keys)
+    if made == "keywords":
+        return inserted(list(reversed(keys))).copy()
+    return inserted(keys)
+
+
+def map_keys(keys: list[str], refed: int = 0, made: str = "") -> list[str]:
+    """The key order of `get()` of a Map made from a dict whose keys went in as `keys`:
+    `made` by a "display" (sized up front), by "keywords" (`dict(k=v, ...)`: a keyword
+    dict filled last keyword first, merged into a new dict), or key by key ("").
 
     `refed` counts how many times that get() result was fed into a Map again (a job
     file's `Announcer(portmap=other.portmap().get())`): the Map copies the frozendict
     get() returns with copy.copy, which re-inserts key by key (no dict.copy() sizing),
     and its own get() re-inserts once more."""
-    order = inserted(keys).copy().order()
+    order = first_dict(keys, made).copy().order()
     for _ in range(refed):
         got = inserted(order).order()
         order = inserted(got).order()
@@ -322,10 +344,11 @@ def ordered(value: Any, version: str = "0.22") -> Any:
         names = inserted([k for k in schema_data_order(value, version) if k in data]).order()
         return {name: ordered(data[name], version) for name in names}
     if isinstance(value, MapContainer):
-        from aurora.config.map_history import refeeds
+        from aurora.config.map_history import history
 
         pairs = {str(k.get()): ordered(v, version) for k, v in value._map}
-        return {key: pairs[key] for key in map_keys(list(pairs), refeeds(value))}
+        came = history(value)
+        return {key: pairs[key] for key in map_keys(list(pairs), came.refeeds, came.made)}
     if isinstance(value, ListContainer):
         return [ordered(v, version) for v in value._values]
     return value.get()

@@ -1,6 +1,9 @@
-"""Counting how many times a Map's pairs came back from a get() (map_history.py)."""
+"""Where a Map's pairs came from (map_history.py): large dict displays, dict(k=v, ...)
+and refeeds."""
 
 from __future__ import annotations
+
+import ast
 
 from pystachio import Map, String
 
@@ -8,20 +11,30 @@ from aurora.config import map_history
 
 map_history.install()
 Ports = Map(String, String)
+EIGHT = {f"k{i}": "v" for i in range(8)}
 
 
-def test_a_literal_has_no_refeed_and_each_feed_of_a_get_adds_one() -> None:
+def test_a_map_from_code_has_no_history_and_each_feed_of_a_get_adds_a_refeed() -> None:
     plain = Ports({"a": "x", "b": "y"})
     once = Ports(plain.get())
     twice = Ports(once.get())
-    assert [map_history.refeeds(m) for m in (plain, once, twice)] == [0, 1, 2]
+    assert [map_history.history(m).refeeds for m in (plain, once, twice)] == [0, 1, 2]
+    assert not any(map_history.history(m).made for m in (plain, once, twice))
 
 
-def test_copies_bindings_and_interpolation_keep_the_count() -> None:
+def test_a_display_is_remembered_through_refeeds() -> None:
+    shown = Ports(map_history.Display(EIGHT))
+    again = Ports(shown.get())
+    assert map_history.history(shown) == map_history.History("display", refeeds=0)
+    assert map_history.history(again) == map_history.History("display", refeeds=1)
+    assert map_history.history(Ports(map_history.keywords({"a": "1"}))).made == "keywords"
+
+
+def test_copies_bindings_and_interpolation_keep_the_history() -> None:
     once = Ports(Ports({"a": "{{v}}"}).get())
     bound = once.bind(v="1")
     done, _ = bound.interpolate()
-    assert [map_history.refeeds(m) for m in (once.copy(), bound, done)] == [1, 1, 1]
+    assert [map_history.history(m).refeeds for m in (once.copy(), bound, done)] == [1, 1, 1]
     assert dict(done.get()) == {"a": "1"}
 
 
@@ -32,6 +45,30 @@ def test_a_map_is_otherwise_unchanged() -> None:
         {"b": "2", "a": "1"}).get())
 
 
+def test_only_large_displays_and_keyword_dict_calls_are_marked() -> None:
+    source = ("a = {'p': 1}\nb = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6}\nc = {**b}\n"
+              "d = {k: 1 for k in b}\ne = dict(x=1, y=2)\nf = dict(a, x=1)\ng = dict(**a)\n"
+              "def dict(**kw):\n    return sorted(kw)\nh = dict(x=1)\n")
+    namespace = map_history.names()
+    tree = ast.parse(source)
+    assert map_history.mark_sources(tree) == 3
+    exec(compile(tree, "<job>", "exec"), namespace)
+    kinds = {name: type(namespace[name]) for name in "abcdefgh"}
+    assert kinds == {"a": dict, "b": map_history.Display, "c": dict, "d": dict,
+                     "e": map_history.Keywords, "f": dict, "g": dict, "h": list}
+
+
 def test_installing_twice_wraps_once() -> None:
     map_history.install()
-    assert map_history.refeeds(Ports(Ports({"a": "b"}).get())) == 1
+    assert map_history.history(Ports(Ports({"a": "b"}).get())).refeeds == 1
+
+
+def test_a_job_file_nesting_deeper_than_a_syntax_tree_compiles_still_loads() -> None:
+    """Compiling a syntax tree allows less nesting than compiling source: such a file is
+    compiled from its source as before (its displays then unmarked)."""
+    from aurora.config.loader import _compiled
+
+    source = "d = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6}\nx = " + "+".join(["1"] * 2500) + "\n"
+    namespace: dict = {}
+    exec(_compiled(source, "deep.aurora"), namespace)
+    assert namespace["x"] == 2500 and type(namespace["d"]) is dict
