@@ -305,25 +305,30 @@ def _is_module_class(klazz: Any) -> bool:
     return getattr(schema, klazz.__name__, None) is klazz
 
 
-def first_dict(keys: list[str], made: str) -> Py2Dict:
-    """The dict a Map's pairs first came in (see `map_keys`)."""
+def first_dict(keys: list[str], made: str, merges: int = 0) -> Py2Dict:
+    """The dict a Map's pairs came in (see `map_keys`)."""
     if made == "display":
-        return literal(keys)
-    if made == "keywords":
-        return inserted(list(reversed(keys))).copy()
-    return inserted(keys)
+        table = literal(keys)
+    elif made == "keywords":
+        table = inserted(list(reversed(keys))).copy()
+    else:
+        table = inserted(keys)
+    for _ in range(merges):
+        table = table.copy()
+    return table
 
 
-def map_keys(keys: list[str], refed: int = 0, made: str = "") -> list[str]:
+def map_keys(keys: list[str], refed: int = 0, made: str = "", merges: int = 0) -> list[str]:
     """The key order of `get()` of a Map made from a dict whose keys went in as `keys`:
     `made` by a "display" (sized up front), by "keywords" (`dict(k=v, ...)`: a keyword
-    dict filled last keyword first, merged into a new dict), or key by key ("").
+    dict filled last keyword first, merged into a new dict), or key by key (""), and
+    then merged into a new dict `merges` times (`dict(d)`, `dict(**d)`, `d.copy()`).
 
     `refed` counts how many times that get() result was fed into a Map again (a job
     file's `Announcer(portmap=other.portmap().get())`): the Map copies the frozendict
     get() returns with copy.copy, which re-inserts key by key (no dict.copy() sizing),
     and its own get() re-inserts once more."""
-    order = first_dict(keys, made).copy().order()
+    order = first_dict(keys, made, merges).copy().order()
     for _ in range(refed):
         got = inserted(order).order()
         order = inserted(got).order()
@@ -348,7 +353,8 @@ def ordered(value: Any, version: str = "0.22") -> Any:
 
         pairs = {str(k.get()): ordered(v, version) for k, v in value._map}
         came = history(value)
-        return {key: pairs[key] for key in map_keys(list(pairs), came.refeeds, came.made)}
+        return {key: pairs[key]
+                for key in map_keys(list(pairs), came.refeeds, came.made, came.merges)}
     if isinstance(value, ListContainer):
         return [ordered(v, version) for v in value._values]
     return value.get()

@@ -23,11 +23,12 @@ def test_a_map_from_code_has_no_history_and_each_feed_of_a_get_adds_a_refeed() -
 
 
 def test_a_display_is_remembered_through_refeeds() -> None:
-    shown = Ports(map_history.Display(EIGHT))
+    shown = Ports(map_history.names()[map_history.DISPLAY](EIGHT))
     again = Ports(shown.get())
-    assert map_history.history(shown) == map_history.History("display", refeeds=0)
-    assert map_history.history(again) == map_history.History("display", refeeds=1)
-    assert map_history.history(Ports(map_history.keywords({"a": "1"}))).made == "keywords"
+    assert map_history.history(shown) == map_history.History("display", 0, refeeds=0)
+    assert map_history.history(again) == map_history.History("display", 0, refeeds=1)
+    made = map_history.names()[map_history.KEYWORDS](dict, a="1")
+    assert map_history.history(Ports(made)) == map_history.History("keywords")
 
 
 def test_copies_bindings_and_interpolation_keep_the_history() -> None:
@@ -45,17 +46,23 @@ def test_a_map_is_otherwise_unchanged() -> None:
         {"b": "2", "a": "1"}).get())
 
 
-def test_only_large_displays_and_keyword_dict_calls_are_marked() -> None:
+def test_the_forms_python_2_orders_differently_are_marked_and_nothing_else() -> None:
     source = ("a = {'p': 1}\nb = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6}\nc = {**b}\n"
               "d = {k: 1 for k in b}\ne = dict(x=1, y=2)\nf = dict(a, x=1)\ng = dict(**a)\n"
-              "def dict(**kw):\n    return sorted(kw)\nh = dict(x=1)\n")
+              "h = dict(e)\ni = b.copy()\nj = [1].copy()\n"
+              "def dict(**kw):\n    return sorted(kw)\nk = dict(x=1)\n")
     namespace = map_history.names()
     tree = ast.parse(source)
-    assert map_history.mark_sources(tree) == 3
+    assert map_history.mark_sources(tree) == 7     # b, e, g, h, i, j and k (by name)
     exec(compile(tree, "<job>", "exec"), namespace)
-    kinds = {name: type(namespace[name]) for name in "abcdefgh"}
-    assert kinds == {"a": dict, "b": map_history.Display, "c": dict, "d": dict,
-                     "e": map_history.Keywords, "f": dict, "g": dict, "h": list}
+    made = {name: (type(namespace[name]).__name__, getattr(namespace[name], "made", None),
+                   getattr(namespace[name], "merges", None)) for name in "abcdefghijk"}
+    assert made == {"a": ("dict", None, None), "b": ("Made", "display", 0),
+                    "c": ("dict", None, None), "d": ("dict", None, None),
+                    "e": ("Made", "keywords", 0), "f": ("dict", None, None),
+                    "g": ("Made", "", 1), "h": ("Made", "keywords", 1),
+                    "i": ("Made", "display", 1), "j": ("list", None, None),
+                    "k": ("list", None, None)}
 
 
 def test_installing_twice_wraps_once() -> None:

@@ -5,7 +5,8 @@ The files under tests/fixtures/py2_edge/*.txt are what upstream's own client (CP
 big_maps: dict displays of 8, 9 and 12 keys (sized up front by Python 2), dicts of 8
 and 12 keys built from pairs and by a comprehension (grown key by key), and a large
 display fed back from a get(); keyword_maps: 41 maps made by dict(key=value, ...)
-(a keyword dict filled last keyword first, then merged).
+(a keyword dict filled last keyword first, then merged); merged_maps and chained_maps:
+82 maps merged into new dicts (dict(d), dict(**d), d.copy()), alone and in a row.
 """
 
 from __future__ import annotations
@@ -14,23 +15,18 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "py2_edge"
 
 
-def test_large_maps_are_ordered_as_upstreams_client_ordered_them() -> None:
+@pytest.mark.parametrize("name", ["big_maps", "keyword_maps", "merged_maps", "chained_maps"])
+def test_maps_are_ordered_as_upstreams_client_ordered_them(name: str) -> None:
     sys.path.insert(0, str(Path(__file__).parent))
     from test_py2order import upstream_executor_data
 
-    expected = (FIXTURES / "big_maps.txt").read_text().splitlines()
-    assert upstream_executor_data(FIXTURES / "big_maps.aurora") == expected
-
-
-def test_keyword_made_maps_are_ordered_as_upstreams_client_ordered_them() -> None:
-    sys.path.insert(0, str(Path(__file__).parent))
-    from test_py2order import upstream_executor_data
-
-    expected = (FIXTURES / "keyword_maps.txt").read_text().splitlines()
-    assert upstream_executor_data(FIXTURES / "keyword_maps.aurora") == expected
+    expected = (FIXTURES / f"{name}.txt").read_text().splitlines()
+    assert upstream_executor_data(FIXTURES / f"{name}.aurora") == expected
 
 
 def test_the_fixture_tells_displays_from_built_dicts() -> None:
