@@ -200,6 +200,11 @@ def elapsed_text(seconds: float) -> str:
     return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
 
 
+def stamped(elapsed: float, text: str) -> str:
+    """A progress line's text after the time waited so far: `[1m05s] text`."""
+    return f"[{elapsed_text(elapsed)}] {text}"
+
+
 class StatusLine:
     """Live progress on stderr: one line redrawn in place on a terminal; off a
     terminal each `show` whose text changed is a plain line of its own.

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from aurora.errors import InvalidParameter
 from aurora.jobkey import JobKey
-from aurora.output import StatusLine, elapsed_text
+from aurora.output import StatusLine, stamped
 
 if TYPE_CHECKING:
     from aurora.api.client import SchedulerClient
@@ -108,7 +108,7 @@ class StateProgress:
         self.line.show(self.render() if self.line.tty else self.counts)
 
     def render(self) -> str:
-        return f"[{elapsed_text(self.line.elapsed())}] {self.counts}"
+        return stamped(self.line.elapsed(), self.counts)
 
     def pause(self, seconds: float) -> None:
         self.line.wait(seconds, self.render)

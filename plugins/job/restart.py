@@ -20,7 +20,7 @@ from aurora.errors import CommandFailure, InvalidParameter
 from aurora.job_file_hooks import hooked
 from aurora.jobkey import JobKey, format_instances
 from aurora.jobs import hooks_config, thrift_key
-from aurora.output import Result, StatusLine, elapsed_text, emit_err
+from aurora.output import Result, StatusLine, emit_err, stamped
 from aurora.tasks import active_instances_or_raise, active_tasks
 from aurora.weblinks import job_page, open_in_browser
 
@@ -62,7 +62,7 @@ class Progress:
         self.line.wait(seconds, self.render)
 
     def render(self) -> str:
-        text = f"[{elapsed_text(self.line.elapsed())}] {self.done}/{self.total} restarted"
+        text = stamped(self.line.elapsed(), f"{self.done}/{self.total} restarted")
         waiting = self.waiting_for(self.line.clock())
         return f"{text}, batch {format_instances(self.batch)}: {waiting}" if waiting else text
 

@@ -23,7 +23,7 @@ from aurora.errors import (
 from aurora.jobkey import JobKey, format_instances
 from aurora.jobs import thrift_key
 from aurora.options import JOBSPEC
-from aurora.output import Result, StatusLine, elapsed_text
+from aurora.output import Result, StatusLine, stamped
 from aurora.weblinks import job_url
 
 if TYPE_CHECKING:
@@ -297,7 +297,7 @@ class Snapshot:
         """The live line, most telling first (a terminal cuts what does not fit): time
         waited so far, status, counts, failures, and what the batch waits for."""
         noun = "rolled back" if self.status in BACKWARD else "updated"
-        text = f"[{elapsed_text(elapsed)}] {self.status} {len(self.updated)}/{self.total} {noun}"
+        text = stamped(elapsed, f"{self.status} {len(self.updated)}/{self.total} {noun}")
         if self.failed:
             text += f", failed: {format_instances(self.failed)}"
         waiting = self.waiting_for(now_ms)
