@@ -50,10 +50,16 @@ NONE = History()
 
 
 class Made(dict):
-    """A dict whose making Python 2's key order depends on (see the module's docstring)."""
+    """A dict whose making Python 2's key order depends on (see the module's docstring).
+
+    Named `dict` for the job file's own messages: `'dict' object has no attribute ...`
+    reads as the author wrote it."""
 
     made = ""
     merges = 0
+
+
+Made.__name__ = Made.__qualname__ = "dict"
 
 
 def _made(value: dict, made: str, merges: int) -> Made:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 
+import pytest
 from pystachio import Map, String
 
 from aurora.config import map_history
@@ -55,7 +56,8 @@ def test_the_forms_python_2_orders_differently_are_marked_and_nothing_else() -> 
     tree = ast.parse(source)
     assert map_history.mark_sources(tree) == 7     # b, e, g, h, i, j and k (by name)
     exec(compile(tree, "<job>", "exec"), namespace)
-    made = {name: (type(namespace[name]).__name__, getattr(namespace[name], "made", None),
+    made = {name: ("Made" if type(namespace[name]) is map_history.Made
+                   else type(namespace[name]).__name__, getattr(namespace[name], "made", None),
                    getattr(namespace[name], "merges", None)) for name in "abcdefghijk"}
     assert made == {"a": ("dict", None, None), "b": ("Made", "display", 0),
                     "c": ("dict", None, None), "d": ("dict", None, None),
@@ -79,3 +81,9 @@ def test_a_job_file_nesting_deeper_than_a_syntax_tree_compiles_still_loads() -> 
     namespace: dict = {}
     exec(_compiled(source, "deep.aurora"), namespace)
     assert namespace["x"] == 2500 and type(namespace["d"]) is dict
+
+
+def test_a_marked_dict_reads_as_a_dict_in_a_job_files_own_errors() -> None:
+    shown = map_history.names()[map_history.DISPLAY](EIGHT)
+    with pytest.raises(AttributeError, match="^'dict' object has no attribute 'nope'$"):
+        shown.nope()
