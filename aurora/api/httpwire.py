@@ -74,9 +74,14 @@ class Origin(namedtuple("Origin", "scheme host port")):
     __slots__ = ()
 
     @property
+    def bracketed_host(self) -> str:
+        """The host as a URL or request line writes it: an IPv6 address in brackets."""
+        return f"[{self.host}]" if ":" in self.host else self.host
+
+    @property
     def netloc(self) -> str:
         default = 443 if self.scheme == "https" else 80
-        host = f"[{self.host}]" if ":" in self.host else self.host
+        host = self.bracketed_host
         return host if self.port == default else f"{host}:{self.port}"
 
 
@@ -151,8 +156,7 @@ class Connection:
     def _tunnel(self, deadline: float) -> None:
         """CONNECT through the proxy to the origin. Nothing of the request has left yet,
         so any failure here is NotSent (or Expired before sending)."""
-        host = f"[{self.origin.host}]" if ":" in self.origin.host else self.origin.host
-        target = f"{host}:{self.origin.port}"
+        target = f"{self.origin.bracketed_host}:{self.origin.port}"
         lines = [f"CONNECT {target} HTTP/1.1", f"Host: {target}"]
         if self.proxy.authorization:
             lines.append(f"Proxy-Authorization: {self.proxy.authorization}")
