@@ -89,13 +89,12 @@ class StateProgress:
 
     def polled(self, tasks: dict[int, Any], states: frozenset[int]) -> None:
         """What the last poll saw: how many are there, and the others' states."""
-        from aurora.api.idl import api
+        from aurora.api.idl import status_name
 
-        names = api().ScheduleStatus._VALUES_TO_NAMES
         waiting: dict[str, int] = {}
         for task in tasks.values():
             if task.status not in states:
-                name = names.get(task.status, str(task.status))
+                name = status_name(task.status)
                 waiting[name] = waiting.get(name, 0) + 1
         there = len(tasks) - sum(waiting.values())
         total = max(self.expected, len(tasks))
